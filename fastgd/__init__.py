@@ -1,0 +1,7 @@
+"""fastgd: gradient-descent training of linear models on Cython + OpenMP kernels."""
+
+from fastgd._config import show_config
+from fastgd._estimators import SGDClassifier, SGDRegressor
+
+__version__ = "0.1.0"
+__all__ = ["SGDClassifier", "SGDRegressor", "show_config", "__version__"]

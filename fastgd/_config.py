@@ -1,0 +1,45 @@
+"""Build configuration and thread-count resolution."""
+import os
+
+from fastgd._openmp import omp_max_threads, openmp_enabled
+
+
+def effective_n_threads(n_jobs):
+    """Number of OpenMP threads a kernel call uses for ``n_jobs``.
+
+    ``None`` means one thread unless ``OMP_NUM_THREADS`` or a threadpoolctl limit on
+    OpenMP says otherwise; ``-1`` means all cores, ``-2`` all but one, and so on;
+    a positive integer is taken as is.  Without OpenMP it is always 1.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+
+    Returns
+    -------
+    n_threads : int
+    """
+    if not openmp_enabled():
+        return 1
+    n_cpus = os.cpu_count() or 1
+    if n_jobs is None:
+        limit = omp_max_threads()
+        limited = "OMP_NUM_THREADS" in os.environ or limit < n_cpus
+        return max(1, limit) if limited else 1
+    if n_jobs == 0:
+        raise ValueError("The 'n_jobs' parameter must be a non-zero integer or None; "
+                         "got 0.")
+    if n_jobs < 0:
+        return max(1, n_cpus + 1 + n_jobs)
+    return int(n_jobs)
+
+
+def show_config():
+    """Print fastgd's version, whether OpenMP is compiled in and the default threads."""
+    from fastgd import __version__
+
+    print(f"fastgd {__version__}")
+    print(f"  OpenMP compiled in: {openmp_enabled()}")
+    print(f"  OpenMP max threads: {omp_max_threads()}")
+    print(f"  threads for n_jobs=None: {effective_n_threads(None)}")
+    print(f"  threads for n_jobs=-1: {effective_n_threads(-1)}")

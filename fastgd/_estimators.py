@@ -1,0 +1,862 @@
+"""SGDRegressor and SGDClassifier: parameters, validation, and dispatch to the kernels.
+
+The path of one fit: validate X, y and the parameters -> encode the targets of every
+model row -> one ``_sgd.sgd_epoch`` call per epoch (all model rows in parallel) ->
+stopping rule in Python -> public attributes.  Nothing here loops over samples.
+"""
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from fastgd import _linear, _sgd
+from fastgd._config import effective_n_threads
+from fastgd._enums import Loss, Schedule, State
+from fastgd._losses import loss_and_derivative
+from fastgd._params import (
+    CLASSIFICATION_LOSSES,
+    CLASSIFIER_CONSTRAINTS,
+    COMMON_CONSTRAINTS,
+    LEARNING_RATES,
+    MIN_LAZY_WINDOW,
+    REGRESSION_LOSSES,
+    REGRESSOR_CONSTRAINTS,
+    SPARSE_INTERCEPT_DECAY,
+)
+
+DIVERGENCE_MESSAGE = (
+    "Training diverged at epoch {epoch}: the weights or the objective became "
+    "non-finite (inf or NaN). The learning rate is likely too large for this data "
+    "(learning_rate={lr!r}, eta0={eta0}): lower eta0, use learning_rate='optimal' or "
+    "'invscaling', or scale the features (e.g. with StandardScaler)."
+)
+
+
+class _KernelX:
+    """X as the kernels take it: the dense array, or the three CSR arrays."""
+
+    def __init__(self, X):
+        self.sparse = sp.issparse(X)
+        self.n_rows, self.n_features = X.shape
+        if self.sparse:
+            index_dtype = np.result_type(X.indices.dtype, X.indptr.dtype)
+            self.dense = np.empty((0, 0), dtype=X.dtype)
+            self.data = X.data
+            self.indices = X.indices.astype(index_dtype, copy=False)
+            self.indptr = X.indptr.astype(index_dtype, copy=False)
+        else:
+            self.dense = X
+            self.data = np.empty(0, dtype=X.dtype)
+            self.indices = np.empty(0, dtype=np.int32)
+            self.indptr = np.empty(0, dtype=np.int32)
+        self.dtype = X.dtype
+
+    def args(self):
+        return self.sparse, self.dense, self.data, self.indices, self.indptr
+
+
+class _Targets:
+    """What every model row is trained on.
+
+    Model ``k`` regresses on ``y`` when ``pos_classes[k] == -1``; otherwise it
+    separates class index ``pos_classes[k]`` (+1) from the others (-1), with sample
+    weight ``w_pos[k]`` on its positive samples and ``w_neg`` on the others.
+    """
+
+    def __init__(self, y, y_class, pos_classes, w_pos, w_neg, dtype):
+        self.y = np.empty(0, dtype=dtype) if y is None else y
+        self.y_class = (np.empty(0, dtype=np.int32) if y_class is None
+                        else y_class)
+        self.pos_classes = np.asarray(pos_classes, dtype=np.int32)
+        self.w_pos = np.asarray(w_pos, dtype=np.float64)
+        self.w_neg = float(w_neg)
+        self.stratify = None if y_class is None else y_class
+
+    @property
+    def n_models(self):
+        return len(self.pos_classes)
+
+    def args(self):
+        return self.y, self.y_class, self.pos_classes
+
+
+class _BaseSGD(BaseEstimator):
+    """Shared training machinery of SGDRegressor and SGDClassifier."""
+
+    _parameter_constraints = COMMON_CONSTRAINTS
+
+    # ------------------------------------------------------------------ parameters
+
+    def _check_params(self, for_partial_fit):
+        if self.early_stopping and for_partial_fit:
+            raise ValueError("early_stopping should be False with partial_fit")
+        if self.learning_rate == "optimal" and self.alpha == 0:
+            raise ValueError("alpha must be > 0 since learning_rate is 'optimal'. "
+                             "alpha is used to compute the optimal learning rate.")
+        if self.learning_rate in ("pa1", "pa2") and self.loss != self._pa_loss:
+            raise ValueError(f"Learning rate {self.learning_rate!r} only works with "
+                             f"loss {self._pa_loss!r}; got loss={self.loss!r}.")
+        if self.penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
+
+    def _penalty_strengths(self):
+        """(lam1, lam2): the L1 and L2 strengths of the proximal step."""
+        if self.penalty is None:
+            return 0.0, 0.0
+        if self.penalty == "l2":
+            return 0.0, float(self.alpha)
+        if self.penalty == "l1":
+            return float(self.alpha), 0.0
+        return (float(self.alpha * self.l1_ratio),
+                float(self.alpha * (1.0 - self.l1_ratio)))
+
+    def _penalty_value(self, coef):
+        lam1, lam2 = self._penalty_strengths()
+        value = 0.0
+        if lam1:
+            value += lam1 * np.abs(coef).sum(dtype=np.float64)
+        if lam2:
+            value += 0.5 * lam2 * np.square(coef, dtype=np.float64).sum()
+        return value
+
+    def _optimal_t0(self, loss_id):
+        """Offset of the 'optimal' schedule (Bottou's heuristic, as scikit-learn)."""
+        typw = np.sqrt(1.0 / np.sqrt(self.alpha))
+        _, d = loss_and_derivative(loss_id, [-typw], [1.0], self.epsilon)
+        eta_init = typw / max(1.0, d[0])
+        return 1.0 / (eta_init * self.alpha)
+
+    def _epoch_eta(self, epoch, adaptive_eta):
+        """eta of an epoch for the schedules that are fixed within an epoch."""
+        if self.learning_rate == "adaptive":
+            return adaptive_eta
+        if self.learning_rate == "exponential":
+            return self.eta0 * self.decay_rate ** epoch
+        if self.learning_rate == "linear":
+            frac = min(1.0, epoch / self.max_iter)
+            return self.eta0 + (self.eta_min - self.eta0) * frac
+        return self.eta0
+
+    # --------------------------------------------------------------------- state
+
+    def _new_state(self, n_models, n_features, dtype, coef_init, intercept_init,
+                   continue_training):
+        """Fresh training arrays, started from coef_init / the previous fit."""
+        coef = np.zeros((n_models, n_features), dtype=dtype)
+        state = np.zeros((n_models, State.N_STATE))
+        state[:, State.T] = 1.0
+        avg_sum = np.zeros((n_models, n_features if self.average else 0))
+        previous = getattr(self, "_train_state", None)
+        if continue_training and previous is not None:
+            if self.average:
+                coef[:] = previous["coef"]
+                state[:] = previous["state"]
+                if previous["avg_sum"].shape == avg_sum.shape:
+                    avg_sum[:] = previous["avg_sum"]
+                else:
+                    state[:, [State.AVG_COUNT, State.AVG_INTERCEPT_SUM]] = 0.0
+            else:
+                coef[:] = _dense(self.coef_).reshape(n_models, n_features)
+                state[:, State.T] = previous["state"][:, State.T]
+                state[:, State.INTERCEPT] = np.ravel(self.intercept_)
+        if coef_init is not None:
+            coef_init = np.asarray(coef_init, dtype=dtype)
+            if coef_init.size != coef.size:
+                raise ValueError(f"Provided coef_init does not match dataset: expected "
+                                 f"shape {coef.shape if n_models > 1 else (n_features,)}"
+                                 f", got {coef_init.shape}.")
+            coef[:] = coef_init.reshape(coef.shape)
+        if intercept_init is not None:
+            intercept_init = np.ravel(np.asarray(intercept_init, dtype=np.float64))
+            if intercept_init.size != n_models:
+                raise ValueError(f"Provided intercept_init does not match dataset: "
+                                 f"expected shape ({n_models},), got "
+                                 f"{intercept_init.shape}.")
+            state[:, State.INTERCEPT] = intercept_init
+        return {"coef": coef, "state": state, "avg_sum": avg_sum}
+
+    def _model_from_state(self, train_state):
+        """(coef, intercept) of the model to return: the average when it has started."""
+        state = train_state["state"]
+        count = state[0, State.AVG_COUNT]
+        if self.average and count > 0:
+            coef = (train_state["avg_sum"] / count).astype(train_state["coef"].dtype)
+            intercept = state[:, State.AVG_INTERCEPT_SUM] / count
+        else:
+            coef = train_state["coef"].copy()
+            intercept = state[:, State.INTERCEPT].copy()
+        return coef, intercept
+
+    # ------------------------------------------------------------------ training
+
+    def _split(self, n_rows, targets, sample_weight):
+        """Training rows and validation rows (int32) for early stopping."""
+        all_rows = np.arange(n_rows, dtype=np.int32)
+        if not self.early_stopping:
+            return all_rows, np.empty(0, dtype=np.int32)
+        splitter = StratifiedShuffleSplit if targets.stratify is not None else ShuffleSplit
+        cv = splitter(test_size=self.validation_fraction,
+                      random_state=self.random_state)
+        strat = targets.stratify if targets.stratify is not None else np.zeros(n_rows)
+        train, val = next(cv.split(np.zeros((n_rows, 1)), strat))
+        if len(train) == 0 or len(val) == 0:
+            raise ValueError(
+                f"Splitting {n_rows} samples into a train set and a validation set "
+                f"with validation_fraction={self.validation_fraction} led to an empty "
+                f"set ({len(train)} and {len(val)} samples). Please either change "
+                f"validation_fraction, increase number of samples, or disable "
+                f"early_stopping.")
+        if sample_weight.size and not np.any(sample_weight[val] > 0):
+            raise ValueError("The sample weights for validation set are all zero, "
+                             "consider using a different random state.")
+        return np.sort(train).astype(np.int32), np.sort(val).astype(np.int32)
+
+    def _sum_loss(self, kx, targets, sample_weight, rows, coef, intercept, n_threads):
+        return _linear.sum_loss(
+            self._loss_id(), *kx.args(), *targets.args(), sample_weight,
+            targets.w_pos, targets.w_neg, rows, coef, intercept, self.epsilon,
+            n_threads)
+
+    def _train(self, X, targets, sample_weight, max_iter, partial, coef_init=None,
+               intercept_init=None):
+        """Run the epochs; set coef_, intercept_, n_iter_, t_, loss_curve_."""
+        kx = _KernelX(X)
+        n_threads = effective_n_threads(self.n_jobs)
+        continue_training = partial or (self.warm_start and hasattr(self, "coef_"))
+        if not partial and self.warm_start and hasattr(self, "coef_"):
+            coef_init = _dense(self.coef_) if coef_init is None else coef_init
+            intercept_init = self.intercept_ if intercept_init is None else intercept_init
+        ts = self._new_state(targets.n_models, kx.n_features, kx.dtype, coef_init,
+                             intercept_init, continue_training)
+        if not partial:
+            ts["state"][:, State.T] = 1.0
+            ts["state"][:, [State.AVG_COUNT, State.AVG_INTERCEPT_SUM]] = 0.0
+            ts["avg_sum"][:] = 0.0
+        lazy = kx.sparse and (self.average or self._penalty_strengths()[0] > 0)
+        window = max(MIN_LAZY_WINDOW, kx.n_features)
+        last = np.zeros((targets.n_models, kx.n_features if lazy else 0), np.int32)
+        hist = np.zeros((targets.n_models, 3 * (window + 1) if lazy else 0))
+
+        loss_id = self._loss_id()
+        lam1, lam2 = self._penalty_strengths()
+        schedule = LEARNING_RATES[self.learning_rate]
+        t0 = self._optimal_t0(loss_id) if schedule == Schedule.OPTIMAL else 0.0
+        average_start = float(self.average) if self.average else 0.0
+        intercept_decay = SPARSE_INTERCEPT_DECAY if kx.sparse else 1.0
+
+        train_rows, val_rows = self._split(kx.n_rows, targets, sample_weight)
+        order = train_rows.copy()
+        n_train = len(train_rows)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        first_epoch = getattr(self, "_epochs_done", 0) if partial else 0
+        adaptive_eta = self.eta0
+        tol = -np.inf if self.tol is None else self.tol
+        best, no_improvement = np.inf, 0
+        loss_curve = list(getattr(self, "loss_curve_", [])) if partial else []
+        val_curve = []
+
+        n_iter = 0
+        for epoch in range(max_iter):
+            if self.shuffle:
+                _sgd.shuffle(order, seed + epoch)
+            eta = (self._epoch_eta(first_epoch + epoch, adaptive_eta)
+                   if schedule == Schedule.FIXED else self.eta0)
+            _sgd.sgd_epoch(
+                loss_id, *kx.args(), kx.n_features, *targets.args(), sample_weight,
+                targets.w_pos, targets.w_neg, order, ts["coef"], ts["avg_sum"],
+                ts["state"], last, hist, epsilon=self.epsilon, schedule=schedule,
+                eta=eta, power_t=self.power_t, alpha=self.alpha, t0=t0, lam1=lam1,
+                lam2=lam2, average_start=average_start,
+                fit_intercept=self.fit_intercept, intercept_decay=intercept_decay,
+                n_threads=n_threads)
+            n_iter = epoch + 1
+            objective = (ts["state"][:, State.SUM_LOSS].sum() / max(n_train, 1)
+                         + self._penalty_value(ts["coef"]))
+            if not (np.isfinite(objective) and np.all(np.isfinite(ts["coef"]))
+                    and np.all(np.isfinite(ts["state"]))):
+                raise ValueError(DIVERGENCE_MESSAGE.format(
+                    epoch=n_iter, lr=self.learning_rate, eta0=self.eta0))
+            loss_curve.append(float(objective))
+            if self.early_stopping:
+                coef, intercept = self._model_from_state(ts)
+                criterion = self._sum_loss(kx, targets, sample_weight, val_rows, coef,
+                                           intercept, n_threads) / len(val_rows)
+                val_curve.append(float(criterion))
+            else:
+                criterion = objective
+            if self.verbose:
+                print(f"-- Epoch {n_iter}\nNorm: {np.linalg.norm(ts['coef']):.2f}, "
+                      f"NNZs: {np.count_nonzero(ts['coef'])}, "
+                      f"Bias: {ts['state'][0, State.INTERCEPT]:.6f}, "
+                      f"T: {int(ts['state'][0, State.T]) - 1}, "
+                      f"Objective: {objective:.6f}"
+                      + (f", Validation loss: {criterion:.6f}"
+                         if self.early_stopping else ""))
+            no_improvement = no_improvement + 1 if criterion > best - tol else 0
+            best = min(best, criterion)
+            if no_improvement >= self.n_iter_no_change:
+                if self.learning_rate == "adaptive" and adaptive_eta > 1e-6:
+                    adaptive_eta /= 5.0
+                    no_improvement = 0
+                else:
+                    if self.verbose:
+                        print(f"Convergence after {n_iter} epochs")
+                    break
+
+        self._train_state = ts
+        self._epochs_done = first_epoch + n_iter
+        coef, intercept = self._model_from_state(ts)
+        self._set_coef(coef, intercept.astype(kx.dtype))
+        self.n_iter_ = n_iter
+        self.t_ = float(ts["state"][0, State.T])
+        self.loss_curve_ = loss_curve
+        if self.early_stopping:
+            self.validation_loss_curve_ = val_curve
+        if (not partial and self.tol is not None and n_iter == max_iter):
+            warnings.warn("Maximum number of iteration reached before convergence. "
+                          "Consider increasing max_iter to improve the fit.",
+                          ConvergenceWarning)
+        return self
+
+    def _validate_X_y(self, X, y, reset, **kwargs):
+        return validate_data(self, X, y, accept_sparse="csr",
+                             dtype=[np.float64, np.float32], order="C",
+                             accept_large_sparse=True, reset=reset, **kwargs)
+
+    def _sample_weight(self, sample_weight, X):
+        if sample_weight is None:
+            return np.empty(0, dtype=X.dtype)
+        return _check_sample_weight(sample_weight, X, dtype=X.dtype)
+
+    # ---------------------------------------------------------------- prediction
+
+    def _decision(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                          order="C", accept_large_sparse=True, reset=False)
+        kx = _KernelX(X)
+        coef = np.ascontiguousarray(_dense(self.coef_), dtype=X.dtype)
+        coef = coef.reshape(-1, kx.n_features)
+        intercept = np.ravel(self.intercept_).astype(np.float64)
+        out = np.empty((kx.n_rows, coef.shape[0]), dtype=X.dtype)
+        _linear.decision_function(*kx.args(), kx.n_rows, coef, intercept, out,
+                                  effective_n_threads(self.n_jobs))
+        return out
+
+    def objective(self, X, y, sample_weight=None):
+        """Regularised training objective of the current model on (X, y).
+
+        ``mean_i(s_i * loss(x_i . w + b, y_i)) + lam1 * |w|_1 + lam2 / 2 * |w|^2``,
+        computed by a parallel kernel (an OpenMP reduction over rows).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        objective : float
+        """
+        check_is_fitted(self)
+        X, y = self._validate_X_y(X, y, reset=False)
+        targets = self._targets(y, X.dtype, fitting=False)
+        sample_weight = self._sample_weight(sample_weight, X)
+        kx = _KernelX(X)
+        coef = np.ascontiguousarray(_dense(self.coef_), dtype=X.dtype)
+        coef = coef.reshape(-1, kx.n_features)
+        rows = np.arange(kx.n_rows, dtype=np.int32)
+        total = self._sum_loss(kx, targets, sample_weight, rows, coef,
+                               np.ravel(self.intercept_).astype(np.float64),
+                               effective_n_threads(self.n_jobs))
+        return total / kx.n_rows + self._penalty_value(coef)
+
+    # -------------------------------------------------------------- sparse coef
+
+    def densify(self):
+        """Convert a sparse ``coef_`` back to a dense array (the default format).
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self)
+        if sp.issparse(self.coef_):
+            self.coef_ = self.coef_.toarray()
+        return self
+
+    def sparsify(self):
+        """Store ``coef_`` as a scipy.sparse CSR matrix (worth it for L1 models).
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self)
+        self.coef_ = sp.csr_matrix(self.coef_)
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _dense(coef):
+    return coef.toarray() if sp.issparse(coef) else np.asarray(coef)
+
+
+class SGDRegressor(RegressorMixin, _BaseSGD):
+    """Linear regression by per-sample stochastic gradient descent.
+
+    A drop-in replacement of :class:`sklearn.linear_model.SGDRegressor` (same
+    parameters, defaults and attributes) on typed Cython + OpenMP kernels.  Penalties
+    are proximal steps (L1 gives exact zeros); on sparse input the work per sample is
+    proportional to its non-zeros.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'huber', 'epsilon_insensitive', \
+            'squared_epsilon_insensitive'}, default='squared_error'
+    penalty : {'l2', 'l1', 'elasticnet', None}, default='l2'
+    alpha : float, default=0.0001
+        Regularisation strength.
+    l1_ratio : float or None, default=0.15
+        Elastic-net mixing: ``lam1 = alpha * l1_ratio``, ``lam2 = alpha * (1 - l1_ratio)``.
+    fit_intercept : bool, default=True
+    max_iter : int, default=1000
+        Maximum number of epochs.
+    tol : float or None, default=1e-3
+        Stop when the epoch objective (or validation loss with ``early_stopping``)
+        has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+    shuffle : bool, default=True
+    verbose : int, default=0
+    epsilon : float, default=0.1
+        Parameter of the huber and epsilon-insensitive losses.
+    random_state : int, RandomState instance or None, default=None
+    learning_rate : {'invscaling', 'constant', 'optimal', 'adaptive', 'exponential', \
+            'linear', 'pa1', 'pa2'}, default='invscaling'
+        ``'exponential'``: ``eta0 * decay_rate ** epoch``; ``'linear'``: from ``eta0``
+        down to ``eta_min`` linearly over ``max_iter`` epochs; the others as in
+        scikit-learn.
+    eta0 : float, default=0.01
+    power_t : float, default=0.25
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and stop when its loss stops
+        improving.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=5
+    warm_start : bool, default=False
+    average : bool or int, default=False
+        Averaged SGD; an int starts averaging after that many samples.
+    n_jobs : int or None, default=None
+        Threads of the prediction and objective kernels (a regression has one model
+        row, so one thread trains it).
+    decay_rate : float, default=0.9
+        Factor per epoch of ``learning_rate='exponential'``.
+    eta_min : float, default=0.0
+        Floor of ``learning_rate='linear'``.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : ndarray of shape (1,)
+    n_iter_ : int
+    t_ : float
+        Number of weight updates performed plus one.
+    loss_curve_ : list of float
+        Training objective of each epoch: the mean of the (weighted) per-sample losses
+        met during the epoch plus the penalty at its end.
+    validation_loss_curve_ : list of float
+        With ``early_stopping``: the loss on the held-out set after each epoch.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+    """
+
+    _parameter_constraints = REGRESSOR_CONSTRAINTS
+    _pa_loss = "epsilon_insensitive"
+
+    def __init__(self, loss="squared_error", *, penalty="l2", alpha=0.0001,
+                 l1_ratio=0.15, fit_intercept=True, max_iter=1000, tol=1e-3,
+                 shuffle=True, verbose=0, epsilon=0.1, random_state=None,
+                 learning_rate="invscaling", eta0=0.01, power_t=0.25,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
+                 warm_start=False, average=False, n_jobs=None, decay_rate=0.9,
+                 eta_min=0.0):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.shuffle = shuffle
+        self.verbose = verbose
+        self.epsilon = epsilon
+        self.random_state = random_state
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.average = average
+        self.n_jobs = n_jobs
+        self.decay_rate = decay_rate
+        self.eta_min = eta_min
+
+    def _loss_id(self):
+        return REGRESSION_LOSSES[self.loss]
+
+    def _targets(self, y, dtype, fitting):
+        return _Targets(np.asarray(y, dtype=dtype), None, [-1], [1.0], 1.0, dtype)
+
+    def _set_coef(self, coef, intercept):
+        self.coef_ = coef.ravel()
+        self.intercept_ = intercept
+
+    def _fit_or_partial(self, X, y, sample_weight, partial, max_iter, coef_init=None,
+                        intercept_init=None):
+        self._validate_params()
+        self._check_params(for_partial_fit=partial)
+        first = not hasattr(self, "coef_") or not partial
+        X, y = self._validate_X_y(X, y, reset=first, y_numeric=True)
+        targets = self._targets(y, X.dtype, fitting=True)
+        sample_weight = self._sample_weight(sample_weight, X)
+        return self._train(X, targets, sample_weight, max_iter, partial, coef_init,
+                           intercept_init)
+
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit the model with ``max_iter`` epochs of SGD.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        coef_init : array of shape (n_features,), default=None
+        intercept_init : array of shape (1,), default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        return self._fit_or_partial(X, y, sample_weight, False, self.max_iter,
+                                    coef_init, intercept_init)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch of SGD over the given samples, continuing the step counter.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        return self._fit_or_partial(X, y, sample_weight, True, 1)
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return self._decision(X).ravel()
+
+    def decision_function(self, X):
+        """Same as ``predict``: ``X @ coef_ + intercept_``, rows in parallel.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return self._decision(X).ravel()
+
+
+class SGDClassifier(ClassifierMixin, _BaseSGD):
+    """Linear classification by per-sample stochastic gradient descent.
+
+    A drop-in replacement of :class:`sklearn.linear_model.SGDClassifier` (same
+    parameters, defaults and attributes) on typed Cython + OpenMP kernels.  With more
+    than two classes the one-vs-rest models are trained together, in parallel across
+    ``n_jobs`` threads.
+
+    Parameters
+    ----------
+    loss : {'hinge', 'log_loss', 'modified_huber', 'squared_hinge', 'perceptron', \
+            'squared_error', 'huber', 'epsilon_insensitive', \
+            'squared_epsilon_insensitive'}, default='hinge'
+    penalty : {'l2', 'l1', 'elasticnet', None}, default='l2'
+    alpha : float, default=0.0001
+    l1_ratio : float or None, default=0.15
+    fit_intercept : bool, default=True
+    max_iter : int, default=1000
+    tol : float or None, default=1e-3
+    shuffle : bool, default=True
+    verbose : int, default=0
+    epsilon : float, default=0.1
+    n_jobs : int or None, default=None
+        Threads: ``None`` one (unless ``OMP_NUM_THREADS`` / threadpoolctl limit
+        says otherwise), ``-1`` all cores.
+    random_state : int, RandomState instance or None, default=None
+    learning_rate : {'optimal', 'constant', 'invscaling', 'adaptive', 'exponential', \
+            'linear', 'pa1', 'pa2'}, default='optimal'
+    eta0 : float, default=0.01
+    power_t : float, default=0.5
+    early_stopping : bool, default=False
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=5
+    class_weight : dict, 'balanced' or None, default=None
+    warm_start : bool, default=False
+    average : bool or int, default=False
+    decay_rate : float, default=0.9
+        Factor per epoch of ``learning_rate='exponential'``.
+    eta_min : float, default=0.0
+        Floor of ``learning_rate='linear'``.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    classes_ : ndarray of shape (n_classes,)
+    n_iter_ : int
+    t_ : float
+    loss_curve_ : list of float
+        Training objective of each epoch (summed over the one-vs-rest models).
+    validation_loss_curve_ : list of float
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+    """
+
+    _parameter_constraints = CLASSIFIER_CONSTRAINTS
+    _pa_loss = "hinge"
+
+    def __init__(self, loss="hinge", *, penalty="l2", alpha=0.0001, l1_ratio=0.15,
+                 fit_intercept=True, max_iter=1000, tol=1e-3, shuffle=True, verbose=0,
+                 epsilon=0.1, n_jobs=None, random_state=None, learning_rate="optimal",
+                 eta0=0.01, power_t=0.5, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=5, class_weight=None, warm_start=False,
+                 average=False, decay_rate=0.9, eta_min=0.0):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.shuffle = shuffle
+        self.verbose = verbose
+        self.epsilon = epsilon
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.average = average
+        self.decay_rate = decay_rate
+        self.eta_min = eta_min
+
+    def _loss_id(self):
+        return CLASSIFICATION_LOSSES[self.loss]
+
+    def _targets(self, y, dtype, fitting):
+        y_class = np.searchsorted(self.classes_, y)
+        y_class = np.minimum(y_class, len(self.classes_) - 1)
+        unknown = self.classes_[y_class] != y
+        if np.any(unknown):
+            raise ValueError(f"y contains labels not in classes_ {self.classes_!r}: "
+                             f"{np.unique(np.asarray(y)[unknown])!r}")
+        y_class = y_class.astype(np.int32)
+        n_classes = len(self.classes_)
+        if fitting:
+            weights = compute_class_weight(self.class_weight, classes=self.classes_,
+                                           y=y)
+        else:
+            weights = getattr(self, "_class_weight", np.ones(n_classes))
+        self._class_weight = weights
+        if n_classes == 2:
+            return _Targets(None, y_class, [1], [weights[1]], weights[0], dtype)
+        return _Targets(None, y_class, np.arange(n_classes), weights, 1.0, dtype)
+
+    def _set_coef(self, coef, intercept):
+        self.coef_ = coef
+        self.intercept_ = intercept
+
+    def _fit_or_partial(self, X, y, sample_weight, partial, max_iter, classes=None,
+                        coef_init=None, intercept_init=None):
+        self._validate_params()
+        self._check_params(for_partial_fit=partial)
+        first = not partial or not hasattr(self, "classes_")
+        X, y = self._validate_X_y(X, y, reset=first)
+        check_classification_targets(y)
+        if not partial:
+            self.classes_ = np.unique(y)
+        elif first:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to "
+                                 "partial_fit.")
+            self.classes_ = np.unique(classes)
+        elif classes is not None and not np.array_equal(self.classes_,
+                                                        np.unique(classes)):
+            raise ValueError(f"`classes={classes!r}` is not the same as on last call "
+                             f"to partial_fit, was: {self.classes_!r}")
+        if partial and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight 'balanced' is not supported for partial_fit. In order "
+                "to use 'balanced' weights, use compute_class_weight('balanced', "
+                "classes=classes, y=y) on a large enough sample of the targets and "
+                "pass the resulting weights as the class_weight parameter.")
+        if len(self.classes_) < 2:
+            raise ValueError("The number of classes has to be greater than one; got "
+                             f"{len(self.classes_)} class")
+        targets = self._targets(y, X.dtype, fitting=True)
+        sample_weight = self._sample_weight(sample_weight, X)
+        return self._train(X, targets, sample_weight, max_iter, partial, coef_init,
+                           intercept_init)
+
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit the model with ``max_iter`` epochs of SGD.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        coef_init : array of shape (n_classes, n_features), default=None
+        intercept_init : array of shape (n_classes,), default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        return self._fit_or_partial(X, y, sample_weight, False, self.max_iter,
+                                    coef_init=coef_init, intercept_init=intercept_init)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of SGD over the given samples, continuing the step counter.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            All the classes; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        return self._fit_or_partial(X, y, sample_weight, True, 1, classes=classes)
+
+    def decision_function(self, X):
+        """Signed distance to the separating hyperplane(s), rows in parallel.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        scores = self._decision(X)
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def _has_proba(self):
+        if self.loss not in ("log_loss", "modified_huber"):
+            raise AttributeError("probability estimates are not available for "
+                                 f"loss={self.loss!r}")
+        return True
+
+    @available_if(_has_proba)
+    def predict_proba(self, X):
+        """Class probabilities (log_loss: logistic; modified_huber: clipped).
+
+        With more than two classes the one-vs-rest probabilities are normalised to
+        sum to one.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        scores = self._decision(X).astype(np.float64)
+        if self.loss == "log_loss":
+            prob = 0.5 * (1.0 + np.tanh(0.5 * scores))  # the logistic function
+        else:
+            prob = (np.clip(scores, -1.0, 1.0) + 1.0) / 2.0
+        if prob.shape[1] == 1:
+            return np.hstack([1.0 - prob, prob])
+        norm = prob.sum(axis=1, keepdims=True)
+        zero = norm[:, 0] == 0
+        prob[zero] = 1.0
+        norm[zero] = prob.shape[1]
+        return prob / norm
+
+    @available_if(_has_proba)
+    def predict_log_proba(self, X):
+        """Logarithm of ``predict_proba``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))

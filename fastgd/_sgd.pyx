@@ -1,0 +1,502 @@
+# cython: language_level=3
+"""Per-sample SGD: one epoch over the rows of X in a given order.
+
+Design
+------
+* One call trains every model row of ``coef`` (regression / binary: one row; one-vs-rest:
+  one row per class) over one epoch; the rows are independent and run in parallel
+  (``prange`` over models, ``n_threads`` threads).  Python runs the epoch loop
+  (stopping rules, verbose output, divergence checks); the kernel releases the GIL for
+  the whole epoch.
+* The loss is a compile-time choice (``LossTag`` fused type, see ``_losses.pxd``): the
+  dispatch chain in ``sgd_epoch`` picks one specialised loop per call.
+* Penalties are proximal steps, ``w <- prox_{eta R}(w - eta * grad)``, with
+  ``R = lam1 |w|_1 + lam2 / 2 |w|^2``.  The exact prox is ``c * S(w, eta lam1)``
+  with ``c = 1 / (1 + eta lam2)`` and ``S`` soft-thresholding, so L1 gives exact zeros.
+* Weight-scale trick (Bottou 2012, "SGD tricks"): the weights are stored as
+  ``w = C * v``; the L2 factor only changes the scalar ``C``.  The soft-threshold of a
+  step is ``eta lam1 / C`` in units of ``v``.
+* Dense rows touch every weight anyway, so the prox is applied eagerly, fused with the
+  gradient update in one pass.
+* Sparse rows: work per sample is proportional to its non-zeros.  Thresholds are
+  applied lazily ("just in time", in the spirit of Tsuruoka et al. 2009, but with the
+  exact prox): ``U`` accumulates the thresholds in ``v`` units, feature ``j`` remembers
+  the step ``last[j]`` at which it was brought up to date, and composing soft-thresholds
+  of one sign is a single soft-threshold by the summed amount.  Averaged SGD is lazy
+  too: between two touches a weight follows ``C_t * S(v, U_t - U_a)``, whose sum over
+  the steps is read off prefix sums of ``C`` and ``C * U`` kept for a window of steps
+  (the zero crossing is found by binary search over ``U``).  At the end of a window
+  (``window`` steps, when ``C`` gets small, and at the end of the epoch) every weight is
+  brought up to date and ``C`` is folded back into ``v``: O(n_features) per window.
+* Kernels assume validated, C-contiguous input and write into caller-allocated
+  arrays; all checks and allocations are in Python (``_estimators.py``).
+"""
+
+from cython.parallel cimport prange
+from libc.math cimport fabs, sqrt, pow, isfinite
+from libc.stdint cimport int32_t, int64_t, uint64_t
+
+from fastgd._enums cimport Loss, Schedule, State
+from fastgd._losses cimport (
+    LossTag, SquaredErrorTag, HuberTag, EpsilonInsensitiveTag,
+    SquaredEpsilonInsensitiveTag, LogLossTag, HingeTag, SquaredHingeTag,
+    ModifiedHuberTag, PerceptronTag, loss, dloss,
+)
+
+import numpy as np
+
+ctypedef fused floating:
+    float
+    double
+
+ctypedef fused index_t:
+    int32_t
+    int64_t
+
+cdef double MAX_DLOSS = 1e12
+cdef double MIN_SCALE = 1e-9
+
+
+ctypedef struct Hyper:
+    double eps          # epsilon of huber / epsilon-insensitive losses
+    int schedule        # Schedule
+    double eta          # eta for FIXED; eta0 for INVSCALING and PA
+    double power_t
+    double alpha        # for OPTIMAL
+    double t0           # OPTIMAL offset
+    double lam1         # L1 strength
+    double lam2         # L2 strength
+    double average_start  # first step (1-based t) that is averaged; 0 = no averaging
+    bint fit_intercept
+    double intercept_decay
+    double w_pos        # weight of target > 0 (class weight)
+    double w_neg
+
+
+cdef inline double step_size(const Hyper* h, double t) noexcept nogil:
+    if h.schedule == Schedule.OPTIMAL:
+        return 1.0 / (h.alpha * (h.t0 + t - 1.0))
+    if h.schedule == Schedule.INVSCALING:
+        return h.eta / pow(t, h.power_t)
+    return h.eta
+
+
+cdef inline double soft(double v, double thr) noexcept nogil:
+    """Soft-thresholding S(v, thr) for thr >= 0."""
+    if v > thr:
+        return v - thr
+    if v < -thr:
+        return v + thr
+    return 0.0
+
+
+cdef inline double update_coefficient(
+    LossTag* tag, const Hyper* h, double p, double y, double eta, double sq_norm,
+) noexcept nogil:
+    """Coefficient ``s`` of the gradient step ``w += s * x`` (before sample weights)."""
+    cdef double g, l
+    if h.schedule == Schedule.PA1 or h.schedule == Schedule.PA2:
+        l = loss(tag, p, y, h.eps)
+        if h.schedule == Schedule.PA1:
+            if sq_norm == 0.0:
+                return 0.0
+            g = min(h.eta, l / sq_norm)
+        else:
+            g = l / (sq_norm + 0.5 / h.eta)
+        # direction: towards y for classification, towards the target for regression
+        if LossTag is not HingeTag:
+            y = 1.0 if y - p >= 0.0 else -1.0
+        return g * y
+    g = dloss(tag, p, y, h.eps)
+    if g > MAX_DLOSS:
+        g = MAX_DLOSS
+    elif g < -MAX_DLOSS:
+        g = -MAX_DLOSS
+    return -eta * g
+
+
+cdef inline void target_and_weight(
+    const Hyper* h, Py_ssize_t i, const floating[::1] y, const int32_t[::1] y_class,
+    int pos_class, const floating[::1] sample_weight, double* target, double* weight,
+) noexcept nogil:
+    if pos_class >= 0:
+        target[0] = 1.0 if y_class[i] == pos_class else -1.0
+    else:
+        target[0] = y[i]
+    weight[0] = h.w_pos if target[0] > 0.0 else h.w_neg
+    if sample_weight.shape[0] > 0:
+        weight[0] *= sample_weight[i]
+
+
+# --------------------------------------------------------------------------- dense
+
+cdef void epoch_dense(
+    LossTag* tag, const Hyper* h, const floating[:, ::1] X, const floating[::1] y,
+    const int32_t[::1] y_class, int pos_class, const floating[::1] sample_weight,
+    const int32_t[::1] order, floating* v, double* avg_sum, double* state,
+) noexcept nogil:
+    cdef Py_ssize_t n_features = X.shape[1], s, i, j
+    cdef const floating* x
+    cdef double C = 1.0, t = state[<int>State.T], b = state[<int>State.INTERCEPT]
+    cdef double avg_count = state[<int>State.AVG_COUNT], avg_b = state[<int>State.AVG_INTERCEPT_SUM]
+    cdef double sum_loss = 0.0, dot, sq_norm = 0.0, p, target, weight, eta, coef, thr, c
+    cdef floating step_v, thr_v, vj
+    cdef bint pa = h.schedule == Schedule.PA1 or h.schedule == Schedule.PA2
+    cdef bint averaging
+
+    for s in range(order.shape[0]):
+        i = order[s]
+        x = &X[i, 0]
+        target_and_weight(h, i, y, y_class, pos_class, sample_weight, &target, &weight)
+        dot = 0.0
+        for j in range(n_features):
+            dot = dot + v[j] * x[j]
+        p = C * dot + b
+        if pa:
+            sq_norm = 0.0
+            for j in range(n_features):
+                sq_norm = sq_norm + x[j] * x[j]
+        eta = step_size(h, t)
+        sum_loss += weight * loss(tag, p, target, h.eps)
+        coef = weight * update_coefficient(tag, h, p, target, eta, sq_norm)
+
+        thr = eta * h.lam1
+        c = 1.0 / (1.0 + eta * h.lam2)
+        step_v = <floating>(coef / C)
+        if thr > 0.0:
+            thr_v = <floating>(thr / C)
+            for j in range(n_features):
+                vj = v[j] + step_v * x[j]
+                if vj > thr_v:
+                    v[j] = vj - thr_v
+                elif vj < -thr_v:
+                    v[j] = vj + thr_v
+                else:
+                    v[j] = 0
+        elif coef != 0.0:
+            for j in range(n_features):
+                v[j] = v[j] + step_v * x[j]
+        if h.fit_intercept:
+            b += coef * h.intercept_decay
+        C *= c
+        averaging = h.average_start > 0 and t >= h.average_start
+        if averaging:
+            avg_count += 1.0
+            avg_b += b
+            for j in range(n_features):
+                avg_sum[j] += C * v[j]
+        if C < MIN_SCALE:
+            for j in range(n_features):
+                v[j] = <floating>(v[j] * C)
+            C = 1.0
+        t += 1.0
+
+    for j in range(n_features):
+        v[j] = <floating>(v[j] * C)
+    state[<int>State.T] = t
+    state[<int>State.INTERCEPT] = b
+    state[<int>State.AVG_COUNT] = avg_count
+    state[<int>State.AVG_INTERCEPT_SUM] = avg_b
+    state[<int>State.SUM_LOSS] = sum_loss
+
+
+# -------------------------------------------------------------------------- sparse
+
+ctypedef struct Lazy:
+    # window bookkeeping of the sparse kernel (see module docstring)
+    double C            # weight scale, w = C * v
+    double U            # summed thresholds, in units of v
+    Py_ssize_t k        # steps taken in this window
+    double* hU          # hU[q]: U after q steps of the window (q = 0..window)
+    double* hC          # prefix sums of (averaged) C after each step
+    double* hCU         # prefix sums of (averaged) C * U after each step
+    int32_t* last       # window step at which each feature was brought up to date
+    bint l1
+    bint avg
+
+
+cdef inline double lazy_average_sum(const Lazy* z, double v, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    """Sum over steps a..b-1 of the averaged post-step weights of a feature that was
+    brought up to date at step a, with value ``v`` (in units of v) and untouched since."""
+    cdef double av = fabs(v), Ua = z.hU[a], total
+    cdef Py_ssize_t lo, hi, mid, q = b
+    if av == 0.0:
+        return 0.0
+    if z.l1 and z.hU[b] - Ua >= av:
+        # the weight reaches zero: find the last q in (a, b] with hU[q] - Ua < av
+        lo = a          # hU[lo] - Ua = 0 < av
+        hi = b          # hU[hi] - Ua >= av
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if z.hU[mid] - Ua < av:
+                lo = mid
+            else:
+                hi = mid
+        q = lo
+    total = (av + Ua) * (z.hC[q] - z.hC[a]) - (z.hCU[q] - z.hCU[a])
+    return total if v > 0.0 else -total
+
+
+cdef inline void bring_up_to_date(Lazy* z, floating* v, double* avg_sum, Py_ssize_t j) noexcept nogil:
+    cdef Py_ssize_t a = z.last[j], k = z.k
+    if a == k:
+        return
+    if z.avg:
+        avg_sum[j] += lazy_average_sum(z, v[j], a, k)
+    if z.l1:
+        v[j] = <floating>soft(v[j], z.hU[k] - z.hU[a])
+    z.last[j] = <int32_t>k
+
+
+cdef void close_window(Lazy* z, floating* v, double* avg_sum, Py_ssize_t n_features) noexcept nogil:
+    """Bring every weight up to date, fold C into v and start a new window."""
+    cdef Py_ssize_t j
+    for j in range(n_features):
+        bring_up_to_date(z, v, avg_sum, j)
+        v[j] = <floating>(v[j] * z.C)
+        z.last[j] = 0
+    z.C = 1.0
+    z.U = 0.0
+    z.k = 0
+    z.hU[0] = 0.0
+    z.hC[0] = 0.0
+    z.hCU[0] = 0.0
+
+
+cdef void epoch_sparse(
+    LossTag* tag, const Hyper* h, const floating[::1] data, const index_t[::1] indices,
+    const index_t[::1] indptr, Py_ssize_t n_features, const floating[::1] y,
+    const int32_t[::1] y_class, int pos_class, const floating[::1] sample_weight,
+    const int32_t[::1] order, floating* v, double* avg_sum, double* state,
+    Lazy* z, Py_ssize_t window,
+) noexcept nogil:
+    cdef Py_ssize_t s, i, j, jj, start, end
+    cdef double t = state[<int>State.T], b = state[<int>State.INTERCEPT]
+    cdef double avg_count = state[<int>State.AVG_COUNT], avg_b = state[<int>State.AVG_INTERCEPT_SUM]
+    cdef double sum_loss = 0.0, dot, sq_norm = 0.0, p, target, weight, eta, coef, m
+    cdef floating step_v
+    cdef bint pa = h.schedule == Schedule.PA1 or h.schedule == Schedule.PA2
+    cdef bint lazy = z.l1 or z.avg
+
+    close_window(z, v, avg_sum, 0)  # reset the window scalars
+    for s in range(order.shape[0]):
+        i = order[s]
+        start = indptr[i]
+        end = indptr[i + 1]
+        target_and_weight(h, i, y, y_class, pos_class, sample_weight, &target, &weight)
+        dot = 0.0
+        if lazy:
+            for jj in range(start, end):
+                bring_up_to_date(z, v, avg_sum, indices[jj])
+        for jj in range(start, end):
+            dot = dot + v[indices[jj]] * data[jj]
+        p = z.C * dot + b
+        if pa:
+            sq_norm = 0.0
+            for jj in range(start, end):
+                sq_norm = sq_norm + data[jj] * data[jj]
+        eta = step_size(h, t)
+        sum_loss += weight * loss(tag, p, target, h.eps)
+        coef = weight * update_coefficient(tag, h, p, target, eta, sq_norm)
+        if coef != 0.0:
+            step_v = <floating>(coef / z.C)
+            for jj in range(start, end):
+                j = indices[jj]
+                v[j] = v[j] + step_v * data[jj]
+        if h.fit_intercept:
+            b += coef * h.intercept_decay
+
+        z.U += eta * h.lam1 / z.C
+        z.C /= 1.0 + eta * h.lam2
+        m = 1.0 if (h.average_start > 0 and t >= h.average_start) else 0.0
+        if m != 0.0:
+            avg_count += 1.0
+            avg_b += b
+        if lazy:
+            z.hU[z.k + 1] = z.U
+            z.hC[z.k + 1] = z.hC[z.k] + m * z.C
+            z.hCU[z.k + 1] = z.hCU[z.k] + m * z.C * z.U
+            z.k += 1
+        if z.C < MIN_SCALE or z.k == window:
+            close_window(z, v, avg_sum, n_features)
+        t += 1.0
+
+    close_window(z, v, avg_sum, n_features)
+    state[<int>State.T] = t
+    state[<int>State.INTERCEPT] = b
+    state[<int>State.AVG_COUNT] = avg_count
+    state[<int>State.AVG_INTERCEPT_SUM] = avg_b
+    state[<int>State.SUM_LOSS] = sum_loss
+
+
+# ------------------------------------------------------------------------- drivers
+
+cdef void epoch_one_model(
+    LossTag* tag, const Hyper* h, bint sparse, const floating[:, ::1] X,
+    const floating[::1] data, const index_t[::1] indices, const index_t[::1] indptr,
+    Py_ssize_t n_features, const floating[::1] y, const int32_t[::1] y_class,
+    int pos_class, const floating[::1] sample_weight, const int32_t[::1] order,
+    floating* v, double* avg_sum, double* state, int32_t* last, double* hist,
+    Py_ssize_t window,
+) noexcept nogil:
+    cdef Lazy z
+    if not sparse:
+        epoch_dense(tag, h, X, y, y_class, pos_class, sample_weight, order, v, avg_sum,
+                    state)
+        return
+    z.C = 1.0
+    z.U = 0.0
+    z.k = 0
+    z.hU = hist
+    z.hC = hist + (window + 1)
+    z.hCU = hist + 2 * (window + 1)
+    z.last = last
+    z.l1 = h.lam1 > 0.0
+    z.avg = h.average_start > 0
+    epoch_sparse(tag, h, data, indices, indptr, n_features, y, y_class, pos_class,
+                 sample_weight, order, v, avg_sum, state, &z, window)
+
+
+cdef void epoch_all_models(
+    LossTag* tag, const Hyper* h, bint sparse, const floating[:, ::1] X,
+    const floating[::1] data, const index_t[::1] indices, const index_t[::1] indptr,
+    Py_ssize_t n_features, const floating[::1] y, const int32_t[::1] y_class,
+    const int32_t[::1] pos_classes, const floating[::1] sample_weight,
+    const double[::1] w_pos, const int32_t[::1] order, floating[:, ::1] coef,
+    double[:, ::1] avg_sum, double[:, ::1] state, int32_t[:, ::1] last,
+    double[:, ::1] hist, int n_threads,
+) noexcept nogil:
+    cdef Py_ssize_t k, n_models = coef.shape[0]
+    cdef Py_ssize_t window = (hist.shape[1] // 3) - 1
+    cdef Hyper hk
+    for k in prange(n_models, schedule="static", num_threads=n_threads):
+        hk = h[0]
+        hk.w_pos = w_pos[k]
+        epoch_one_model(tag, &hk, sparse, X, data, indices, indptr, n_features, y,
+                        y_class, pos_classes[k], sample_weight, order, &coef[k, 0],
+                        &avg_sum[k, 0] if avg_sum.shape[1] > 0 else NULL,
+                        &state[k, 0], &last[k, 0] if last.shape[1] > 0 else NULL,
+                        &hist[k, 0] if hist.shape[1] > 0 else NULL, window)
+
+
+def sgd_epoch(
+    int loss_id, bint sparse, const floating[:, ::1] X, const floating[::1] data,
+    const index_t[::1] indices, const index_t[::1] indptr, Py_ssize_t n_features,
+    const floating[::1] y, const int32_t[::1] y_class, const int32_t[::1] pos_classes,
+    const floating[::1] sample_weight, const double[::1] w_pos, double w_neg,
+    const int32_t[::1] order, floating[:, ::1] coef, double[:, ::1] avg_sum,
+    double[:, ::1] state, int32_t[:, ::1] last, double[:, ::1] hist, *,
+    double epsilon, int schedule, double eta, double power_t, double alpha, double t0,
+    double lam1, double lam2, double average_start, bint fit_intercept,
+    double intercept_decay, int n_threads,
+):
+    """Run one epoch of per-sample SGD for every model row of ``coef``.
+
+    Parameters
+    ----------
+    loss_id : int
+        A member of ``fastgd._enums.Loss``.
+    sparse : bool
+        Whether X is given as CSR (``data``, ``indices``, ``indptr``) or dense (``X``).
+    X : ndarray of shape (n_samples, n_features), C-contiguous
+        Dense input; a (0, 0) array when ``sparse``.
+    data, indices, indptr : ndarrays
+        CSR input; empty arrays when dense.
+    n_features : int
+    y : ndarray of shape (n_samples,)
+        Regression targets (used when a model's positive class is -1).
+    y_class : ndarray of int32, shape (n_samples,)
+        Class index of every sample (classification).
+    pos_classes : ndarray of int32, shape (n_models,)
+        Positive class of each model row; -1 for regression on ``y``.
+    sample_weight : ndarray of shape (n_samples,) or (0,)
+    w_pos : ndarray of shape (n_models,)
+        Weight of the positive class of each model; ``w_neg`` of the others.
+    order : ndarray of int32
+        Rows to visit, in order.
+    coef : ndarray of shape (n_models, n_features)
+        Weights, updated in place.
+    avg_sum : ndarray of float64, shape (n_models, n_features) or (n_models, 0)
+        Running sums of the averaged weights (averaged SGD).
+    state : ndarray of float64, shape (n_models, State.N_STATE)
+        Scalars carried between epochs, see ``fastgd._enums.State``.
+    last, hist : ndarrays
+        Scratch of the sparse lazy updates, shapes (n_models, n_features) and
+        (n_models, 3 * (window + 1)); (n_models, 0) when unused.
+    epsilon, schedule, eta, power_t, alpha, t0 : float
+        Loss parameter and learning-rate schedule (``fastgd._enums.Schedule``).
+    lam1, lam2 : float
+        L1 and L2 strengths of the proximal step.
+    average_start : float
+        First step counter value that is averaged; 0 for no averaging.
+    fit_intercept : bool
+    intercept_decay : float
+        Factor of the intercept updates (smaller on sparse data).
+    n_threads : int
+        Threads across model rows.
+    """
+    cdef Hyper h
+    h.eps = epsilon
+    h.schedule = schedule
+    h.eta = eta
+    h.power_t = power_t
+    h.alpha = alpha
+    h.t0 = t0
+    h.lam1 = lam1
+    h.lam2 = lam2
+    h.average_start = average_start
+    h.fit_intercept = fit_intercept
+    h.intercept_decay = intercept_decay
+    h.w_neg = w_neg
+    with nogil:
+        if loss_id == Loss.SQUARED_ERROR:
+            epoch_all_models(<SquaredErrorTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+        elif loss_id == Loss.HUBER:
+            epoch_all_models(<HuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+        elif loss_id == Loss.EPSILON_INSENSITIVE:
+            epoch_all_models(<EpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+        elif loss_id == Loss.SQUARED_EPSILON_INSENSITIVE:
+            epoch_all_models(<SquaredEpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+        elif loss_id == Loss.LOG_LOSS:
+            epoch_all_models(<LogLossTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+        elif loss_id == Loss.HINGE:
+            epoch_all_models(<HingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+        elif loss_id == Loss.SQUARED_HINGE:
+            epoch_all_models(<SquaredHingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+        elif loss_id == Loss.MODIFIED_HUBER:
+            epoch_all_models(<ModifiedHuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+        elif loss_id == Loss.PERCEPTRON:
+            epoch_all_models(<PerceptronTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+        else:
+            with gil:
+                raise ValueError(f"unknown loss id {loss_id}")
+
+
+# ------------------------------------------------------------------------- shuffle
+
+cdef inline uint64_t splitmix64(uint64_t* s) noexcept nogil:
+    s[0] += <uint64_t>0x9E3779B97F4A7C15
+    cdef uint64_t z = s[0]
+    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9
+    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EB
+    return z ^ (z >> 31)
+
+
+def shuffle(int32_t[::1] order, uint64_t seed):
+    """Fisher-Yates shuffle of ``order`` in place, reproducible from ``seed``.
+
+    Parameters
+    ----------
+    order : ndarray of int32
+    seed : int
+        64-bit seed of the splitmix64 generator.
+    """
+    cdef uint64_t s = seed
+    cdef Py_ssize_t i, j
+    cdef int32_t tmp
+    with nogil:
+        for i in range(order.shape[0] - 1, 0, -1):
+            j = <Py_ssize_t>(splitmix64(&s) % <uint64_t>(i + 1))
+            tmp = order[i]
+            order[i] = order[j]
+            order[j] = tmp
