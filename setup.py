@@ -93,7 +93,7 @@ class BuildExt(build_ext):
 
 extensions = [
     Extension(f"fastgd.{name}", [f"fastgd/{name}.pyx"],
-              include_dirs=[np.get_include()],
+              include_dirs=[np.get_include(), "fastgd"],
               define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")])
     for name in MODULES
 ]

@@ -34,6 +34,7 @@ Design
 
 from cython.parallel cimport prange
 from libc.math cimport fabs, sqrt, pow, isfinite
+from cython cimport floating
 from libc.stdint cimport int32_t, int64_t, uint64_t
 
 from fastgd._enums cimport Loss, Schedule, State
@@ -42,12 +43,9 @@ from fastgd._losses cimport (
     SquaredEpsilonInsensitiveTag, LogLossTag, HingeTag, SquaredHingeTag,
     ModifiedHuberTag, PerceptronTag, loss, dloss,
 )
+from fastgd._simd cimport vdot, vaxpy, vaxpy_soft, vacc_scaled, vscale, fg_prefetch
 
 import numpy as np
-
-ctypedef fused floating:
-    float
-    double
 
 ctypedef fused index_t:
     int32_t
@@ -55,6 +53,8 @@ ctypedef fused index_t:
 
 cdef double MAX_DLOSS = 1e12
 cdef double MIN_SCALE = 1e-9
+# rows ahead whose cache lines are requested while the current row is processed
+cdef Py_ssize_t PREFETCH_ROWS = 4
 
 
 ctypedef struct Hyper:
@@ -77,6 +77,11 @@ cdef inline double step_size(const Hyper* h, double t) noexcept nogil:
     if h.schedule == Schedule.OPTIMAL:
         return 1.0 / (h.alpha * (h.t0 + t - 1.0))
     if h.schedule == Schedule.INVSCALING:
+        # sqrt is several times cheaper than pow; 0.5 and 0.25 are the defaults
+        if h.power_t == 0.5:
+            return h.eta / sqrt(t)
+        if h.power_t == 0.25:
+            return h.eta / sqrt(sqrt(t))
         return h.eta / pow(t, h.power_t)
     return h.eta
 
@@ -135,64 +140,47 @@ cdef void epoch_dense(
     const int32_t[::1] y_class, int pos_class, const floating[::1] sample_weight,
     const int32_t[::1] order, floating* v, double* avg_sum, double* state,
 ) noexcept nogil:
-    cdef Py_ssize_t n_features = X.shape[1], s, i, j
+    cdef Py_ssize_t n_features = X.shape[1], s, i
     cdef const floating* x
     cdef double C = 1.0, t = state[<int>State.T], b = state[<int>State.INTERCEPT]
     cdef double avg_count = state[<int>State.AVG_COUNT], avg_b = state[<int>State.AVG_INTERCEPT_SUM]
-    cdef double sum_loss = 0.0, dot, sq_norm = 0.0, p, target, weight, eta, coef, thr, c
-    cdef floating step_v, thr_v, vj
+    cdef double sum_loss = 0.0, sq_norm = 0.0, p, target, weight, eta, coef, thr
+    cdef floating step_v
     cdef bint pa = h.schedule == Schedule.PA1 or h.schedule == Schedule.PA2
-    cdef bint averaging
 
-    for s in range(order.shape[0]):
+    cdef Py_ssize_t n_rows = order.shape[0], row_bytes = n_features * sizeof(floating)
+    for s in range(n_rows):
         i = order[s]
         x = &X[i, 0]
+        if s + PREFETCH_ROWS < n_rows:
+            fg_prefetch(&X[order[s + PREFETCH_ROWS], 0], row_bytes)
         target_and_weight(h, i, y, y_class, pos_class, sample_weight, &target, &weight)
-        dot = 0.0
-        for j in range(n_features):
-            dot = dot + v[j] * x[j]
-        p = C * dot + b
+        p = C * vdot(v, x, n_features) + b
         if pa:
-            sq_norm = 0.0
-            for j in range(n_features):
-                sq_norm = sq_norm + x[j] * x[j]
+            sq_norm = vdot(x, x, n_features)
         eta = step_size(h, t)
         sum_loss += weight * loss(tag, p, target, h.eps)
         coef = weight * update_coefficient(tag, h, p, target, eta, sq_norm)
 
         thr = eta * h.lam1
-        c = 1.0 / (1.0 + eta * h.lam2)
         step_v = <floating>(coef / C)
         if thr > 0.0:
-            thr_v = <floating>(thr / C)
-            for j in range(n_features):
-                vj = v[j] + step_v * x[j]
-                if vj > thr_v:
-                    v[j] = vj - thr_v
-                elif vj < -thr_v:
-                    v[j] = vj + thr_v
-                else:
-                    v[j] = 0
+            vaxpy_soft(step_v, x, v, <floating>(thr / C), n_features)
         elif coef != 0.0:
-            for j in range(n_features):
-                v[j] = v[j] + step_v * x[j]
+            vaxpy(step_v, x, v, n_features)
         if h.fit_intercept:
             b += coef * h.intercept_decay
-        C *= c
-        averaging = h.average_start > 0 and t >= h.average_start
-        if averaging:
+        C /= 1.0 + eta * h.lam2
+        if h.average_start > 0 and t >= h.average_start:
             avg_count += 1.0
             avg_b += b
-            for j in range(n_features):
-                avg_sum[j] += C * v[j]
+            vacc_scaled(C, v, avg_sum, n_features)
         if C < MIN_SCALE:
-            for j in range(n_features):
-                v[j] = <floating>(v[j] * C)
+            vscale(C, v, n_features)
             C = 1.0
         t += 1.0
 
-    for j in range(n_features):
-        v[j] = <floating>(v[j] * C)
+    vscale(C, v, n_features)
     state[<int>State.T] = t
     state[<int>State.INTERCEPT] = b
     state[<int>State.AVG_COUNT] = avg_count
@@ -251,16 +239,17 @@ cdef inline void bring_up_to_date(Lazy* z, floating* v, double* avg_sum, Py_ssiz
 cdef void close_window(Lazy* z, floating* v, double* avg_sum, Py_ssize_t n_features) noexcept nogil:
     """Bring every weight up to date, fold C into v and start a new window."""
     cdef Py_ssize_t j
-    for j in range(n_features):
-        bring_up_to_date(z, v, avg_sum, j)
-        v[j] = <floating>(v[j] * z.C)
-        z.last[j] = 0
+    if z.l1 or z.avg:
+        for j in range(n_features):
+            bring_up_to_date(z, v, avg_sum, j)
+            z.last[j] = 0
+        z.hU[0] = 0.0
+        z.hC[0] = 0.0
+        z.hCU[0] = 0.0
+    vscale(z.C, v, n_features)
     z.C = 1.0
     z.U = 0.0
     z.k = 0
-    z.hU[0] = 0.0
-    z.hC[0] = 0.0
-    z.hCU[0] = 0.0
 
 
 cdef void epoch_sparse(
@@ -270,7 +259,7 @@ cdef void epoch_sparse(
     const int32_t[::1] order, floating* v, double* avg_sum, double* state,
     Lazy* z, Py_ssize_t window,
 ) noexcept nogil:
-    cdef Py_ssize_t s, i, j, jj, start, end
+    cdef Py_ssize_t s, i, j, jj, start, end, i_ahead, n_rows = order.shape[0]
     cdef double t = state[<int>State.T], b = state[<int>State.INTERCEPT]
     cdef double avg_count = state[<int>State.AVG_COUNT], avg_b = state[<int>State.AVG_INTERCEPT_SUM]
     cdef double sum_loss = 0.0, dot, sq_norm = 0.0, p, target, weight, eta, coef, m
@@ -279,10 +268,18 @@ cdef void epoch_sparse(
     cdef bint lazy = z.l1 or z.avg
 
     close_window(z, v, avg_sum, 0)  # reset the window scalars
-    for s in range(order.shape[0]):
+    for s in range(n_rows):
         i = order[s]
         start = indptr[i]
         end = indptr[i + 1]
+        if s + PREFETCH_ROWS < n_rows:
+            i_ahead = order[s + PREFETCH_ROWS]
+            fg_prefetch(&data[indptr[i_ahead]], (indptr[i_ahead + 1] - indptr[i_ahead]) * sizeof(floating))
+            fg_prefetch(&indices[indptr[i_ahead]], (indptr[i_ahead + 1] - indptr[i_ahead]) * sizeof(index_t))
+        if s + 1 < n_rows:
+            i_ahead = order[s + 1]
+            for jj in range(indptr[i_ahead], indptr[i_ahead + 1]):
+                fg_prefetch(&v[indices[jj]], 1)
         target_and_weight(h, i, y, y_class, pos_class, sample_weight, &target, &weight)
         dot = 0.0
         if lazy:
