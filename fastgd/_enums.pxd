@@ -31,4 +31,5 @@ cpdef enum State:
     AVG_COUNT = 2       # number of averaged steps
     AVG_INTERCEPT_SUM = 3
     SUM_LOSS = 4        # weighted loss summed over the last epoch (progressive)
-    N_STATE = 5
+    L1_TOTAL = 5        # cumulative L1 penalty every weight could have received
+    N_STATE = 6

@@ -158,18 +158,23 @@ class _BaseSGD(BaseEstimator):
         state = np.zeros((n_models, State.N_STATE))
         state[:, State.T] = 1.0
         avg_sum = np.zeros((n_models, n_features if self.average else 0))
+        l1_received = np.zeros((n_models, n_features if self._penalty_strengths()[0]
+                                else 0))
         previous = getattr(self, "_train_state", None)
         if continue_training and previous is not None:
+            state[:] = previous["state"]
+            if previous["l1_received"].shape == l1_received.shape:
+                l1_received[:] = previous["l1_received"]
+            else:
+                state[:, State.L1_TOTAL] = 0.0
             if self.average:
                 coef[:] = previous["coef"]
-                state[:] = previous["state"]
                 if previous["avg_sum"].shape == avg_sum.shape:
                     avg_sum[:] = previous["avg_sum"]
                 else:
                     state[:, [State.AVG_COUNT, State.AVG_INTERCEPT_SUM]] = 0.0
             else:
                 coef[:] = _dense(self.coef_).reshape(n_models, n_features)
-                state[:, State.T] = previous["state"][:, State.T]
                 state[:, State.INTERCEPT] = np.ravel(self.intercept_)
         if coef_init is not None:
             coef_init = np.asarray(coef_init, dtype=dtype)
@@ -185,7 +190,8 @@ class _BaseSGD(BaseEstimator):
                                  f"expected shape ({n_models},), got "
                                  f"{intercept_init.shape}.")
             state[:, State.INTERCEPT] = intercept_init
-        return {"coef": coef, "state": state, "avg_sum": avg_sum}
+        return {"coef": coef, "state": state, "avg_sum": avg_sum,
+                "l1_received": l1_received}
 
     def _model_from_state(self, train_state):
         """(coef, intercept) of the model to return: the average when it has started."""
@@ -242,8 +248,10 @@ class _BaseSGD(BaseEstimator):
                              intercept_init, continue_training)
         if not partial:
             ts["state"][:, State.T] = 1.0
-            ts["state"][:, [State.AVG_COUNT, State.AVG_INTERCEPT_SUM]] = 0.0
+            ts["state"][:, [State.AVG_COUNT, State.AVG_INTERCEPT_SUM,
+                            State.L1_TOTAL]] = 0.0
             ts["avg_sum"][:] = 0.0
+            ts["l1_received"][:] = 0.0
         lazy = kx.sparse and (self.average or self._penalty_strengths()[0] > 0)
         window = max(MIN_LAZY_WINDOW, kx.n_features)
         last = np.zeros((targets.n_models, kx.n_features if lazy else 0), np.int32)
@@ -277,7 +285,7 @@ class _BaseSGD(BaseEstimator):
             _sgd.sgd_epoch(
                 loss_id, *kx.args(), kx.n_features, *targets.args(), sample_weight,
                 targets.w_pos, targets.w_neg, order, ts["coef"], ts["avg_sum"],
-                ts["state"], last, hist, epsilon=self.epsilon, schedule=schedule,
+                ts["l1_received"], ts["state"], last, hist, epsilon=self.epsilon, schedule=schedule,
                 eta=eta, power_t=self.power_t, alpha=self.alpha, t0=t0, lam1=lam1,
                 lam2=lam2, average_start=average_start,
                 fit_intercept=self.fit_intercept, intercept_decay=intercept_decay,

@@ -10,24 +10,26 @@ Design
   the whole epoch.
 * The loss is a compile-time choice (``LossTag`` fused type, see ``_losses.pxd``): the
   dispatch chain in ``sgd_epoch`` picks one specialised loop per call.
-* Penalties are proximal steps, ``w <- prox_{eta R}(w - eta * grad)``, with
-  ``R = lam1 |w|_1 + lam2 / 2 |w|^2``.  The exact prox is ``c * S(w, eta lam1)``
-  with ``c = 1 / (1 + eta lam2)`` and ``S`` soft-thresholding, so L1 gives exact zeros.
-* Weight-scale trick (Bottou 2012, "SGD tricks"): the weights are stored as
-  ``w = C * v``; the L2 factor only changes the scalar ``C``.  The soft-threshold of a
-  step is ``eta lam1 / C`` in units of ``v``.
-* Dense rows touch every weight anyway, so the prox is applied eagerly, fused with the
-  gradient update in one pass.
-* Sparse rows: work per sample is proportional to its non-zeros.  Thresholds are
-  applied lazily ("just in time", in the spirit of Tsuruoka et al. 2009, but with the
-  exact prox): ``U`` accumulates the thresholds in ``v`` units, feature ``j`` remembers
-  the step ``last[j]`` at which it was brought up to date, and composing soft-thresholds
-  of one sign is a single soft-threshold by the summed amount.  Averaged SGD is lazy
-  too: between two touches a weight follows ``C_t * S(v, U_t - U_a)``, whose sum over
-  the steps is read off prefix sums of ``C`` and ``C * U`` kept for a window of steps
-  (the zero crossing is found by binary search over ``U``).  At the end of a window
-  (``window`` steps, when ``C`` gets small, and at the end of the epoch) every weight is
-  brought up to date and ``C`` is folded back into ``v``: O(n_features) per window.
+* Each step is a gradient step followed by the proximal step of the penalty
+  ``lam1 |w|_1 + lam2 / 2 |w|^2``:
+  - L2: the exact prox, ``w <- w / (1 + eta lam2)``, kept as a scalar with the
+    weight-scale trick ``w = C * v`` (Bottou 2012, "SGD tricks");
+  - L1: the cumulative-penalty soft-threshold of Tsuruoka et al. (2009): ``U`` is the
+    total penalty a weight could have received, ``q[j]`` what weight ``j`` did receive,
+    and a positive weight is cut to ``max(0, v - (U + q[j]))`` (negative: mirrored).
+    The penalty that clipping at zero could not apply is kept, so weights that gradient
+    noise pushes around zero stay exactly zero.  L2 shrinks the pending penalty with the
+    weights (everything is stored in units of ``v``).
+* Dense rows touch every weight anyway: the penalty is applied eagerly, every step.
+* Sparse rows: work per sample is proportional to its non-zeros.  A weight that no row
+  touches only receives penalty, so its path between touches is known in closed form
+  (a soft-threshold by the growth of ``U``); it is brought up to date when a row touches
+  it ("just in time").  Averaged SGD is lazy too: the sum of a weight's path between
+  touches is read off prefix sums of ``C`` and ``C * U`` kept for a window of steps, the
+  zero crossing found by binary search over ``U``.  At the end of a window (``window``
+  steps, when ``C`` gets small, and at the end of the epoch) every weight is brought up
+  to date and ``C`` folded back into ``v``: O(n_features) per window.  Dense and CSR
+  input therefore give the same model, to rounding.
 * Kernels assume validated, C-contiguous input and write into caller-allocated
   arrays; all checks and allocations are in Python (``_estimators.py``).
 """
@@ -43,7 +45,7 @@ from fastgd._losses cimport (
     SquaredEpsilonInsensitiveTag, LogLossTag, HingeTag, SquaredHingeTag,
     ModifiedHuberTag, PerceptronTag, loss, dloss,
 )
-from fastgd._simd cimport vdot, vaxpy, vaxpy_soft, vacc_scaled, vscale, fg_prefetch
+from fastgd._simd cimport vdot, vaxpy, vacc_scaled, vscale, fg_prefetch
 
 import numpy as np
 
@@ -86,15 +88,6 @@ cdef inline double step_size(const Hyper* h, double t) noexcept nogil:
     return h.eta
 
 
-cdef inline double soft(double v, double thr) noexcept nogil:
-    """Soft-thresholding S(v, thr) for thr >= 0."""
-    if v > thr:
-        return v - thr
-    if v < -thr:
-        return v + thr
-    return 0.0
-
-
 cdef inline double update_coefficient(
     LossTag* tag, const Hyper* h, double p, double y, double eta, double sq_norm,
 ) noexcept nogil:
@@ -133,22 +126,52 @@ cdef inline void target_and_weight(
         weight[0] *= sample_weight[i]
 
 
+cdef inline double cumulative_l1(double v, double U, double* q) noexcept nogil:
+    """Tsuruoka's cumulative-penalty step of one weight (see module docstring)."""
+    cdef double new
+    if v > 0.0:
+        new = v - (U + q[0])
+        if new < 0.0:
+            new = 0.0
+    elif v < 0.0:
+        new = v + (U - q[0])
+        if new > 0.0:
+            new = 0.0
+    else:
+        return 0.0
+    q[0] += new - v
+    return new
+
+
+cdef inline double pending_l1(double v, double U, double q) noexcept nogil:
+    """``v`` less the penalty still owed at ``U``: the start of its soft-threshold path."""
+    if v > 0.0:
+        v -= U + q
+        return v if v > 0.0 else 0.0
+    if v < 0.0:
+        v += U - q
+        return v if v < 0.0 else 0.0
+    return 0.0
+
+
 # --------------------------------------------------------------------------- dense
 
 cdef void epoch_dense(
     LossTag* tag, const Hyper* h, const floating[:, ::1] X, const floating[::1] y,
     const int32_t[::1] y_class, int pos_class, const floating[::1] sample_weight,
-    const int32_t[::1] order, floating* v, double* avg_sum, double* state,
+    const int32_t[::1] order, floating* v, double* avg_sum, double* q, double* state,
 ) noexcept nogil:
-    cdef Py_ssize_t n_features = X.shape[1], s, i
+    cdef Py_ssize_t n_features = X.shape[1], s, i, j
     cdef const floating* x
     cdef double C = 1.0, t = state[<int>State.T], b = state[<int>State.INTERCEPT]
-    cdef double avg_count = state[<int>State.AVG_COUNT], avg_b = state[<int>State.AVG_INTERCEPT_SUM]
-    cdef double sum_loss = 0.0, sq_norm = 0.0, p, target, weight, eta, coef, thr
-    cdef floating step_v
+    cdef double avg_count = state[<int>State.AVG_COUNT]
+    cdef double avg_b = state[<int>State.AVG_INTERCEPT_SUM]
+    cdef double U = state[<int>State.L1_TOTAL]
+    cdef double sum_loss = 0.0, sq_norm = 0.0, p, target, weight, eta, coef
     cdef bint pa = h.schedule == Schedule.PA1 or h.schedule == Schedule.PA2
-
+    cdef bint l1 = h.lam1 > 0.0
     cdef Py_ssize_t n_rows = order.shape[0], row_bytes = n_features * sizeof(floating)
+
     for s in range(n_rows):
         i = order[s]
         x = &X[i, 0]
@@ -161,31 +184,42 @@ cdef void epoch_dense(
         eta = step_size(h, t)
         sum_loss += weight * loss(tag, p, target, h.eps)
         coef = weight * update_coefficient(tag, h, p, target, eta, sq_norm)
-
-        thr = eta * h.lam1
-        step_v = <floating>(coef / C)
-        if thr > 0.0:
-            vaxpy_soft(step_v, x, v, <floating>(thr / C), n_features)
-        elif coef != 0.0:
-            vaxpy(step_v, x, v, n_features)
+        if coef != 0.0:
+            vaxpy(<floating>(coef / C), x, v, n_features)
         if h.fit_intercept:
             b += coef * h.intercept_decay
+        if l1:
+            U += eta * h.lam1 / C
+            for j in range(n_features):
+                v[j] = <floating>cumulative_l1(v[j], U, &q[j])
         C /= 1.0 + eta * h.lam2
         if h.average_start > 0 and t >= h.average_start:
             avg_count += 1.0
             avg_b += b
             vacc_scaled(C, v, avg_sum, n_features)
         if C < MIN_SCALE:
-            vscale(C, v, n_features)
+            fold_scale(C, v, q, &U, n_features, l1)
             C = 1.0
         t += 1.0
 
-    vscale(C, v, n_features)
+    fold_scale(C, v, q, &U, n_features, l1)
     state[<int>State.T] = t
     state[<int>State.INTERCEPT] = b
     state[<int>State.AVG_COUNT] = avg_count
     state[<int>State.AVG_INTERCEPT_SUM] = avg_b
     state[<int>State.SUM_LOSS] = sum_loss
+    state[<int>State.L1_TOTAL] = U
+
+
+cdef inline void fold_scale(double C, floating* v, double* q, double* U,
+                            Py_ssize_t n_features, bint l1) noexcept nogil:
+    """Express v (and the L1 bookkeeping) in units where C = 1."""
+    cdef Py_ssize_t j
+    vscale(C, v, n_features)
+    if l1:
+        U[0] *= C
+        for j in range(n_features):
+            q[j] *= C
 
 
 # -------------------------------------------------------------------------- sparse
@@ -193,25 +227,26 @@ cdef void epoch_dense(
 ctypedef struct Lazy:
     # window bookkeeping of the sparse kernel (see module docstring)
     double C            # weight scale, w = C * v
-    double U            # summed thresholds, in units of v
+    double U            # cumulative L1 penalty, in units of v
     Py_ssize_t k        # steps taken in this window
-    double* hU          # hU[q]: U after q steps of the window (q = 0..window)
+    double* hU          # hU[m]: U after m steps of the window (m = 0..window)
     double* hC          # prefix sums of (averaged) C after each step
     double* hCU         # prefix sums of (averaged) C * U after each step
     int32_t* last       # window step at which each feature was brought up to date
+    double* q           # L1 penalty received by each feature
     bint l1
     bint avg
 
 
 cdef inline double lazy_average_sum(const Lazy* z, double v, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    """Sum over steps a..b-1 of the averaged post-step weights of a feature that was
-    brought up to date at step a, with value ``v`` (in units of v) and untouched since."""
+    """Sum over steps a..b-1 of the averaged post-step weights of a feature whose path
+    from step a on is ``S(v, U - U_a)`` (in units of v)."""
     cdef double av = fabs(v), Ua = z.hU[a], total
-    cdef Py_ssize_t lo, hi, mid, q = b
+    cdef Py_ssize_t lo, hi, mid, m = b
     if av == 0.0:
         return 0.0
     if z.l1 and z.hU[b] - Ua >= av:
-        # the weight reaches zero: find the last q in (a, b] with hU[q] - Ua < av
+        # the weight reaches zero: find the last m in (a, b] with hU[m] - Ua < av
         lo = a          # hU[lo] - Ua = 0 < av
         hi = b          # hU[hi] - Ua >= av
         while hi - lo > 1:
@@ -220,8 +255,8 @@ cdef inline double lazy_average_sum(const Lazy* z, double v, Py_ssize_t a, Py_ss
                 lo = mid
             else:
                 hi = mid
-        q = lo
-    total = (av + Ua) * (z.hC[q] - z.hC[a]) - (z.hCU[q] - z.hCU[a])
+        m = lo
+    total = (av + Ua) * (z.hC[m] - z.hC[a]) - (z.hCU[m] - z.hCU[a])
     return total if v > 0.0 else -total
 
 
@@ -230,9 +265,12 @@ cdef inline void bring_up_to_date(Lazy* z, floating* v, double* avg_sum, Py_ssiz
     if a == k:
         return
     if z.avg:
-        avg_sum[j] += lazy_average_sum(z, v[j], a, k)
+        if z.l1:
+            avg_sum[j] += lazy_average_sum(z, pending_l1(v[j], z.hU[a], z.q[j]), a, k)
+        else:
+            avg_sum[j] += lazy_average_sum(z, v[j], a, k)
     if z.l1:
-        v[j] = <floating>soft(v[j], z.hU[k] - z.hU[a])
+        v[j] = <floating>cumulative_l1(v[j], z.hU[k], &z.q[j])
     z.last[j] = <int32_t>k
 
 
@@ -243,13 +281,13 @@ cdef void close_window(Lazy* z, floating* v, double* avg_sum, Py_ssize_t n_featu
         for j in range(n_features):
             bring_up_to_date(z, v, avg_sum, j)
             z.last[j] = 0
-        z.hU[0] = 0.0
+    fold_scale(z.C, v, z.q, &z.U, n_features, z.l1)
+    z.C = 1.0
+    z.k = 0
+    if z.l1 or z.avg:
+        z.hU[0] = z.U
         z.hC[0] = 0.0
         z.hCU[0] = 0.0
-    vscale(z.C, v, n_features)
-    z.C = 1.0
-    z.U = 0.0
-    z.k = 0
 
 
 cdef void epoch_sparse(
@@ -261,13 +299,15 @@ cdef void epoch_sparse(
 ) noexcept nogil:
     cdef Py_ssize_t s, i, j, jj, start, end, i_ahead, n_rows = order.shape[0]
     cdef double t = state[<int>State.T], b = state[<int>State.INTERCEPT]
-    cdef double avg_count = state[<int>State.AVG_COUNT], avg_b = state[<int>State.AVG_INTERCEPT_SUM]
+    cdef double avg_count = state[<int>State.AVG_COUNT]
+    cdef double avg_b = state[<int>State.AVG_INTERCEPT_SUM]
     cdef double sum_loss = 0.0, dot, sq_norm = 0.0, p, target, weight, eta, coef, m
     cdef floating step_v
     cdef bint pa = h.schedule == Schedule.PA1 or h.schedule == Schedule.PA2
     cdef bint lazy = z.l1 or z.avg
 
-    close_window(z, v, avg_sum, 0)  # reset the window scalars
+    z.U = state[<int>State.L1_TOTAL]
+    close_window(z, v, avg_sum, 0)  # start the first window
     for s in range(n_rows):
         i = order[s]
         start = indptr[i]
@@ -281,10 +321,10 @@ cdef void epoch_sparse(
             for jj in range(indptr[i_ahead], indptr[i_ahead + 1]):
                 fg_prefetch(&v[indices[jj]], 1)
         target_and_weight(h, i, y, y_class, pos_class, sample_weight, &target, &weight)
-        dot = 0.0
         if lazy:
             for jj in range(start, end):
                 bring_up_to_date(z, v, avg_sum, indices[jj])
+        dot = 0.0
         for jj in range(start, end):
             dot = dot + v[indices[jj]] * data[jj]
         p = z.C * dot + b
@@ -324,6 +364,7 @@ cdef void epoch_sparse(
     state[<int>State.AVG_COUNT] = avg_count
     state[<int>State.AVG_INTERCEPT_SUM] = avg_b
     state[<int>State.SUM_LOSS] = sum_loss
+    state[<int>State.L1_TOTAL] = z.U
 
 
 # ------------------------------------------------------------------------- drivers
@@ -333,13 +374,13 @@ cdef void epoch_one_model(
     const floating[::1] data, const index_t[::1] indices, const index_t[::1] indptr,
     Py_ssize_t n_features, const floating[::1] y, const int32_t[::1] y_class,
     int pos_class, const floating[::1] sample_weight, const int32_t[::1] order,
-    floating* v, double* avg_sum, double* state, int32_t* last, double* hist,
+    floating* v, double* avg_sum, double* q, double* state, int32_t* last, double* hist,
     Py_ssize_t window,
 ) noexcept nogil:
     cdef Lazy z
     if not sparse:
         epoch_dense(tag, h, X, y, y_class, pos_class, sample_weight, order, v, avg_sum,
-                    state)
+                    q, state)
         return
     z.C = 1.0
     z.U = 0.0
@@ -348,6 +389,7 @@ cdef void epoch_one_model(
     z.hC = hist + (window + 1)
     z.hCU = hist + 2 * (window + 1)
     z.last = last
+    z.q = q
     z.l1 = h.lam1 > 0.0
     z.avg = h.average_start > 0
     epoch_sparse(tag, h, data, indices, indptr, n_features, y, y_class, pos_class,
@@ -360,8 +402,8 @@ cdef void epoch_all_models(
     Py_ssize_t n_features, const floating[::1] y, const int32_t[::1] y_class,
     const int32_t[::1] pos_classes, const floating[::1] sample_weight,
     const double[::1] w_pos, const int32_t[::1] order, floating[:, ::1] coef,
-    double[:, ::1] avg_sum, double[:, ::1] state, int32_t[:, ::1] last,
-    double[:, ::1] hist, int n_threads,
+    double[:, ::1] avg_sum, double[:, ::1] l1_received, double[:, ::1] state,
+    int32_t[:, ::1] last, double[:, ::1] hist, int n_threads,
 ) noexcept nogil:
     cdef Py_ssize_t k, n_models = coef.shape[0]
     cdef Py_ssize_t window = (hist.shape[1] // 3) - 1
@@ -372,6 +414,7 @@ cdef void epoch_all_models(
         epoch_one_model(tag, &hk, sparse, X, data, indices, indptr, n_features, y,
                         y_class, pos_classes[k], sample_weight, order, &coef[k, 0],
                         &avg_sum[k, 0] if avg_sum.shape[1] > 0 else NULL,
+                        &l1_received[k, 0] if l1_received.shape[1] > 0 else NULL,
                         &state[k, 0], &last[k, 0] if last.shape[1] > 0 else NULL,
                         &hist[k, 0] if hist.shape[1] > 0 else NULL, window)
 
@@ -382,7 +425,8 @@ def sgd_epoch(
     const floating[::1] y, const int32_t[::1] y_class, const int32_t[::1] pos_classes,
     const floating[::1] sample_weight, const double[::1] w_pos, double w_neg,
     const int32_t[::1] order, floating[:, ::1] coef, double[:, ::1] avg_sum,
-    double[:, ::1] state, int32_t[:, ::1] last, double[:, ::1] hist, *,
+    double[:, ::1] l1_received, double[:, ::1] state, int32_t[:, ::1] last,
+    double[:, ::1] hist, *,
     double epsilon, int schedule, double eta, double power_t, double alpha, double t0,
     double lam1, double lam2, double average_start, bint fit_intercept,
     double intercept_decay, int n_threads,
@@ -415,6 +459,8 @@ def sgd_epoch(
         Weights, updated in place.
     avg_sum : ndarray of float64, shape (n_models, n_features) or (n_models, 0)
         Running sums of the averaged weights (averaged SGD).
+    l1_received : ndarray of float64, shape (n_models, n_features) or (n_models, 0)
+        L1 penalty each weight has received (cumulative-penalty L1, when lam1 > 0).
     state : ndarray of float64, shape (n_models, State.N_STATE)
         Scalars carried between epochs, see ``fastgd._enums.State``.
     last, hist : ndarrays
@@ -447,23 +493,23 @@ def sgd_epoch(
     h.w_neg = w_neg
     with nogil:
         if loss_id == Loss.SQUARED_ERROR:
-            epoch_all_models(<SquaredErrorTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+            epoch_all_models(<SquaredErrorTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.HUBER:
-            epoch_all_models(<HuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+            epoch_all_models(<HuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.EPSILON_INSENSITIVE:
-            epoch_all_models(<EpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+            epoch_all_models(<EpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.SQUARED_EPSILON_INSENSITIVE:
-            epoch_all_models(<SquaredEpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+            epoch_all_models(<SquaredEpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.LOG_LOSS:
-            epoch_all_models(<LogLossTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+            epoch_all_models(<LogLossTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.HINGE:
-            epoch_all_models(<HingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+            epoch_all_models(<HingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.SQUARED_HINGE:
-            epoch_all_models(<SquaredHingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+            epoch_all_models(<SquaredHingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.MODIFIED_HUBER:
-            epoch_all_models(<ModifiedHuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+            epoch_all_models(<ModifiedHuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.PERCEPTRON:
-            epoch_all_models(<PerceptronTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, state, last, hist, n_threads)
+            epoch_all_models(<PerceptronTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
         else:
             with gil:
                 raise ValueError(f"unknown loss id {loss_id}")

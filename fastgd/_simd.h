@@ -1,5 +1,5 @@
-/* Vector primitives of the dense kernels: dot products, axpy with an optional fused
- * soft-threshold, scaled accumulation, and a row prefetch.
+/* Vector primitives of the dense kernels: dot products, axpy, scaled accumulation,
+ * scaling, and a row prefetch.
  *
  * Design: plain C loops written with 16 independent partial sums so that the
  * compiler turns them into several SIMD accumulators (a single accumulator would be
@@ -42,16 +42,6 @@ FG_CLONES static void fg_axpy_##S(T s, const T *restrict x, T *restrict v,      
                                   ptrdiff_t n) {                                    \
     for (ptrdiff_t i = 0; i < n; i++)                                               \
         v[i] += s * x[i];                                                           \
-}                                                                                   \
-                                                                                    \
-/* v = soft_threshold(v + s * x, thr) */                                            \
-FG_CLONES static void fg_axpy_soft_##S(T s, const T *restrict x, T *restrict v,     \
-                                       T thr, ptrdiff_t n) {                        \
-    for (ptrdiff_t i = 0; i < n; i++) {                                             \
-        T u = v[i] + s * x[i];                                                      \
-        T m = (u > thr) ? u - thr : ((u < -thr) ? u + thr : (T)0);                  \
-        v[i] = m;                                                                   \
-    }                                                                               \
 }                                                                                   \
                                                                                     \
 /* acc += c * v  (acc in double) */                                                 \

@@ -7,8 +7,6 @@ cdef extern from "_simd.h" nogil:
     double fg_dot_s(const float* a, const float* b, Py_ssize_t n)
     void fg_axpy_d(double s, const double* x, double* v, Py_ssize_t n)
     void fg_axpy_s(float s, const float* x, float* v, Py_ssize_t n)
-    void fg_axpy_soft_d(double s, const double* x, double* v, double thr, Py_ssize_t n)
-    void fg_axpy_soft_s(float s, const float* x, float* v, float thr, Py_ssize_t n)
     void fg_acc_scaled_d(double c, const double* v, double* acc, Py_ssize_t n)
     void fg_acc_scaled_s(double c, const float* v, double* acc, Py_ssize_t n)
     void fg_scale_d(double c, double* v, Py_ssize_t n)
@@ -28,14 +26,6 @@ cdef inline void vaxpy(floating s, const floating* x, floating* v, Py_ssize_t n)
         fg_axpy_d(s, x, v, n)
     else:
         fg_axpy_s(s, x, v, n)
-
-
-cdef inline void vaxpy_soft(floating s, const floating* x, floating* v, floating thr,
-                            Py_ssize_t n) noexcept nogil:
-    if floating is double:
-        fg_axpy_soft_d(s, x, v, thr, n)
-    else:
-        fg_axpy_soft_s(s, x, v, thr, n)
 
 
 cdef inline void vacc_scaled(double c, const floating* v, double* acc, Py_ssize_t n) noexcept nogil:

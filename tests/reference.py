@@ -68,6 +68,7 @@ def reference_sgd(X, target, *, loss, eps=0.1, lam1=0.0, lam2=0.0, etas,
     X = X.toarray() if hasattr(X, "toarray") else np.asarray(X, dtype=np.float64)
     n, d = X.shape
     w, b = np.zeros(d), 0.0
+    u, q = 0.0, np.zeros(d)
     avg_w, avg_b, count = np.zeros(d), 0.0, 0
     sw = np.ones(n) if sample_weight is None else sample_weight
     t = t_start
@@ -91,8 +92,15 @@ def reference_sgd(X, target, *, loss, eps=0.1, lam1=0.0, lam2=0.0, etas,
             w = w + step * x
             if fit_intercept:
                 b += step * intercept_decay
-            thr = eta * lam1
-            w = np.sign(w) * np.maximum(np.abs(w) - thr, 0.0) / (1.0 + eta * lam2)
+            # L1: Tsuruoka et al. (2009) cumulative penalty; u is what every weight
+            # could have received, q what each one did receive
+            u += eta * lam1
+            new = np.where(w > 0, np.maximum(0.0, w - (u + q)),
+                           np.where(w < 0, np.minimum(0.0, w + (u - q)), 0.0))
+            q += new - w
+            # L2: exact prox, which also shrinks the pending L1 penalty
+            c = 1.0 / (1.0 + eta * lam2)
+            w, u, q = new * c, u * c, q * c
             if average_start and t >= average_start:
                 count += 1
                 avg_w += w
