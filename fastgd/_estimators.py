@@ -595,19 +595,6 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         """
         return self._decision(X).ravel()
 
-    def decision_function(self, X):
-        """Same as ``predict``: ``X @ coef_ + intercept_``, rows in parallel.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        return self._decision(X).ravel()
-
 
 class SGDClassifier(ClassifierMixin, _BaseSGD):
     """Linear classification by per-sample stochastic gradient descent.

@@ -53,8 +53,8 @@ ctypedef fused index_t:
     int32_t
     int64_t
 
-cdef double MAX_DLOSS = 1e12
 cdef double MIN_SCALE = 1e-9
+cdef double MAX_DLOSS = 1e12
 # rows ahead whose cache lines are requested while the current row is processed
 cdef Py_ssize_t PREFETCH_ROWS = 4
 
@@ -105,6 +105,8 @@ cdef inline double update_coefficient(
         if LossTag is not HingeTag:
             y = 1.0 if y - p >= 0.0 else -1.0
         return g * y
+    # clip huge derivatives as scikit-learn does; a run that still overflows is
+    # reported by the estimator after the epoch (non-finite weights or objective)
     g = dloss(tag, p, y, h.eps)
     if g > MAX_DLOSS:
         g = MAX_DLOSS

@@ -78,7 +78,7 @@ def reference_sgd(X, target, *, loss, eps=0.1, lam1=0.0, lam2=0.0, etas,
             p = x @ w + b
             eta = etas(t, epoch)
             if pa is None:
-                step = -eta * naive_dloss(loss, p, y, eps)
+                step = -eta * np.clip(naive_dloss(loss, p, y, eps), -1e12, 1e12)
             else:
                 ell = naive_loss(loss, p, y, eps)
                 sq = x @ x
