@@ -1,0 +1,119 @@
+"""asv suites: fit time, peak memory and the quality reached, fastgd next to
+scikit-learn on the same arrays (``asv run --python=same --quick``).
+
+Every suite is parametrised by library so that a ratio is read off one run; the
+``track_`` benchmarks record the score so a faster but worse fit shows up.
+"""
+import numpy as np
+import scipy.sparse as sp
+
+import fastgd
+from sklearn import linear_model
+
+LIBS = ["fastgd", "sklearn"]
+
+
+def _dense(n=200_000, d=100, dtype=np.float64):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, d)).astype(dtype)
+    y = (X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)).astype(dtype)
+    return X, y
+
+
+def _sparse(n=200_000, d=50_000, k=50):
+    rng = np.random.default_rng(0)
+    p = 1.0 / np.arange(1, d + 1) ** 1.1
+    idx = rng.choice(d, size=n * k, p=p / p.sum())
+    X = sp.csr_matrix((rng.random(n * k), idx, np.arange(0, n * k + 1, k)), shape=(n, d))
+    X.sum_duplicates()
+    X = (sp.diags(1 / np.sqrt(np.asarray(X.multiply(X).sum(1)).ravel())) @ X).tocsr()
+    y = (X @ (rng.standard_normal(d) * (rng.random(d) < 0.1)) > 0).astype(int)
+    return X, y
+
+
+def _regressor(lib, **kw):
+    cls = fastgd.SGDRegressor if lib == "fastgd" else linear_model.SGDRegressor
+    return cls(max_iter=5, tol=None, random_state=0, **kw)
+
+
+def _classifier(lib, **kw):
+    cls = fastgd.SGDClassifier if lib == "fastgd" else linear_model.SGDClassifier
+    return cls(max_iter=5, tol=None, random_state=0, **kw)
+
+
+class DenseRegression:
+    """Squared error + L2, 5 epochs of per-sample SGD, dense float64 / float32."""
+
+    params = (LIBS, ["float64", "float32"])
+    param_names = ["lib", "dtype"]
+    timeout = 300
+
+    def setup(self, lib, dtype):
+        self.X, self.y = _dense(dtype=np.dtype(dtype))
+
+    def time_fit(self, lib, dtype):
+        _regressor(lib).fit(self.X, self.y)
+
+    def peakmem_fit(self, lib, dtype):
+        _regressor(lib).fit(self.X, self.y)
+
+    def track_r2(self, lib, dtype):
+        return _regressor(lib).fit(self.X, self.y).score(self.X, self.y)
+
+
+class SparseLogistic:
+    """Log loss on CSR data with Zipf features, 5 epochs."""
+
+    params = (LIBS,)
+    param_names = ["lib"]
+    timeout = 300
+
+    def setup(self, lib):
+        self.X, self.y = _sparse()
+
+    def time_fit(self, lib):
+        _classifier(lib, loss="log_loss", alpha=1e-6).fit(self.X, self.y)
+
+    def peakmem_fit(self, lib):
+        _classifier(lib, loss="log_loss", alpha=1e-6).fit(self.X, self.y)
+
+    def track_accuracy(self, lib):
+        m = _classifier(lib, loss="log_loss", alpha=1e-6).fit(self.X, self.y)
+        return m.score(self.X, self.y)
+
+
+class MulticlassOvR:
+    """Hinge one-vs-rest on 8 classes; fastgd with 1 and all threads."""
+
+    params = (["fastgd-1", "fastgd-all", "sklearn"],)
+    param_names = ["lib"]
+    timeout = 300
+
+    def setup(self, lib):
+        rng = np.random.default_rng(0)
+        self.X = rng.standard_normal((50_000, 50))
+        self.y = np.argmax(self.X @ rng.standard_normal((50, 8)), axis=1)
+
+    def _model(self, lib):
+        if lib == "sklearn":
+            return _classifier("sklearn")
+        return _classifier("fastgd", n_jobs=1 if lib == "fastgd-1" else -1)
+
+    def time_fit(self, lib):
+        self._model(lib).fit(self.X, self.y)
+
+    def track_accuracy(self, lib):
+        return self._model(lib).fit(self.X, self.y).score(self.X, self.y)
+
+
+class Floor:
+    """The memory floor: numpy reading the dense X once, next to one fastgd epoch."""
+
+    def setup(self):
+        self.X, self.y = _dense()
+
+    def time_numpy_reads_X(self):
+        self.X.sum()
+
+    def time_fastgd_one_epoch(self):
+        fastgd.SGDRegressor(max_iter=1, tol=None, random_state=0).fit(self.X, self.y)
