@@ -45,7 +45,7 @@ from fastgd._losses cimport (
     SquaredEpsilonInsensitiveTag, LogLossTag, HingeTag, SquaredHingeTag,
     ModifiedHuberTag, PerceptronTag, loss, dloss,
 )
-from fastgd._simd cimport vdot, vaxpy, vacc_scaled, vscale, fg_prefetch
+from fastgd._simd cimport vdot, vaxpy, vaxpy_dot, vacc_scaled, vscale, fg_prefetch
 
 import numpy as np
 
@@ -56,7 +56,7 @@ ctypedef fused index_t:
 cdef double MIN_SCALE = 1e-9
 cdef double MAX_DLOSS = 1e12
 # rows ahead whose cache lines are requested while the current row is processed
-cdef Py_ssize_t PREFETCH_ROWS = 4
+cdef Py_ssize_t PREFETCH_ROWS = 8
 
 
 ctypedef struct Hyper:
@@ -156,6 +156,19 @@ cdef inline double pending_l1(double v, double U, double q) noexcept nogil:
     return 0.0
 
 
+cdef inline void prefetch_target(
+    Py_ssize_t i, const floating[::1] y, const int32_t[::1] y_class, int pos_class,
+    const floating[::1] sample_weight,
+) noexcept nogil:
+    """Ask for the target and weight of row i (shuffled rows make them cache misses)."""
+    if pos_class >= 0:
+        fg_prefetch(&y_class[i], 1)
+    else:
+        fg_prefetch(&y[i], 1)
+    if sample_weight.shape[0] > 0:
+        fg_prefetch(&sample_weight[i], 1)
+
+
 # --------------------------------------------------------------------------- dense
 
 cdef void epoch_dense(
@@ -163,45 +176,69 @@ cdef void epoch_dense(
     const int32_t[::1] y_class, int pos_class, const floating[::1] sample_weight,
     const int32_t[::1] order, floating* v, double* avg_sum, double* q, double* state,
 ) noexcept nogil:
-    cdef Py_ssize_t n_features = X.shape[1], s, i, j
+    """One epoch over dense rows.  Without L1, averaging or PA steps (the common case)
+    each row's update is fused with the next row's dot product (one pass over v)."""
+    cdef Py_ssize_t n_features = X.shape[1], s, i, j, i_ahead
     cdef const floating* x
-    cdef double C = 1.0, t = state[<int>State.T], b = state[<int>State.INTERCEPT]
+    cdef const floating* x_next
+    cdef double C = 1.0, C_inv = 1.0, t = state[<int>State.T]
+    cdef double b = state[<int>State.INTERCEPT]
     cdef double avg_count = state[<int>State.AVG_COUNT]
     cdef double avg_b = state[<int>State.AVG_INTERCEPT_SUM]
     cdef double U = state[<int>State.L1_TOTAL]
-    cdef double sum_loss = 0.0, sq_norm = 0.0, p, target, weight, eta, coef
+    cdef double sum_loss = 0.0, sq_norm = 0.0, p, target, weight, eta, coef, shrink
+    cdef double dot = 0.0
     cdef bint pa = h.schedule == Schedule.PA1 or h.schedule == Schedule.PA2
     cdef bint l1 = h.lam1 > 0.0
+    cdef bint averaging = h.average_start > 0
+    cdef bint fused = not (pa or l1 or averaging)
     cdef Py_ssize_t n_rows = order.shape[0], row_bytes = n_features * sizeof(floating)
 
+    if fused and n_rows > 0:
+        dot = vdot(v, &X[order[0], 0], n_features)
     for s in range(n_rows):
         i = order[s]
         x = &X[i, 0]
         if s + PREFETCH_ROWS < n_rows:
-            fg_prefetch(&X[order[s + PREFETCH_ROWS], 0], row_bytes)
+            i_ahead = order[s + PREFETCH_ROWS]
+            fg_prefetch(&X[i_ahead, 0], row_bytes)
+            prefetch_target(i_ahead, y, y_class, pos_class, sample_weight)
         target_and_weight(h, i, y, y_class, pos_class, sample_weight, &target, &weight)
-        p = C * vdot(v, x, n_features) + b
+        if not fused:
+            dot = vdot(v, x, n_features)
+        p = C * dot + b
         if pa:
             sq_norm = vdot(x, x, n_features)
         eta = step_size(h, t)
         sum_loss += weight * loss(tag, p, target, h.eps)
         coef = weight * update_coefficient(tag, h, p, target, eta, sq_norm)
-        if coef != 0.0:
-            vaxpy(<floating>(coef / C), x, v, n_features)
+        if fused:
+            # update with this row, dot product with the next one (or nothing)
+            x_next = &X[order[s + 1], 0] if s + 1 < n_rows else x
+            if coef != 0.0:
+                dot = vaxpy_dot(<floating>(coef * C_inv), x, v, x_next, n_features)
+            elif s + 1 < n_rows:
+                dot = vdot(v, x_next, n_features)
+        elif coef != 0.0:
+            vaxpy(<floating>(coef * C_inv), x, v, n_features)
         if h.fit_intercept:
             b += coef * h.intercept_decay
         if l1:
-            U += eta * h.lam1 / C
+            U += eta * h.lam1 * C_inv
             for j in range(n_features):
                 v[j] = <floating>cumulative_l1(v[j], U, &q[j])
-        C /= 1.0 + eta * h.lam2
-        if h.average_start > 0 and t >= h.average_start:
+        shrink = 1.0 + eta * h.lam2
+        C /= shrink
+        C_inv *= shrink
+        if averaging and t >= h.average_start:
             avg_count += 1.0
             avg_b += b
             vacc_scaled(C, v, avg_sum, n_features)
         if C < MIN_SCALE:
             fold_scale(C, v, q, &U, n_features, l1)
+            dot *= C
             C = 1.0
+            C_inv = 1.0
         t += 1.0
 
     fold_scale(C, v, q, &U, n_features, l1)
@@ -318,6 +355,7 @@ cdef void epoch_sparse(
             i_ahead = order[s + PREFETCH_ROWS]
             fg_prefetch(&data[indptr[i_ahead]], (indptr[i_ahead + 1] - indptr[i_ahead]) * sizeof(floating))
             fg_prefetch(&indices[indptr[i_ahead]], (indptr[i_ahead + 1] - indptr[i_ahead]) * sizeof(index_t))
+            prefetch_target(i_ahead, y, y_class, pos_class, sample_weight)
         if s + 1 < n_rows:
             i_ahead = order[s + 1]
             for jj in range(indptr[i_ahead], indptr[i_ahead + 1]):

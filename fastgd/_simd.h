@@ -1,5 +1,5 @@
-/* Vector primitives of the dense kernels: dot products, axpy, scaled accumulation,
- * scaling, and a row prefetch.
+/* Vector primitives of the dense kernels: dot products, axpy (alone or fused with the
+ * next dot product), scaled accumulation, scaling, and a row prefetch.
  *
  * Design: plain C loops written with 16 independent partial sums so that the
  * compiler turns them into several SIMD accumulators (a single accumulator would be
@@ -44,6 +44,29 @@ FG_CLONES static void fg_axpy_##S(T s, const T *restrict x, T *restrict v,      
         v[i] += s * x[i];                                                           \
 }                                                                                   \
                                                                                     \
+/* v += s * x, then return v . z: the update of one row fused with the dot product  \
+ * of the next, so v is read once and the next dot product waits for no store */    \
+FG_CLONES static double fg_axpy_dot_##S(T s, const T *restrict x, T *restrict v,   \
+                                        const T *restrict z, ptrdiff_t n) {         \
+    T acc[FG_LANES] = {0};                                                          \
+    ptrdiff_t i = 0;                                                                \
+    int k;                                                                          \
+    for (; i + FG_LANES <= n; i += FG_LANES)                                        \
+        for (k = 0; k < FG_LANES; k++) {                                            \
+            T u = v[i + k] + s * x[i + k];                                          \
+            v[i + k] = u;                                                           \
+            acc[k] += u * z[i + k];                                                 \
+        }                                                                           \
+    double total = 0.0;                                                             \
+    for (; i < n; i++) {                                                            \
+        v[i] += s * x[i];                                                           \
+        total += (double)v[i] * (double)z[i];                                       \
+    }                                                                               \
+    for (k = 0; k < FG_LANES; k++)                                                  \
+        total += (double)acc[k];                                                    \
+    return total;                                                                   \
+}                                                                                   \
+                                                                                    \
 /* acc += c * v  (acc in double) */                                                 \
 FG_CLONES static void fg_acc_scaled_##S(double c, const T *restrict v,              \
                                         double *restrict acc, ptrdiff_t n) {        \
@@ -56,10 +79,6 @@ FG_CLONES static void fg_scale_##S(double c, T *restrict v, ptrdiff_t n) {      
     T cs = (T)c;                                                                    \
     for (ptrdiff_t i = 0; i < n; i++)                                               \
         v[i] *= cs;                                                                 \
-}                                                                                   \
-                                                                                    \
-static inline double fg_sqnorm_##S(const T *restrict x, ptrdiff_t n) {              \
-    return fg_dot_##S(x, x, n);                                                     \
 }
 
 FG_DEFINE(double, d)

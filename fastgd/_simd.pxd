@@ -7,6 +7,8 @@ cdef extern from "_simd.h" nogil:
     double fg_dot_s(const float* a, const float* b, Py_ssize_t n)
     void fg_axpy_d(double s, const double* x, double* v, Py_ssize_t n)
     void fg_axpy_s(float s, const float* x, float* v, Py_ssize_t n)
+    double fg_axpy_dot_d(double s, const double* x, double* v, const double* z, Py_ssize_t n)
+    double fg_axpy_dot_s(float s, const float* x, float* v, const float* z, Py_ssize_t n)
     void fg_acc_scaled_d(double c, const double* v, double* acc, Py_ssize_t n)
     void fg_acc_scaled_s(double c, const float* v, double* acc, Py_ssize_t n)
     void fg_scale_d(double c, double* v, Py_ssize_t n)
@@ -26,6 +28,14 @@ cdef inline void vaxpy(floating s, const floating* x, floating* v, Py_ssize_t n)
         fg_axpy_d(s, x, v, n)
     else:
         fg_axpy_s(s, x, v, n)
+
+
+cdef inline double vaxpy_dot(floating s, const floating* x, floating* v, const floating* z,
+                             Py_ssize_t n) noexcept nogil:
+    if floating is double:
+        return fg_axpy_dot_d(s, x, v, z, n)
+    else:
+        return fg_axpy_dot_s(s, x, v, z, n)
 
 
 cdef inline void vacc_scaled(double c, const floating* v, double* acc, Py_ssize_t n) noexcept nogil:
