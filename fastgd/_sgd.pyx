@@ -349,17 +349,18 @@ cdef void epoch_sparse(
     close_window(z, v, avg_sum, 0)  # start the first window
     for s in range(n_rows):
         i = order[s]
-        start = indptr[i]
-        end = indptr[i + 1]
+        # two stages: the row bounds far ahead, then the row itself
+        if s + 2 * PREFETCH_ROWS < n_rows:
+            fg_prefetch(&indptr[order[s + 2 * PREFETCH_ROWS]], 2 * sizeof(index_t))
         if s + PREFETCH_ROWS < n_rows:
             i_ahead = order[s + PREFETCH_ROWS]
-            fg_prefetch(&data[indptr[i_ahead]], (indptr[i_ahead + 1] - indptr[i_ahead]) * sizeof(floating))
-            fg_prefetch(&indices[indptr[i_ahead]], (indptr[i_ahead + 1] - indptr[i_ahead]) * sizeof(index_t))
+            start = indptr[i_ahead]
+            end = indptr[i_ahead + 1]
+            fg_prefetch(&data[start], (end - start) * sizeof(floating))
+            fg_prefetch(&indices[start], (end - start) * sizeof(index_t))
             prefetch_target(i_ahead, y, y_class, pos_class, sample_weight)
-        if s + 1 < n_rows:
-            i_ahead = order[s + 1]
-            for jj in range(indptr[i_ahead], indptr[i_ahead + 1]):
-                fg_prefetch(&v[indices[jj]], 1)
+        start = indptr[i]
+        end = indptr[i + 1]
         target_and_weight(h, i, y, y_class, pos_class, sample_weight, &target, &weight)
         if lazy:
             for jj in range(start, end):
