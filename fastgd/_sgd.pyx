@@ -56,7 +56,7 @@ ctypedef fused index_t:
 cdef double MIN_SCALE = 1e-9
 cdef double MAX_DLOSS = 1e12
 # rows ahead whose cache lines are requested while the current row is processed
-cdef Py_ssize_t PREFETCH_ROWS = 8
+cdef Py_ssize_t PREFETCH_ROWS = 5
 
 
 ctypedef struct Hyper:
