@@ -339,6 +339,18 @@ class _BaseSGD(BaseEstimator):
                           ConvergenceWarning)
         return self
 
+    def _fit_or_partial(self, X, y, sample_weight, partial, max_iter, classes=None,
+                        coef_init=None, intercept_init=None):
+        """Validate, encode the targets (``_fit_targets`` of the subclass), train."""
+        self._validate_params()
+        self._check_params(for_partial_fit=partial)
+        first = not partial or not hasattr(self, "coef_")
+        X, y = self._validate_X_y(X, y, reset=first, y_numeric=self._y_numeric)
+        targets = self._fit_targets(X, y, partial, classes)
+        sample_weight = self._sample_weight(sample_weight, X)
+        return self._train(X, targets, sample_weight, max_iter, partial, coef_init,
+                           intercept_init)
+
     def _validate_X_y(self, X, y, reset, **kwargs):
         return validate_data(self, X, y, accept_sparse="csr",
                              dtype=[np.float64, np.float32], order="C",
@@ -428,6 +440,13 @@ def _dense(coef):
     return coef.toarray() if sp.issparse(coef) else np.asarray(coef)
 
 
+def _store_init_params(estimator, init_locals):
+    """Store every ``__init__`` argument unchanged, as scikit-learn's API requires."""
+    for name, value in init_locals.items():
+        if name != "self":
+            setattr(estimator, name, value)
+
+
 class SGDRegressor(RegressorMixin, _BaseSGD):
     """Linear regression by per-sample stochastic gradient descent.
 
@@ -505,28 +524,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
                  warm_start=False, average=False, n_jobs=None, decay_rate=0.9,
                  eta_min=0.0):
-        self.loss = loss
-        self.penalty = penalty
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
-        self.shuffle = shuffle
-        self.verbose = verbose
-        self.epsilon = epsilon
-        self.random_state = random_state
-        self.learning_rate = learning_rate
-        self.eta0 = eta0
-        self.power_t = power_t
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.warm_start = warm_start
-        self.average = average
-        self.n_jobs = n_jobs
-        self.decay_rate = decay_rate
-        self.eta_min = eta_min
+        _store_init_params(self, locals())
 
     def _loss_id(self):
         return REGRESSION_LOSSES[self.loss]
@@ -538,16 +536,10 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         self.coef_ = coef.ravel()
         self.intercept_ = intercept
 
-    def _fit_or_partial(self, X, y, sample_weight, partial, max_iter, coef_init=None,
-                        intercept_init=None):
-        self._validate_params()
-        self._check_params(for_partial_fit=partial)
-        first = not hasattr(self, "coef_") or not partial
-        X, y = self._validate_X_y(X, y, reset=first, y_numeric=True)
-        targets = self._targets(y, X.dtype, fitting=True)
-        sample_weight = self._sample_weight(sample_weight, X)
-        return self._train(X, targets, sample_weight, max_iter, partial, coef_init,
-                           intercept_init)
+    _y_numeric = True
+
+    def _fit_targets(self, X, y, partial, classes):
+        return self._targets(y, X.dtype, fitting=True)
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model with ``max_iter`` epochs of SGD.
@@ -565,7 +557,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         self
         """
         return self._fit_or_partial(X, y, sample_weight, False, self.max_iter,
-                                    coef_init, intercept_init)
+                                    coef_init=coef_init, intercept_init=intercept_init)
 
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch of SGD over the given samples, continuing the step counter.
@@ -660,29 +652,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
                  eta0=0.01, power_t=0.5, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5, class_weight=None, warm_start=False,
                  average=False, decay_rate=0.9, eta_min=0.0):
-        self.loss = loss
-        self.penalty = penalty
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
-        self.shuffle = shuffle
-        self.verbose = verbose
-        self.epsilon = epsilon
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.learning_rate = learning_rate
-        self.eta0 = eta0
-        self.power_t = power_t
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.class_weight = class_weight
-        self.warm_start = warm_start
-        self.average = average
-        self.decay_rate = decay_rate
-        self.eta_min = eta_min
+        _store_init_params(self, locals())
 
     def _loss_id(self):
         return CLASSIFICATION_LOSSES[self.loss]
@@ -710,16 +680,13 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         self.coef_ = coef
         self.intercept_ = intercept
 
-    def _fit_or_partial(self, X, y, sample_weight, partial, max_iter, classes=None,
-                        coef_init=None, intercept_init=None):
-        self._validate_params()
-        self._check_params(for_partial_fit=partial)
-        first = not partial or not hasattr(self, "classes_")
-        X, y = self._validate_X_y(X, y, reset=first)
+    _y_numeric = False
+
+    def _fit_targets(self, X, y, partial, classes):
         check_classification_targets(y)
         if not partial:
             self.classes_ = np.unique(y)
-        elif first:
+        elif not hasattr(self, "classes_"):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to "
                                  "partial_fit.")
@@ -737,10 +704,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         if len(self.classes_) < 2:
             raise ValueError("The number of classes has to be greater than one; got "
                              f"{len(self.classes_)} class")
-        targets = self._targets(y, X.dtype, fitting=True)
-        sample_weight = self._sample_weight(sample_weight, X)
-        return self._train(X, targets, sample_weight, max_iter, partial, coef_init,
-                           intercept_init)
+        return self._targets(y, X.dtype, fitting=True)
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model with ``max_iter`` epochs of SGD.
