@@ -135,3 +135,24 @@ cdef inline double dloss(LossTag* tag, double p, double y, double eps) noexcept 
         return -4.0 * y
     else:  # PerceptronTag
         return -y if y * p <= 0.0 else 0.0
+
+
+cdef inline double loss_and_dloss(LossTag* tag, double p, double y, double eps,
+                                  double* deriv) noexcept nogil:
+    """Loss value, with its derivative written to ``deriv``; log loss shares one exp."""
+    cdef double z, e
+    if LossTag is LogLossTag:
+        z = y * p
+        if z > 18.0:
+            e = exp(-z)
+            deriv[0] = -y * e
+            return e
+        if z < -18.0:
+            deriv[0] = -y
+            return -z + exp(z)
+        e = exp(-z)
+        deriv[0] = -y * e / (1.0 + e)
+        return log1p(e)
+    else:
+        deriv[0] = dloss(tag, p, y, eps)
+        return loss(tag, p, y, eps)

@@ -6,7 +6,7 @@ from fastgd._enums cimport Loss
 from fastgd._losses cimport (
     LossTag, SquaredErrorTag, HuberTag, EpsilonInsensitiveTag,
     SquaredEpsilonInsensitiveTag, LogLossTag, HingeTag, SquaredHingeTag,
-    ModifiedHuberTag, PerceptronTag, loss, dloss,
+    ModifiedHuberTag, PerceptronTag, loss_and_dloss,
 )
 
 import numpy as np
@@ -16,8 +16,7 @@ cdef void _eval(LossTag* tag, const double[::1] p, const double[::1] y, double e
                 double[::1] value, double[::1] deriv) noexcept nogil:
     cdef Py_ssize_t i
     for i in range(p.shape[0]):
-        value[i] = loss(tag, p[i], y[i], eps)
-        deriv[i] = dloss(tag, p[i], y[i], eps)
+        value[i] = loss_and_dloss(tag, p[i], y[i], eps, &deriv[i])
 
 
 def loss_and_derivative(int loss_id, p, y, double epsilon=0.1):

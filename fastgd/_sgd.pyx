@@ -43,7 +43,7 @@ from fastgd._enums cimport Loss, Schedule, State
 from fastgd._losses cimport (
     LossTag, SquaredErrorTag, HuberTag, EpsilonInsensitiveTag,
     SquaredEpsilonInsensitiveTag, LogLossTag, HingeTag, SquaredHingeTag,
-    ModifiedHuberTag, PerceptronTag, loss, dloss,
+    ModifiedHuberTag, PerceptronTag, loss, loss_and_dloss,
 )
 from fastgd._simd cimport vdot, vaxpy, vaxpy_dot, vacc_scaled, vscale, fg_prefetch
 
@@ -90,11 +90,14 @@ cdef inline double step_size(const Hyper* h, double t) noexcept nogil:
 
 cdef inline double update_coefficient(
     LossTag* tag, const Hyper* h, double p, double y, double eta, double sq_norm,
+    double* loss_value,
 ) noexcept nogil:
-    """Coefficient ``s`` of the gradient step ``w += s * x`` (before sample weights)."""
+    """Coefficient ``s`` of the gradient step ``w += s * x`` (before sample weights);
+    the loss at ``p`` is written to ``loss_value``."""
     cdef double g, l
     if h.schedule == Schedule.PA1 or h.schedule == Schedule.PA2:
         l = loss(tag, p, y, h.eps)
+        loss_value[0] = l
         if h.schedule == Schedule.PA1:
             if sq_norm == 0.0:
                 return 0.0
@@ -107,7 +110,7 @@ cdef inline double update_coefficient(
         return g * y
     # clip huge derivatives as scikit-learn does; a run that still overflows is
     # reported by the estimator after the epoch (non-finite weights or objective)
-    g = dloss(tag, p, y, h.eps)
+    loss_value[0] = loss_and_dloss(tag, p, y, h.eps, &g)
     if g > MAX_DLOSS:
         g = MAX_DLOSS
     elif g < -MAX_DLOSS:
@@ -187,6 +190,7 @@ cdef void epoch_dense(
     cdef double avg_b = state[<int>State.AVG_INTERCEPT_SUM]
     cdef double U = state[<int>State.L1_TOTAL]
     cdef double sum_loss = 0.0, sq_norm = 0.0, p, target, weight, eta, coef, shrink
+    cdef double loss_value
     cdef double dot = 0.0
     cdef bint pa = h.schedule == Schedule.PA1 or h.schedule == Schedule.PA2
     cdef bint l1 = h.lam1 > 0.0
@@ -202,6 +206,11 @@ cdef void epoch_dense(
         if s + PREFETCH_ROWS < n_rows:
             i_ahead = order[s + PREFETCH_ROWS]
             fg_prefetch(&X[i_ahead, 0], row_bytes)
+        if s + 3 * PREFETCH_ROWS < n_rows:
+            # far ahead: the row's target and weight, and one line of the row to start
+            # its page walk early
+            i_ahead = order[s + 3 * PREFETCH_ROWS]
+            fg_prefetch(&X[i_ahead, 0], 1)
             prefetch_target(i_ahead, y, y_class, pos_class, sample_weight)
         target_and_weight(h, i, y, y_class, pos_class, sample_weight, &target, &weight)
         if not fused:
@@ -210,8 +219,8 @@ cdef void epoch_dense(
         if pa:
             sq_norm = vdot(x, x, n_features)
         eta = step_size(h, t)
-        sum_loss += weight * loss(tag, p, target, h.eps)
-        coef = weight * update_coefficient(tag, h, p, target, eta, sq_norm)
+        coef = weight * update_coefficient(tag, h, p, target, eta, sq_norm, &loss_value)
+        sum_loss += weight * loss_value
         if fused:
             # update with this row, dot product with the next one (or nothing)
             x_next = &X[order[s + 1], 0] if s + 1 < n_rows else x
@@ -341,6 +350,7 @@ cdef void epoch_sparse(
     cdef double avg_count = state[<int>State.AVG_COUNT]
     cdef double avg_b = state[<int>State.AVG_INTERCEPT_SUM]
     cdef double sum_loss = 0.0, dot, sq_norm = 0.0, p, target, weight, eta, coef, m
+    cdef double loss_value
     cdef floating step_v
     cdef bint pa = h.schedule == Schedule.PA1 or h.schedule == Schedule.PA2
     cdef bint lazy = z.l1 or z.avg
@@ -374,8 +384,8 @@ cdef void epoch_sparse(
             for jj in range(start, end):
                 sq_norm = sq_norm + data[jj] * data[jj]
         eta = step_size(h, t)
-        sum_loss += weight * loss(tag, p, target, h.eps)
-        coef = weight * update_coefficient(tag, h, p, target, eta, sq_norm)
+        coef = weight * update_coefficient(tag, h, p, target, eta, sq_norm, &loss_value)
+        sum_loss += weight * loss_value
         if coef != 0.0:
             step_v = <floating>(coef / z.C)
             for jj in range(start, end):
