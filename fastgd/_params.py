@@ -38,6 +38,10 @@ LEARNING_RATES = {
 # every sample while a sparse feature sees few, so it moves more slowly).
 SPARSE_INTERCEPT_DECAY = 0.01
 
+# Windows of consecutive rows that a windowed shuffle keeps open (see
+# _estimators._VisitingOrder); their rows make the working set of an epoch.
+SHUFFLE_OPEN_WINDOWS = 256
+
 # Steps between two full catch-ups of the lazy sparse updates: at least this many,
 # and at least n_features so that the O(n_features) catch-up costs O(1) per step.
 MIN_LAZY_WINDOW = 1024
@@ -64,6 +68,7 @@ COMMON_CONSTRAINTS = {
     "n_jobs": [Integral, None],
     "decay_rate": [Interval(Real, 0, 1, closed="right")],
     "eta_min": [Interval(Real, 0, None, closed="left")],
+    "shuffle_window": [Interval(Integral, 1, None, closed="left")],
 }
 
 REGRESSOR_CONSTRAINTS = {

@@ -177,7 +177,8 @@ cdef inline void prefetch_target(
 cdef void epoch_dense(
     LossTag* tag, const Hyper* h, const floating[:, ::1] X, const floating[::1] y,
     const int32_t[::1] y_class, int pos_class, const floating[::1] sample_weight,
-    const int32_t[::1] order, floating* v, double* avg_sum, double* q, double* state,
+    const int32_t[::1] order, const int32_t[::1] stream, Py_ssize_t stream_ahead,
+    floating* v, double* avg_sum, double* q, double* state,
 ) noexcept nogil:
     """One epoch over dense rows.  Without L1, averaging or PA steps (the common case)
     each row's update is fused with the next row's dot product (one pass over v)."""
@@ -212,6 +213,9 @@ cdef void epoch_dense(
             i_ahead = order[s + 3 * PREFETCH_ROWS]
             fg_prefetch(&X[i_ahead, 0], 1)
             prefetch_target(i_ahead, y, y_class, pos_class, sample_weight)
+        if s + stream_ahead < stream.shape[0]:
+            # read-ahead of a windowed shuffle: X in nearly sequential order
+            fg_prefetch(&X[stream[s + stream_ahead], 0], row_bytes)
         target_and_weight(h, i, y, y_class, pos_class, sample_weight, &target, &weight)
         if not fused:
             dot = vdot(v, x, n_features)
@@ -342,8 +346,8 @@ cdef void epoch_sparse(
     LossTag* tag, const Hyper* h, const floating[::1] data, const index_t[::1] indices,
     const index_t[::1] indptr, Py_ssize_t n_features, const floating[::1] y,
     const int32_t[::1] y_class, int pos_class, const floating[::1] sample_weight,
-    const int32_t[::1] order, floating* v, double* avg_sum, double* state,
-    Lazy* z, Py_ssize_t window,
+    const int32_t[::1] order, const int32_t[::1] stream, Py_ssize_t stream_ahead,
+    floating* v, double* avg_sum, double* state, Lazy* z, Py_ssize_t window,
 ) noexcept nogil:
     cdef Py_ssize_t s, i, j, jj, start, end, i_ahead, n_rows = order.shape[0]
     cdef double t = state[<int>State.T], b = state[<int>State.INTERCEPT]
@@ -369,6 +373,13 @@ cdef void epoch_sparse(
             fg_prefetch(&data[start], (end - start) * sizeof(floating))
             fg_prefetch(&indices[start], (end - start) * sizeof(index_t))
             prefetch_target(i_ahead, y, y_class, pos_class, sample_weight)
+        if s + stream_ahead < stream.shape[0]:
+            # read-ahead of a windowed shuffle: X in nearly sequential order
+            i_ahead = stream[s + stream_ahead]
+            start = indptr[i_ahead]
+            end = indptr[i_ahead + 1]
+            fg_prefetch(&data[start], (end - start) * sizeof(floating))
+            fg_prefetch(&indices[start], (end - start) * sizeof(index_t))
         start = indptr[i]
         end = indptr[i + 1]
         target_and_weight(h, i, y, y_class, pos_class, sample_weight, &target, &weight)
@@ -425,13 +436,14 @@ cdef void epoch_one_model(
     const floating[::1] data, const index_t[::1] indices, const index_t[::1] indptr,
     Py_ssize_t n_features, const floating[::1] y, const int32_t[::1] y_class,
     int pos_class, const floating[::1] sample_weight, const int32_t[::1] order,
+    const int32_t[::1] stream, Py_ssize_t stream_ahead,
     floating* v, double* avg_sum, double* q, double* state, int32_t* last, double* hist,
     Py_ssize_t window,
 ) noexcept nogil:
     cdef Lazy z
     if not sparse:
-        epoch_dense(tag, h, X, y, y_class, pos_class, sample_weight, order, v, avg_sum,
-                    q, state)
+        epoch_dense(tag, h, X, y, y_class, pos_class, sample_weight, order, stream,
+                    stream_ahead, v, avg_sum, q, state)
         return
     z.C = 1.0
     z.U = 0.0
@@ -444,7 +456,8 @@ cdef void epoch_one_model(
     z.l1 = h.lam1 > 0.0
     z.avg = h.average_start > 0
     epoch_sparse(tag, h, data, indices, indptr, n_features, y, y_class, pos_class,
-                 sample_weight, order, v, avg_sum, state, &z, window)
+                 sample_weight, order, stream, stream_ahead, v, avg_sum, state, &z,
+                 window)
 
 
 cdef void epoch_all_models(
@@ -452,9 +465,10 @@ cdef void epoch_all_models(
     const floating[::1] data, const index_t[::1] indices, const index_t[::1] indptr,
     Py_ssize_t n_features, const floating[::1] y, const int32_t[::1] y_class,
     const int32_t[::1] pos_classes, const floating[::1] sample_weight,
-    const double[::1] w_pos, const int32_t[::1] order, floating[:, ::1] coef,
-    double[:, ::1] avg_sum, double[:, ::1] l1_received, double[:, ::1] state,
-    int32_t[:, ::1] last, double[:, ::1] hist, int n_threads,
+    const double[::1] w_pos, const int32_t[::1] order, const int32_t[::1] stream,
+    Py_ssize_t stream_ahead, floating[:, ::1] coef, double[:, ::1] avg_sum,
+    double[:, ::1] l1_received, double[:, ::1] state, int32_t[:, ::1] last,
+    double[:, ::1] hist, int n_threads,
 ) noexcept nogil:
     cdef Py_ssize_t k, n_models = coef.shape[0]
     cdef Py_ssize_t window = (hist.shape[1] // 3) - 1
@@ -463,7 +477,8 @@ cdef void epoch_all_models(
         hk = h[0]
         hk.w_pos = w_pos[k]
         epoch_one_model(tag, &hk, sparse, X, data, indices, indptr, n_features, y,
-                        y_class, pos_classes[k], sample_weight, order, &coef[k, 0],
+                        y_class, pos_classes[k], sample_weight, order, stream,
+                        stream_ahead, &coef[k, 0],
                         &avg_sum[k, 0] if avg_sum.shape[1] > 0 else NULL,
                         &l1_received[k, 0] if l1_received.shape[1] > 0 else NULL,
                         &state[k, 0], &last[k, 0] if last.shape[1] > 0 else NULL,
@@ -475,9 +490,9 @@ def sgd_epoch(
     const index_t[::1] indices, const index_t[::1] indptr, Py_ssize_t n_features,
     const floating[::1] y, const int32_t[::1] y_class, const int32_t[::1] pos_classes,
     const floating[::1] sample_weight, const double[::1] w_pos, double w_neg,
-    const int32_t[::1] order, floating[:, ::1] coef, double[:, ::1] avg_sum,
-    double[:, ::1] l1_received, double[:, ::1] state, int32_t[:, ::1] last,
-    double[:, ::1] hist, *,
+    const int32_t[::1] order, const int32_t[::1] stream, Py_ssize_t stream_ahead,
+    floating[:, ::1] coef, double[:, ::1] avg_sum, double[:, ::1] l1_received,
+    double[:, ::1] state, int32_t[:, ::1] last, double[:, ::1] hist, *,
     double epsilon, int schedule, double eta, double power_t, double alpha, double t0,
     double lam1, double lam2, double average_start, bint fit_intercept,
     double intercept_decay, int n_threads,
@@ -506,6 +521,9 @@ def sgd_epoch(
         Weight of the positive class of each model; ``w_neg`` of the others.
     order : ndarray of int32
         Rows to visit, in order.
+    stream, stream_ahead : ndarray of int32, int
+        Read-ahead order of a windowed shuffle (``windowed_shuffle``) and how many
+        steps ahead of ``order`` it runs; an empty array for none.
     coef : ndarray of shape (n_models, n_features)
         Weights, updated in place.
     avg_sum : ndarray of float64, shape (n_models, n_features) or (n_models, 0)
@@ -544,23 +562,23 @@ def sgd_epoch(
     h.w_neg = w_neg
     with nogil:
         if loss_id == Loss.SQUARED_ERROR:
-            epoch_all_models(<SquaredErrorTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<SquaredErrorTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.HUBER:
-            epoch_all_models(<HuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<HuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.EPSILON_INSENSITIVE:
-            epoch_all_models(<EpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<EpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.SQUARED_EPSILON_INSENSITIVE:
-            epoch_all_models(<SquaredEpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<SquaredEpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.LOG_LOSS:
-            epoch_all_models(<LogLossTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<LogLossTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.HINGE:
-            epoch_all_models(<HingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<HingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.SQUARED_HINGE:
-            epoch_all_models(<SquaredHingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<SquaredHingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.MODIFIED_HUBER:
-            epoch_all_models(<ModifiedHuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<ModifiedHuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
         elif loss_id == Loss.PERCEPTRON:
-            epoch_all_models(<PerceptronTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<PerceptronTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
         else:
             with gil:
                 raise ValueError(f"unknown loss id {loss_id}")
@@ -576,6 +594,11 @@ cdef inline uint64_t splitmix64(uint64_t* s) noexcept nogil:
     return z ^ (z >> 31)
 
 
+cdef inline Py_ssize_t draw(uint64_t* state, Py_ssize_t bound) noexcept nogil:
+    """A uniform integer in [0, bound)."""
+    return <Py_ssize_t>(splitmix64(state) % <uint64_t>bound)
+
+
 def shuffle(int32_t[::1] order, uint64_t seed):
     """Fisher-Yates shuffle of ``order`` in place, reproducible from ``seed``.
 
@@ -585,12 +608,83 @@ def shuffle(int32_t[::1] order, uint64_t seed):
     seed : int
         64-bit seed of the splitmix64 generator.
     """
-    cdef uint64_t s = seed
+    cdef uint64_t state = seed
     cdef Py_ssize_t i, j
     cdef int32_t tmp
     with nogil:
         for i in range(order.shape[0] - 1, 0, -1):
-            j = <Py_ssize_t>(splitmix64(&s) % <uint64_t>(i + 1))
+            j = draw(&state, i + 1)
             tmp = order[i]
             order[i] = order[j]
             order[j] = tmp
+
+
+def windowed_shuffle(const int32_t[::1] rows, int32_t[::1] order, int32_t[::1] stream,
+                     int32_t[::1] scratch, uint64_t seed, Py_ssize_t window,
+                     Py_ssize_t n_open):
+    """A random visiting order of ``rows`` with memory locality, and its read-ahead.
+
+    ``rows`` is cut into windows of ``window`` consecutive entries; the windows are
+    taken in a random order and ``n_open`` of them are open at a time: every step takes
+    a random remaining row of a randomly drawn open window, and an exhausted window is
+    replaced by the next one.  Every row appears exactly once; with ``window == 1`` the
+    order is a uniform random permutation.  With larger windows the rows met in any
+    stretch of steps lie in ``n_open`` short runs of memory, and ``stream`` lists the
+    rows window by window in ascending order, as they should be read ahead: a kernel
+    that prefetches ``stream[s + n_open * window]`` at step ``s`` reads X almost
+    sequentially.
+
+    Parameters
+    ----------
+    rows : ndarray of int32
+        Rows to visit, ascending.
+    order, stream, scratch : ndarray of int32, same length as ``rows``
+        Outputs (visiting order, read-ahead order) and scratch.
+    seed : int
+    window, n_open : int
+    """
+    cdef Py_ssize_t n = rows.shape[0], n_windows = (n + window - 1) // window
+    cdef Py_ssize_t w, k, src, pos = 0, j, n_active, next_window, s, i
+    cdef uint64_t state = seed
+    cdef int32_t tmp
+    window_order_arr = np.arange(n_windows, dtype=np.intp)
+    cursor_arr = np.empty(n_open, dtype=np.intp)
+    stop_arr = np.empty(n_open, dtype=np.intp)
+    cdef Py_ssize_t[::1] window_order = window_order_arr
+    cdef Py_ssize_t[::1] cursor = cursor_arr, stop = stop_arr
+    with nogil:
+        for i in range(n_windows - 1, 0, -1):
+            j = draw(&state, i + 1)
+            w = window_order[i]
+            window_order[i] = window_order[j]
+            window_order[j] = w
+        # the windows in their random order, each ascending: the read-ahead order
+        for k in range(n_windows):
+            src = window_order[k] * window
+            for i in range(src, min(src + window, n)):
+                stream[pos] = rows[i]
+                scratch[pos] = rows[i]
+                pos += 1
+        # open windows are consecutive segments of scratch, consumed in random order
+        n_active = 0
+        next_window = 0
+        while n_active < n_open and next_window < n_windows:
+            cursor[n_active] = next_window * window
+            stop[n_active] = min((next_window + 1) * window, n)
+            n_active += 1
+            next_window += 1
+        for s in range(n):
+            k = draw(&state, n_active)
+            j = cursor[k] + draw(&state, stop[k] - cursor[k])
+            order[s] = scratch[j]
+            scratch[j] = scratch[cursor[k]]
+            cursor[k] += 1
+            if cursor[k] == stop[k]:
+                if next_window < n_windows:
+                    cursor[k] = next_window * window
+                    stop[k] = min((next_window + 1) * window, n)
+                    next_window += 1
+                else:
+                    n_active -= 1
+                    cursor[k] = cursor[n_active]
+                    stop[k] = stop[n_active]
