@@ -30,6 +30,10 @@ Design
   steps, when ``C`` gets small, and at the end of the epoch) every weight is brought up
   to date and ``C`` folded back into ``v``: O(n_features) per window.  Dense and CSR
   input therefore give the same model, to rounding.
+* Memory: a shuffled epoch is bound by reading rows of X at random.  The kernels
+  prefetch each row (and its target and weight) a few steps ahead, and with a
+  windowed shuffle (``windowed_shuffle``) they also read ahead along ``stream``, the
+  windows in the order they will be opened, so X is read almost sequentially.
 * Kernels assume validated, C-contiguous input and write into caller-allocated
   arrays; all checks and allocations are in Python (``_estimators.py``).
 """
