@@ -32,8 +32,11 @@ def _sparse(n=200_000, d=50_000, k=50):
 
 
 def _regressor(lib, **kw):
-    cls = fastgd.SGDRegressor if lib == "fastgd" else linear_model.SGDRegressor
-    return cls(max_iter=5, tol=None, random_state=0, **kw)
+    if lib == "sklearn":
+        return linear_model.SGDRegressor(max_iter=5, tol=None, random_state=0, **kw)
+    if lib == "fastgd-uniform":  # a uniform permutation per epoch instead of windows
+        kw["shuffle_window"] = 1
+    return fastgd.SGDRegressor(max_iter=5, tol=None, random_state=0, **kw)
 
 
 def _classifier(lib, **kw):
@@ -44,7 +47,7 @@ def _classifier(lib, **kw):
 class DenseRegression:
     """Squared error + L2, 5 epochs of per-sample SGD, dense float64 / float32."""
 
-    params = (LIBS, ["float64", "float32"])
+    params = (["fastgd", "fastgd-uniform", "sklearn"], ["float64", "float32"])
     param_names = ["lib", "dtype"]
     timeout = 300
 
