@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
 
 from fastgd import _linear, _sgd
 from fastgd._config import effective_n_threads
-from fastgd._enums import Loss, Schedule, State
+from fastgd._enums import Schedule, State
 from fastgd._losses import loss_and_derivative
 from fastgd._params import (
     CLASSIFICATION_LOSSES,

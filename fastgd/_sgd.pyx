@@ -650,7 +650,6 @@ def windowed_shuffle(const int32_t[::1] rows, int32_t[::1] order, int32_t[::1] s
     cdef Py_ssize_t n = rows.shape[0], n_windows = (n + window - 1) // window
     cdef Py_ssize_t w, k, src, pos = 0, j, n_active, next_window, s, i
     cdef uint64_t state = seed
-    cdef int32_t tmp
     window_order_arr = np.arange(n_windows, dtype=np.intp)
     cursor_arr = np.empty(n_open, dtype=np.intp)
     stop_arr = np.empty(n_open, dtype=np.intp)
