@@ -125,6 +125,32 @@ class _VisitingOrder:
                                   seed, self.window, SHUFFLE_OPEN_WINDOWS)
 
 
+class _StoppingRule:
+    """scikit-learn's stopping rule: stop when the criterion (lower is better) has not
+    improved by ``tol`` for ``n_iter_no_change`` epochs; with the adaptive learning
+    rate, divide eta by 5 instead, until it falls below 1e-6."""
+
+    def __init__(self, tol, n_iter_no_change, adaptive, eta):
+        self.tol = -np.inf if tol is None else tol
+        self.n_iter_no_change = n_iter_no_change
+        self.adaptive = adaptive
+        self.eta = eta
+        self.best = np.inf
+        self.no_improvement = 0
+
+    def should_stop(self, criterion):
+        self.no_improvement = (self.no_improvement + 1
+                               if criterion > self.best - self.tol else 0)
+        self.best = min(self.best, criterion)
+        if self.no_improvement < self.n_iter_no_change:
+            return False
+        if self.adaptive and self.eta > 1e-6:
+            self.eta /= 5.0
+            self.no_improvement = 0
+            return False
+        return True
+
+
 class _BaseSGD(BaseEstimator):
     """Shared training machinery of SGDRegressor and SGDClassifier."""
 
@@ -185,8 +211,10 @@ class _BaseSGD(BaseEstimator):
     # --------------------------------------------------------------------- state
 
     def _new_state(self, n_models, n_features, dtype, coef_init, intercept_init,
-                   continue_training):
-        """Fresh training arrays, started from coef_init / the previous fit."""
+                   partial):
+        """Training arrays: zeros, the state of the previous call (``partial_fit``:
+        weights, step counter, averages, L1 bookkeeping), then coef_init /
+        intercept_init on top."""
         coef = np.zeros((n_models, n_features), dtype=dtype)
         state = np.zeros((n_models, State.N_STATE))
         state[:, State.T] = 1.0
@@ -194,7 +222,7 @@ class _BaseSGD(BaseEstimator):
         l1_received = np.zeros((n_models, n_features if self._penalty_strengths()[0]
                                 else 0))
         previous = getattr(self, "_train_state", None)
-        if continue_training and previous is not None:
+        if partial and previous is not None:
             state[:] = previous["state"]
             if previous["l1_received"].shape == l1_received.shape:
                 l1_received[:] = previous["l1_received"]
@@ -225,6 +253,14 @@ class _BaseSGD(BaseEstimator):
             state[:, State.INTERCEPT] = intercept_init
         return {"coef": coef, "state": state, "avg_sum": avg_sum,
                 "l1_received": l1_received}
+
+    def _lazy_scratch(self, kx, n_models):
+        """Scratch of the lazy sparse updates (``last``, ``hist``); empty when unused."""
+        lazy = kx.sparse and (self.average or self._penalty_strengths()[0] > 0)
+        window = max(MIN_LAZY_WINDOW, kx.n_features)
+        last = np.zeros((n_models, kx.n_features if lazy else 0), np.int32)
+        hist = np.zeros((n_models, 3 * (window + 1) if lazy else 0))
+        return last, hist
 
     def _model_from_state(self, train_state):
         """(coef, intercept) of the model to return: the average when it has started."""
@@ -273,22 +309,13 @@ class _BaseSGD(BaseEstimator):
         """Run the epochs; set coef_, intercept_, n_iter_, t_, loss_curve_."""
         kx = _KernelX(X)
         n_threads = effective_n_threads(self.n_jobs)
-        continue_training = partial or (self.warm_start and hasattr(self, "coef_"))
         if not partial and self.warm_start and hasattr(self, "coef_"):
+            # a warm start keeps the model, not the step counter (as scikit-learn)
             coef_init = _dense(self.coef_) if coef_init is None else coef_init
             intercept_init = self.intercept_ if intercept_init is None else intercept_init
         ts = self._new_state(targets.n_models, kx.n_features, kx.dtype, coef_init,
-                             intercept_init, continue_training)
-        if not partial:
-            ts["state"][:, State.T] = 1.0
-            ts["state"][:, [State.AVG_COUNT, State.AVG_INTERCEPT_SUM,
-                            State.L1_TOTAL]] = 0.0
-            ts["avg_sum"][:] = 0.0
-            ts["l1_received"][:] = 0.0
-        lazy = kx.sparse and (self.average or self._penalty_strengths()[0] > 0)
-        window = max(MIN_LAZY_WINDOW, kx.n_features)
-        last = np.zeros((targets.n_models, kx.n_features if lazy else 0), np.int32)
-        hist = np.zeros((targets.n_models, 3 * (window + 1) if lazy else 0))
+                             intercept_init, partial)
+        last, hist = self._lazy_scratch(kx, targets.n_models)
 
         loss_id = self._loss_id()
         lam1, lam2 = self._penalty_strengths()
@@ -303,22 +330,22 @@ class _BaseSGD(BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         first_epoch = getattr(self, "_epochs_done", 0) if partial else 0
-        adaptive_eta = self.eta0
-        tol = -np.inf if self.tol is None else self.tol
-        best, no_improvement = np.inf, 0
+        stopping = _StoppingRule(self.tol, self.n_iter_no_change,
+                                 adaptive=self.learning_rate == "adaptive",
+                                 eta=self.eta0)
         loss_curve = list(getattr(self, "loss_curve_", [])) if partial else []
         val_curve = []
 
         n_iter = 0
         for epoch in range(max_iter):
             visit.reshuffle(seed + epoch)
-            eta = (self._epoch_eta(first_epoch + epoch, adaptive_eta)
+            eta = (self._epoch_eta(first_epoch + epoch, stopping.eta)
                    if schedule == Schedule.FIXED else self.eta0)
             _sgd.sgd_epoch(
                 loss_id, *kx.args(), kx.n_features, *targets.args(), sample_weight,
                 targets.w_pos, targets.w_neg, visit.order, visit.stream,
-                visit.stream_ahead, ts["coef"], ts["avg_sum"],
-                ts["l1_received"], ts["state"], last, hist, epsilon=self.epsilon, schedule=schedule,
+                visit.stream_ahead, ts["coef"], ts["avg_sum"], ts["l1_received"],
+                ts["state"], last, hist, epsilon=self.epsilon, schedule=schedule,
                 eta=eta, power_t=self.power_t, alpha=self.alpha, t0=t0, lam1=lam1,
                 lam2=lam2, average_start=average_start,
                 fit_intercept=self.fit_intercept, intercept_decay=intercept_decay,
@@ -346,16 +373,10 @@ class _BaseSGD(BaseEstimator):
                       f"Objective: {objective:.6f}"
                       + (f", Validation loss: {criterion:.6f}"
                          if self.early_stopping else ""))
-            no_improvement = no_improvement + 1 if criterion > best - tol else 0
-            best = min(best, criterion)
-            if no_improvement >= self.n_iter_no_change:
-                if self.learning_rate == "adaptive" and adaptive_eta > 1e-6:
-                    adaptive_eta /= 5.0
-                    no_improvement = 0
-                else:
-                    if self.verbose:
-                        print(f"Convergence after {n_iter} epochs")
-                    break
+            if stopping.should_stop(criterion):
+                if self.verbose:
+                    print(f"Convergence after {n_iter} epochs")
+                break
 
         self._train_state = ts
         self._epochs_done = first_epoch + n_iter
@@ -401,13 +422,17 @@ class _BaseSGD(BaseEstimator):
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                           order="C", accept_large_sparse=True, reset=False)
         kx = _KernelX(X)
-        coef = np.ascontiguousarray(_dense(self.coef_), dtype=X.dtype)
-        coef = coef.reshape(-1, kx.n_features)
-        intercept = np.ravel(self.intercept_).astype(np.float64)
+        coef, intercept = self._kernel_model(kx)
         out = np.empty((kx.n_rows, coef.shape[0]), dtype=X.dtype)
         _linear.decision_function(*kx.args(), kx.n_rows, coef, intercept, out,
                                   effective_n_threads(self.n_jobs))
         return out
+
+    def _kernel_model(self, kx):
+        """coef_ (n_models, n_features) in X's dtype and intercept_ in float64."""
+        coef = np.ascontiguousarray(_dense(self.coef_), dtype=kx.dtype)
+        return (coef.reshape(-1, kx.n_features),
+                np.ravel(self.intercept_).astype(np.float64))
 
     def objective(self, X, y, sample_weight=None):
         """Regularised training objective of the current model on (X, y).
@@ -430,11 +455,9 @@ class _BaseSGD(BaseEstimator):
         targets = self._targets(y, X.dtype, fitting=False)
         sample_weight = self._sample_weight(sample_weight, X)
         kx = _KernelX(X)
-        coef = np.ascontiguousarray(_dense(self.coef_), dtype=X.dtype)
-        coef = coef.reshape(-1, kx.n_features)
+        coef, intercept = self._kernel_model(kx)
         rows = np.arange(kx.n_rows, dtype=np.int32)
-        total = self._sum_loss(kx, targets, sample_weight, rows, coef,
-                               np.ravel(self.intercept_).astype(np.float64),
+        total = self._sum_loss(kx, targets, sample_weight, rows, coef, intercept,
                                effective_n_threads(self.n_jobs))
         return total / kx.n_rows + self._penalty_value(coef)
 
