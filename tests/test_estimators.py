@@ -421,3 +421,33 @@ def test_sparsify_densify_and_pickle(clf_data):
     assert isinstance(clone.coef_, np.ndarray)
     clone.partial_fit(X, y)  # training continues after a round trip
     assert clone.t_ > m.t_
+
+
+def test_csr_with_int64_indices(clf_data):
+    X, y = clf_data
+    X32 = sp.csr_matrix(X)
+    X64 = X32.copy()
+    X64.indices = X64.indices.astype(np.int64)
+    X64.indptr = X64.indptr.astype(np.int64)
+    kw = dict(penalty="elasticnet", average=True, random_state=0, max_iter=3, tol=None)
+    a = SGDClassifier(**kw).fit(X32, y)
+    b = SGDClassifier(**kw).fit(X64, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_allclose(a.decision_function(X32), b.decision_function(X64),
+                               rtol=1e-12)
+
+
+def test_verbose_reports_epochs(capsys, reg_data):
+    X, y = reg_data
+    SGDRegressor(verbose=1, max_iter=3, tol=None, random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert out.count("-- Epoch") == 3 and "Objective" in out
+
+
+def test_threadpoolctl_limit_is_respected(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    with threadpool_limits(limits=1, user_api="openmp"):
+        assert effective_n_threads(None) == 1
+        assert effective_n_threads(2) == 2
