@@ -120,3 +120,28 @@ class Floor:
 
     def time_fastgd_one_epoch(self):
         fastgd.SGDRegressor(max_iter=1, tol=None, random_state=0).fit(self.X, self.y)
+
+
+class FullBatchGradient:
+    """One full-batch gradient over dense X: fastgd's fused pass (loss, derivative
+    and gradient in one read of X) next to numpy's two passes ``X.T @ (X @ w - y)``."""
+
+    def setup(self):
+        from fastgd import _batch
+
+        self.X, self.y = _dense()
+        n, d = self.X.shape
+        self.coef = np.full((1, d), 0.1)
+        self.e, self.ei = np.empty(0), np.empty(0, np.int32)
+        self.grad, self.grad_b = np.empty((1, d)), np.empty(1)
+        self.scratch = np.empty((1, d + 1))
+        self.kernel = _batch.batch_gradient
+
+    def time_fastgd_fused_gradient(self):
+        self.kernel(0, False, self.X, self.e, self.ei, self.ei, self.y, self.ei,
+                    np.array([-1], np.int32), self.e, np.ones(1), 1.0, self.ei,
+                    self.X.shape[0], self.coef, np.zeros(1), 0.1, self.grad,
+                    self.grad_b, self.scratch, 1)
+
+    def time_numpy_two_passes(self):
+        self.X.T @ (self.X @ self.coef[0] - self.y)

@@ -1,0 +1,112 @@
+"""The batch gradient kernel against NumPy: loss sums and gradients of every loss,
+dense and CSR, float32 and float64, one-vs-rest rows, mini-batch rows, thread counts."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from fastgd import _batch
+from fastgd._params import CLASSIFICATION_LOSSES
+from reference import naive_dloss, naive_loss
+
+CLASSIFY = {"log_loss", "hinge", "squared_hinge", "modified_huber", "perceptron"}
+
+
+def numpy_gradient(name, X, target, weight, coef, intercept, eps):
+    p = X @ coef + intercept
+    g = weight * naive_dloss(name, p, target, eps)
+    return np.sum(weight * naive_loss(name, p, target, eps)), X.T @ g, g.sum()
+
+
+def run_kernel(name, X, y, y_class, pos_classes, sw, w_pos, w_neg, rows, coef, b,
+               n_threads, eps=0.2):
+    sparse = sp.issparse(X)
+    dtype = X.dtype
+    empty = np.empty(0, dtype=dtype)
+    dense = np.empty((0, 0), dtype=dtype) if sparse else X
+    data = X.data if sparse else empty
+    indices = X.indices if sparse else np.empty(0, np.int32)
+    indptr = X.indptr if sparse else np.empty(0, np.int32)
+    n_models, d = coef.shape
+    grad = np.empty((n_models, d))
+    grad_b = np.empty(n_models)
+    scratch = np.empty((n_threads, n_models * (d + 1)))
+    n_rows = len(rows) if len(rows) else X.shape[0]
+    total = _batch.batch_gradient(
+        CLASSIFICATION_LOSSES[name], sparse, dense, data, indices, indptr,
+        y if y is not None else empty, y_class, pos_classes, sw, w_pos, w_neg, rows,
+        n_rows, coef, b, eps, grad, grad_b, scratch, n_threads)
+    return total, grad, grad_b
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("name", sorted(CLASSIFICATION_LOSSES))
+def test_gradient_matches_numpy(name, sparse, dtype, n_threads):
+    rng = np.random.default_rng(0)
+    n, d = 300, 7
+    Xd = rng.normal(size=(n, d)) * (rng.random((n, d)) < (0.4 if sparse else 1.0))
+    Xd = Xd.astype(dtype)
+    X = sp.csr_matrix(Xd) if sparse else Xd
+    sw = rng.uniform(0.5, 2.0, n).astype(dtype)
+    rows = np.sort(rng.choice(n, 120, replace=False)).astype(np.int32)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10,
+                                                                      atol=1e-10)
+    X64 = Xd.astype(np.float64)
+    if name in CLASSIFY:
+        y_class = rng.integers(0, 3, n).astype(np.int32)
+        pos = np.arange(3, dtype=np.int32)
+        w_pos = np.array([1.0, 2.0, 0.5])
+        coef = rng.normal(size=(3, d)).astype(dtype)
+        b = rng.normal(size=3)
+        total, grad, grad_b = run_kernel(name, X, None, y_class, pos, sw, w_pos, 1.0,
+                                         rows, coef, b, n_threads)
+        expect_total = 0.0
+        for k in range(3):
+            target = np.where(y_class[rows] == k, 1.0, -1.0)
+            weight = sw[rows] * np.where(target > 0, w_pos[k], 1.0)
+            lk, gk, gbk = numpy_gradient(name, X64[rows], target, weight,
+                                         coef[k].astype(np.float64), b[k], 0.2)
+            expect_total += lk
+            np.testing.assert_allclose(grad[k], gk, **tol)
+            np.testing.assert_allclose(grad_b[k], gbk, **tol)
+    else:
+        y = rng.normal(size=n).astype(dtype)
+        coef = rng.normal(size=(1, d)).astype(dtype)
+        b = np.array([0.3])
+        total, grad, grad_b = run_kernel(name, X, y, np.empty(0, np.int32),
+                                         np.array([-1], np.int32), sw, np.ones(1), 1.0,
+                                         rows, coef, b, n_threads)
+        expect_total, g0, gb0 = numpy_gradient(name, X64[rows], y[rows].astype(float),
+                                               sw[rows].astype(float),
+                                               coef[0].astype(np.float64), 0.3, 0.2)
+        np.testing.assert_allclose(grad[0], g0, **tol)
+        np.testing.assert_allclose(grad_b[0], gb0, **tol)
+    np.testing.assert_allclose(total, expect_total, **tol)
+
+
+def test_all_rows_and_thread_counts_agree():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(5000, 30))
+    y = X @ rng.normal(size=30)
+    coef = rng.normal(size=(1, 30))
+    args = ("squared_error", X, y, np.empty(0, np.int32), np.array([-1], np.int32),
+            np.empty(0), np.ones(1), 1.0, np.empty(0, np.int32), coef, np.zeros(1))
+    one = run_kernel(*args, n_threads=1)
+    two = run_kernel(*args, n_threads=2)
+    r = X @ coef[0] - y
+    np.testing.assert_allclose(one[1][0], X.T @ r, rtol=1e-10)
+    np.testing.assert_allclose(one[0], 0.5 * r @ r, rtol=1e-12)
+    for a, b in zip(one, two):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_scratch_shape_is_checked():
+    X = np.ones((3, 2))
+    with pytest.raises(ValueError, match="scratch"):
+        _batch.batch_gradient(
+            CLASSIFICATION_LOSSES["squared_error"], False, X, np.empty(0),
+            np.empty(0, np.int32), np.empty(0, np.int32), np.ones(3),
+            np.empty(0, np.int32), np.array([-1], np.int32), np.empty(0), np.ones(1),
+            1.0, np.empty(0, np.int32), 3, np.zeros((1, 2)), np.zeros(1), 0.1,
+            np.empty((1, 2)), np.empty(1), np.empty((1, 2)), 1)
