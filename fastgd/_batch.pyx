@@ -27,7 +27,7 @@ from fastgd._losses cimport (
     SquaredEpsilonInsensitiveTag, LogLossTag, HingeTag, SquaredHingeTag,
     ModifiedHuberTag, PerceptronTag, loss_and_dloss,
 )
-from fastgd._simd cimport vdot
+from fastgd._simd cimport vacc_scaled, vdot
 
 ctypedef fused index_t:
     int32_t
@@ -41,7 +41,7 @@ cdef inline void add_row_gradient(
     double weight, Py_ssize_t k, double eps, double* local, double* loss_sum,
 ) noexcept nogil:
     """Add row i's loss (to ``loss_sum``) and gradient (to ``local``) for model k."""
-    cdef Py_ssize_t n_features = coef.shape[1], j, jj
+    cdef Py_ssize_t n_features = coef.shape[1], jj
     cdef double p = 0.0, g
     cdef double* grad = local + k * (n_features + 1)
     cdef const floating* x
@@ -60,8 +60,7 @@ cdef inline void add_row_gradient(
         for jj in range(indptr[i], indptr[i + 1]):
             grad[indices[jj]] += g * data[jj]
     else:
-        for j in range(n_features):
-            grad[j] += g * x[j]
+        vacc_scaled(g, x, grad, n_features)
     grad[n_features] += g
 
 
