@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""Mini-batch and full-batch gradients: the summed loss and its gradient over rows.
+"""Mini-batch and full-batch gradients, and the mini-batch proximal SGD epoch.
 
 Design
 ------
@@ -27,11 +27,16 @@ from fastgd._losses cimport (
     SquaredEpsilonInsensitiveTag, LogLossTag, HingeTag, SquaredHingeTag,
     ModifiedHuberTag, PerceptronTag, loss_and_dloss,
 )
+from fastgd._schedules cimport scheduled_eta
 from fastgd._simd cimport vacc_scaled, vdot
 
 ctypedef fused index_t:
     int32_t
     int64_t
+
+# Batches smaller than this are summed by one thread: a parallel region per step
+# costs more than it saves on a few rows.
+cdef Py_ssize_t MIN_ROWS_PER_PARALLEL_BATCH = 256
 
 
 cdef inline void add_row_gradient(
@@ -138,8 +143,7 @@ def batch_gradient(
     loss : float
         ``sum_i s_i * loss_i`` over the rows and models.
     """
-    cdef Py_ssize_t n_models = coef.shape[0], n_features = coef.shape[1], t, k, j
-    cdef Py_ssize_t width = n_models * (n_features + 1)
+    cdef Py_ssize_t width = coef.shape[0] * (coef.shape[1] + 1)
     if scratch.shape[0] < n_threads or scratch.shape[1] != width:
         raise ValueError(f"scratch must have shape (>= {n_threads}, {width})")
     cdef double total
@@ -165,14 +169,149 @@ def batch_gradient(
         else:
             with gil:
                 raise ValueError(f"unknown loss id {loss_id}")
-        # reduce the thread buffers in thread order
+        reduce_buffers(scratch, n_threads, grad, grad_intercept)
+    return total
+
+
+cdef void reduce_buffers(const double[:, ::1] scratch, int n_threads,
+                         double[:, ::1] grad, double[::1] grad_intercept) noexcept nogil:
+    """Sum the thread buffers into (grad, grad_intercept), in thread order."""
+    cdef Py_ssize_t t, k, j, n_models = grad.shape[0], n_features = grad.shape[1]
+    for k in range(n_models):
+        for j in range(n_features):
+            grad[k, j] = scratch[0, k * (n_features + 1) + j]
+        grad_intercept[k] = scratch[0, k * (n_features + 1) + n_features]
+    for t in range(1, n_threads):
         for k in range(n_models):
             for j in range(n_features):
-                grad[k, j] = 0.0
-            grad_intercept[k] = 0.0
-        for t in range(n_threads):
-            for k in range(n_models):
-                for j in range(n_features):
-                    grad[k, j] += scratch[t, k * (n_features + 1) + j]
-                grad_intercept[k] += scratch[t, k * (n_features + 1) + n_features]
+                grad[k, j] += scratch[t, k * (n_features + 1) + j]
+            grad_intercept[k] += scratch[t, k * (n_features + 1) + n_features]
+
+
+cdef inline double prox_elastic_net(double w, double step, double lam1,
+                                    double lam2) noexcept nogil:
+    """Exact prox of ``step * (lam1 |w| + lam2 / 2 w^2)``: soft-threshold, then shrink."""
+    if w > step * lam1:
+        w -= step * lam1
+    elif w < -step * lam1:
+        w += step * lam1
+    else:
+        return 0.0
+    return w / (1.0 + step * lam2)
+
+
+cdef double minibatch_rows(
+    LossTag* tag, bint sparse, const floating[:, ::1] X, const floating[::1] data,
+    const index_t[::1] indices, const index_t[::1] indptr, const floating[::1] y,
+    const int32_t[::1] y_class, const int32_t[::1] pos_classes,
+    const floating[::1] sample_weight, const double[::1] w_pos, double w_neg,
+    const int32_t[::1] order, Py_ssize_t batch_size, floating[:, ::1] coef,
+    double[::1] intercept, double* t, int schedule, double eta0, double power_t,
+    double alpha, double t0, double lam1, double lam2, bint fit_intercept,
+    double intercept_decay, double eps, double[:, ::1] grad,
+    double[::1] grad_intercept, double[:, ::1] scratch, int n_threads,
+) noexcept nogil:
+    cdef Py_ssize_t n = order.shape[0], start, m, k, j
+    cdef Py_ssize_t n_models = coef.shape[0], n_features = coef.shape[1]
+    cdef double total = 0.0, eta, scale
+    cdef int threads
+    start = 0
+    while start < n:
+        m = min(batch_size, n - start)
+        # a parallel region per batch pays off only for large batches
+        threads = n_threads if m >= MIN_ROWS_PER_PARALLEL_BATCH else 1
+        total += gradient_rows(tag, sparse, X, data, indices, indptr, y, y_class,
+                               pos_classes, sample_weight, w_pos, w_neg,
+                               order[start:start + m], m, coef, intercept, eps,
+                               scratch, threads)
+        reduce_buffers(scratch, threads, grad, grad_intercept)
+        eta = scheduled_eta(schedule, eta0, power_t, alpha, t0, t[0])
+        scale = eta / m
+        for k in range(n_models):
+            for j in range(n_features):
+                coef[k, j] = <floating>prox_elastic_net(
+                    coef[k, j] - scale * grad[k, j], eta, lam1, lam2)
+            if fit_intercept:
+                intercept[k] -= scale * grad_intercept[k] * intercept_decay
+        t[0] += 1.0
+        start += m
+    return total
+
+
+def minibatch_epoch(
+    int loss_id, bint sparse, const floating[:, ::1] X, const floating[::1] data,
+    const index_t[::1] indices, const index_t[::1] indptr, const floating[::1] y,
+    const int32_t[::1] y_class, const int32_t[::1] pos_classes,
+    const floating[::1] sample_weight, const double[::1] w_pos, double w_neg,
+    const int32_t[::1] order, Py_ssize_t batch_size, floating[:, ::1] coef,
+    double[::1] intercept, double[::1] step, *, double epsilon, int schedule,
+    double eta, double power_t, double alpha, double t0, double lam1, double lam2,
+    bint fit_intercept, double intercept_decay, double[:, ::1] grad,
+    double[::1] grad_intercept, double[:, ::1] scratch, int n_threads,
+):
+    """One epoch of mini-batch proximal SGD over ``order``, in batches of
+    ``batch_size`` consecutive entries (the last one may be smaller).
+
+    Each step: the mean gradient of the batch (``gradient_rows``, parallel over its
+    rows when the batch is large), then ``w <- prox_{eta R}(w - eta * g)`` for every
+    weight (the exact elastic-net prox) and ``b <- b - eta * g_b * intercept_decay``.
+
+    Parameters
+    ----------
+    loss_id, sparse, X, data, indices, indptr, y, y_class, pos_classes,
+    sample_weight, w_pos, w_neg
+        As in ``batch_gradient``.
+    order : ndarray of int32
+        Rows in visiting order.
+    batch_size : int
+    coef : ndarray of shape (n_models, n_features)
+        Updated in place.
+    intercept : ndarray of float64, shape (n_models,)
+        Updated in place.
+    step : ndarray of float64, shape (1,)
+        The step counter ``t`` (1 before the first step), updated in place.
+    epsilon, schedule, eta, power_t, alpha, t0
+        Loss parameter and learning-rate schedule (``fastgd._enums.Schedule``; PA
+        rules are not defined for mini-batches).
+    lam1, lam2 : float
+    fit_intercept : bool
+    intercept_decay : float
+    grad, grad_intercept, scratch
+        Work arrays as in ``batch_gradient``.
+    n_threads : int
+
+    Returns
+    -------
+    loss : float
+        Sum over the epoch of the weighted losses met before each step.
+    """
+    cdef Py_ssize_t width = coef.shape[0] * (coef.shape[1] + 1)
+    if scratch.shape[0] < n_threads or scratch.shape[1] != width:
+        raise ValueError(f"scratch must have shape (>= {n_threads}, {width})")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    cdef double total, t = step[0]
+    with nogil:
+        if loss_id == Loss.SQUARED_ERROR:
+            total = minibatch_rows(<SquaredErrorTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+        elif loss_id == Loss.HUBER:
+            total = minibatch_rows(<HuberTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+        elif loss_id == Loss.EPSILON_INSENSITIVE:
+            total = minibatch_rows(<EpsilonInsensitiveTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+        elif loss_id == Loss.SQUARED_EPSILON_INSENSITIVE:
+            total = minibatch_rows(<SquaredEpsilonInsensitiveTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+        elif loss_id == Loss.LOG_LOSS:
+            total = minibatch_rows(<LogLossTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+        elif loss_id == Loss.HINGE:
+            total = minibatch_rows(<HingeTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+        elif loss_id == Loss.SQUARED_HINGE:
+            total = minibatch_rows(<SquaredHingeTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+        elif loss_id == Loss.MODIFIED_HUBER:
+            total = minibatch_rows(<ModifiedHuberTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+        elif loss_id == Loss.PERCEPTRON:
+            total = minibatch_rows(<PerceptronTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+        else:
+            with gil:
+                raise ValueError(f"unknown loss id {loss_id}")
+    step[0] = t
     return total

@@ -39,7 +39,7 @@ Design
 """
 
 from cython.parallel cimport prange
-from libc.math cimport fabs, sqrt, pow, isfinite
+from libc.math cimport fabs
 from cython cimport floating
 from libc.stdint cimport int32_t, int64_t, uint64_t
 
@@ -49,6 +49,7 @@ from fastgd._losses cimport (
     SquaredEpsilonInsensitiveTag, LogLossTag, HingeTag, SquaredHingeTag,
     ModifiedHuberTag, PerceptronTag, loss, loss_and_dloss,
 )
+from fastgd._schedules cimport scheduled_eta
 from fastgd._simd cimport vdot, vaxpy, vaxpy_dot, vacc_scaled, vscale, fg_prefetch
 
 import numpy as np
@@ -80,16 +81,7 @@ ctypedef struct Hyper:
 
 
 cdef inline double step_size(const Hyper* h, double t) noexcept nogil:
-    if h.schedule == Schedule.OPTIMAL:
-        return 1.0 / (h.alpha * (h.t0 + t - 1.0))
-    if h.schedule == Schedule.INVSCALING:
-        # sqrt is several times cheaper than pow; 0.5 and 0.25 are the defaults
-        if h.power_t == 0.5:
-            return h.eta / sqrt(t)
-        if h.power_t == 0.25:
-            return h.eta / sqrt(sqrt(t))
-        return h.eta / pow(t, h.power_t)
-    return h.eta
+    return scheduled_eta(h.schedule, h.eta, h.power_t, h.alpha, h.t0, t)
 
 
 cdef inline double update_coefficient(

@@ -110,3 +110,61 @@ def test_scratch_shape_is_checked():
             np.empty(0, np.int32), np.array([-1], np.int32), np.empty(0), np.ones(1),
             1.0, np.empty(0, np.int32), 3, np.zeros((1, 2)), np.zeros(1), 0.1,
             np.empty((1, 2)), np.empty(1), np.empty((1, 2)), 1)
+
+
+def naive_minibatch(name, X, target, weight, order, batch_size, n_epochs, etas, lam1,
+                    lam2, decay, eps=0.1):
+    """Mini-batch proximal SGD, one NumPy statement per textbook step; every epoch
+    visits ``order`` in batches of ``batch_size`` (the last one may be smaller)."""
+    w, b, t = np.zeros(X.shape[1]), 0.0, 1
+    for _ in range(n_epochs):
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            p = X[rows] @ w + b
+            g = weight[rows] * naive_dloss(name, p, target[rows], eps)
+            eta = etas(t)
+            w = w - eta * (X[rows].T @ g) / len(rows)
+            w = np.sign(w) * np.maximum(np.abs(w) - eta * lam1, 0) / (1 + eta * lam2)
+            b -= eta * g.sum() / len(rows) * decay
+            t += 1
+    return w, b, t
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("batch_size", [1, 7, 64, 1000])
+@pytest.mark.parametrize("name, lam1, lam2", [("squared_error", 0.0, 0.05),
+                                              ("log_loss", 0.02, 0.01),
+                                              ("hinge", 0.01, 0.0),
+                                              ("huber", 0.0, 0.0)])
+def test_minibatch_epoch_matches_naive(name, lam1, lam2, batch_size, sparse):
+    from fastgd._enums import Schedule
+
+    rng = np.random.default_rng(2)
+    n, d = 300, 6
+    Xd = 0.5 * rng.normal(size=(n, d)) * (rng.random((n, d)) < (0.5 if sparse else 1))
+    X = sp.csr_matrix(Xd) if sparse else Xd
+    classify = name in CLASSIFY
+    score = Xd @ rng.normal(size=d)
+    y = (score > 0).astype(np.int32) if classify else score
+    target = np.where(y == 1, 1.0, -1.0) if classify else y
+    sw = rng.uniform(0.5, 2.0, n)
+    order = rng.permutation(n).astype(np.int32)
+    coef, b, step = np.zeros((1, d)), np.zeros(1), np.ones(1)
+    empty = np.empty(0)
+    ei = np.empty(0, np.int32)
+    for epoch in range(2):
+        _batch.minibatch_epoch(
+            CLASSIFICATION_LOSSES[name], sparse, np.empty((0, 0)) if sparse else Xd,
+            X.data if sparse else empty, X.indices if sparse else ei,
+            X.indptr if sparse else ei, empty if classify else y,
+            y if classify else ei, np.array([1 if classify else -1], np.int32), sw,
+            np.ones(1), 1.0, order, batch_size, coef, b, step, epsilon=0.1,
+            schedule=Schedule.INVSCALING, eta=0.1, power_t=0.5, alpha=0.0, t0=0.0,
+            lam1=lam1, lam2=lam2, fit_intercept=True, intercept_decay=0.5,
+            grad=np.empty((1, d)), grad_intercept=np.empty(1),
+            scratch=np.empty((2, d + 1)), n_threads=2)
+    w_ref, b_ref, t_ref = naive_minibatch(name, Xd, target, sw, order, batch_size, 2,
+                                          lambda t: 0.1 / np.sqrt(t), lam1, lam2, 0.5)
+    np.testing.assert_allclose(coef[0], w_ref, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b[0], b_ref, rtol=1e-9, atol=1e-12)
+    assert step[0] == t_ref
