@@ -21,10 +21,11 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from fastgd import _linear, _sgd
+from fastgd import _batch, _linear, _sgd
 from fastgd._config import effective_n_threads
 from fastgd._enums import Schedule, State
 from fastgd._losses import loss_and_derivative
+from fastgd._proximal import CURVATURE, NON_SMOOTH, ProximalGradient, block_lipschitz
 from fastgd._params import (
     CLASSIFICATION_LOSSES,
     CLASSIFIER_CONSTRAINTS,
@@ -169,6 +170,12 @@ class _BaseSGD(BaseEstimator):
                              f"loss {self._pa_loss!r}; got loss={self.loss!r}.")
         if self.penalty == "elasticnet" and self.l1_ratio is None:
             raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
+        if self.batch_size != 1 and self.learning_rate in ("pa1", "pa2"):
+            raise ValueError(f"learning_rate={self.learning_rate!r} is a per-sample rule;"
+                             f" it needs batch_size=1, got batch_size={self.batch_size!r}.")
+        if self.batch_size != 1 and self.average:
+            raise ValueError("average (averaged SGD) needs batch_size=1; got "
+                             f"batch_size={self.batch_size!r}.")
 
     def _penalty_strengths(self):
         """(lam1, lam2): the L1 and L2 strengths of the proximal step."""
@@ -336,23 +343,33 @@ class _BaseSGD(BaseEstimator):
         loss_curve = list(getattr(self, "loss_curve_", [])) if partial else []
         val_curve = []
 
+        hyper = dict(epsilon=self.epsilon, schedule=schedule, power_t=self.power_t,
+                     alpha=self.alpha, t0=t0, lam1=lam1, lam2=lam2,
+                     fit_intercept=self.fit_intercept, intercept_decay=intercept_decay)
+        if self.batch_size == "full":
+            run_epoch = self._full_batch_runner(X, kx, targets, sample_weight, ts,
+                                                train_rows, n_threads)
+        elif self.batch_size > 1:
+            run_epoch = self._minibatch_runner(kx, targets, sample_weight, ts, visit,
+                                               n_threads, hyper)
+        else:
+            def run_epoch(eta):
+                _sgd.sgd_epoch(
+                    loss_id, *kx.args(), kx.n_features, *targets.args(),
+                    sample_weight, targets.w_pos, targets.w_neg, visit.order,
+                    visit.stream, visit.stream_ahead, ts["coef"], ts["avg_sum"],
+                    ts["l1_received"], ts["state"], last, hist, eta=eta,
+                    average_start=average_start, n_threads=n_threads, **hyper)
+                return (ts["state"][:, State.SUM_LOSS].sum() / max(n_train, 1)
+                        + self._penalty_value(ts["coef"]))
+
         n_iter = 0
         for epoch in range(max_iter):
             visit.reshuffle(seed + epoch)
             eta = (self._epoch_eta(first_epoch + epoch, stopping.eta)
                    if schedule == Schedule.FIXED else self.eta0)
-            _sgd.sgd_epoch(
-                loss_id, *kx.args(), kx.n_features, *targets.args(), sample_weight,
-                targets.w_pos, targets.w_neg, visit.order, visit.stream,
-                visit.stream_ahead, ts["coef"], ts["avg_sum"], ts["l1_received"],
-                ts["state"], last, hist, epsilon=self.epsilon, schedule=schedule,
-                eta=eta, power_t=self.power_t, alpha=self.alpha, t0=t0, lam1=lam1,
-                lam2=lam2, average_start=average_start,
-                fit_intercept=self.fit_intercept, intercept_decay=intercept_decay,
-                n_threads=n_threads)
+            objective = run_epoch(eta)
             n_iter = epoch + 1
-            objective = (ts["state"][:, State.SUM_LOSS].sum() / max(n_train, 1)
-                         + self._penalty_value(ts["coef"]))
             if not (np.isfinite(objective) and np.all(np.isfinite(ts["coef"]))
                     and np.all(np.isfinite(ts["state"]))):
                 raise ValueError(DIVERGENCE_MESSAGE.format(
@@ -392,6 +409,77 @@ class _BaseSGD(BaseEstimator):
                           "Consider increasing max_iter to improve the fit.",
                           ConvergenceWarning)
         return self
+
+    def _minibatch_runner(self, kx, targets, sample_weight, ts, visit, n_threads,
+                          hyper):
+        """One epoch of mini-batch proximal SGD per call (``_batch.minibatch_epoch``);
+        returns the epoch's mean loss met before each step plus the penalty."""
+        n_models, n_features = ts["coef"].shape
+        grad = np.empty((n_models, n_features))
+        grad_b = np.empty(n_models)
+        scratch = np.empty((n_threads, n_models * (n_features + 1)))
+        state = ts["state"]
+
+        def run_epoch(eta):
+            intercept = np.ascontiguousarray(state[:, State.INTERCEPT])
+            step = state[:1, State.T].copy()
+            total = _batch.minibatch_epoch(
+                self._loss_id(), *kx.args(), *targets.args(), sample_weight,
+                targets.w_pos, targets.w_neg, visit.order, self.batch_size,
+                ts["coef"], intercept, step, eta=eta, grad=grad, grad_intercept=grad_b,
+                scratch=scratch, n_threads=n_threads, **hyper)
+            state[:, State.INTERCEPT] = intercept
+            state[:, State.T] = step[0]
+            return (total / max(len(visit.order), 1)
+                    + self._penalty_value(ts["coef"]))
+
+        return run_epoch
+
+    def _full_batch_runner(self, X, kx, targets, sample_weight, ts, train_rows,
+                           n_threads):
+        """One iteration of full-batch proximal gradient descent per call (ISTA with
+        a backtracking line search from a Lipschitz estimate, ``_proximal``); returns
+        the exact objective, which never increases.
+
+        The objective is the weighted mean ``sum_i s_i loss_i / sum_i s_i`` plus the
+        penalty, so a sample of weight 2 is the same as two copies of it."""
+        n_models, n_features = ts["coef"].shape
+        all_rows = len(train_rows) == kx.n_rows
+        rows = np.empty(0, np.int32) if all_rows else train_rows
+        total_weight = (float(np.sum(sample_weight[train_rows])) if sample_weight.size
+                        else float(len(train_rows)))
+        grad = np.empty((n_models, n_features))
+        grad_b = np.empty(n_models)
+        scratch = np.empty((n_threads, n_models * (n_features + 1)))
+
+        def smooth(w, b):
+            coef = np.ascontiguousarray(w, dtype=kx.dtype)
+            total = _batch.batch_gradient(
+                self._loss_id(), *kx.args(), *targets.args(), sample_weight,
+                targets.w_pos, targets.w_neg, rows, len(train_rows), coef, b,
+                self.epsilon, grad, grad_b, scratch, n_threads)
+            return total / total_weight, grad / total_weight, grad_b / total_weight
+
+        lam1, lam2 = self._penalty_strengths()
+        # class weights scale the curvature of their samples: bound by the largest
+        class_scale = max(float(np.max(targets.w_pos)), targets.w_neg)
+        L_w, L_b = block_lipschitz(X, sample_weight, CURVATURE[self.loss] * class_scale,
+                                   max(total_weight, 1e-300))
+        solver = ProximalGradient(smooth, ts["coef"], ts["state"][:, State.INTERCEPT],
+                                  lam1=lam1, lam2=lam2,
+                                  fit_intercept=self.fit_intercept, lipschitz=L_w,
+                                  lipschitz_intercept=L_b, accelerated=False,
+                                  differentiable=self.loss not in NON_SMOOTH)
+
+        def run_epoch(eta):
+            solver.step()
+            ts["coef"][:] = solver.w
+            ts["state"][:, State.INTERCEPT] = solver.b
+            ts["state"][:, State.T] += 1.0
+            ts["state"][:, State.SUM_LOSS] = solver.f * total_weight
+            return solver.F
+
+        return run_epoch
 
     def _fit_or_partial(self, X, y, sample_weight, partial, max_iter, classes=None,
                         coef_init=None, intercept_init=None):
@@ -558,6 +646,14 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         drawing it from one of 256 open windows of ``shuffle_window`` consecutive rows,
         so that X is read nearly sequentially.  ``1`` draws a uniform random
         permutation of the rows (slower on data larger than the CPU caches).
+    batch_size : int or "full", default=1
+        Rows per gradient step: ``1`` is per-sample SGD (scikit-learn's algorithm);
+        ``k > 1`` is mini-batch SGD, the mean gradient of ``k`` rows per step followed
+        by the exact proximal step of the penalty; ``"full"`` is full-batch proximal
+        gradient descent, one step per epoch on the weighted mean loss, with the step
+        size from the Lipschitz constant and a backtracking line search
+        (``learning_rate`` and ``eta0`` are not used; the objective never increases).
+        ``average`` and the ``pa1``/``pa2`` rules need ``batch_size=1``.
 
     Attributes
     ----------
@@ -584,7 +680,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                  learning_rate="invscaling", eta0=0.01, power_t=0.25,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
                  warm_start=False, average=False, n_jobs=None, decay_rate=0.9,
-                 eta_min=0.0, shuffle_window=16):
+                 eta_min=0.0, shuffle_window=16, batch_size=1):
         _store_init_params(self, locals())
 
     def _loss_id(self):
@@ -694,6 +790,14 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         drawing it from one of 256 open windows of ``shuffle_window`` consecutive rows,
         so that X is read nearly sequentially.  ``1`` draws a uniform random
         permutation of the rows (slower on data larger than the CPU caches).
+    batch_size : int or "full", default=1
+        Rows per gradient step: ``1`` is per-sample SGD (scikit-learn's algorithm);
+        ``k > 1`` is mini-batch SGD, the mean gradient of ``k`` rows per step followed
+        by the exact proximal step of the penalty; ``"full"`` is full-batch proximal
+        gradient descent, one step per epoch on the weighted mean loss, with the step
+        size from the Lipschitz constant and a backtracking line search
+        (``learning_rate`` and ``eta0`` are not used; the objective never increases).
+        ``average`` and the ``pa1``/``pa2`` rules need ``batch_size=1``.
 
     Attributes
     ----------
@@ -717,7 +821,8 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
                  epsilon=0.1, n_jobs=None, random_state=None, learning_rate="optimal",
                  eta0=0.01, power_t=0.5, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5, class_weight=None, warm_start=False,
-                 average=False, decay_rate=0.9, eta_min=0.0, shuffle_window=16):
+                 average=False, decay_rate=0.9, eta_min=0.0, shuffle_window=16,
+                 batch_size=1):
         _store_init_params(self, locals())
 
     def _loss_id(self):

@@ -69,6 +69,7 @@ COMMON_CONSTRAINTS = {
     "decay_rate": [Interval(Real, 0, 1, closed="right")],
     "eta_min": [Interval(Real, 0, None, closed="left")],
     "shuffle_window": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"full"})],
 }
 
 REGRESSOR_CONSTRAINTS = {

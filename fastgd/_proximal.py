@@ -3,14 +3,16 @@
 Minimises ``F(w, b) = f(w, b) + lam1 |w|_1 + lam2 / 2 |w|^2`` where ``f`` is the mean
 (weighted) loss of the data, given as a callable that returns ``f`` and its gradient
 (one fused pass of ``_batch.batch_gradient`` over X).  The step is ``1 / L``; ``L``
-starts from a bound of the Lipschitz constant of ``grad f`` and is doubled until the
-sufficient-decrease condition of Beck & Teboulle (2009) holds, and lowered gently
-between iterations so that it tracks the local curvature.  The accelerated variant is
+starts from an estimate of the Lipschitz constant of ``grad f`` (a little above it) and
+is doubled whenever the sufficient-decrease condition of Beck & Teboulle (2009) fails;
+it is never lowered, so for smooth losses the steps are fixed and runs on data that
+differ only by rounding (weights versus repeated rows) follow the same path.  The accelerated variant is
 the monotone FISTA of Beck & Teboulle (2009): the iterate keeps the better of the new
 point and the previous one, so ``F`` never increases from one iteration to the next.
-For non-smooth losses (hinge, perceptron, epsilon-insensitive) the sufficient-decrease
-test may fail for every ``L``; past ``max_backtracks`` doublings a step is accepted
-only if it lowers ``F``, else the run stops.  Intercepts are not penalised.
+For non-smooth losses (hinge, perceptron, epsilon-insensitive) ``differentiable=False``
+takes proximal subgradient steps of size ``1 / (L sqrt(k))`` instead and reports the
+best point met, so the reported objective still never increases.  Intercepts are not
+penalised.
 
 This module is NumPy on top of the gradient kernel; every call to ``smooth`` is one
 pass over X.
@@ -40,9 +42,8 @@ def penalty(w, lam1, lam2):
     return lam1 * np.abs(w).sum() + 0.5 * lam2 * np.dot(w.ravel(), w.ravel())
 
 
-def proximal_gradient(smooth, w0, b0, *, lam1, lam2, fit_intercept, lipschitz,
-                      max_iter, tol, accelerated, max_backtracks=40):
-    """Minimise ``smooth(w, b)[0] + penalty(w)`` by (accelerated) proximal gradient.
+class ProximalGradient:
+    """Iterations of (accelerated) proximal gradient descent, one ``step()`` at a time.
 
     Parameters
     ----------
@@ -56,13 +57,120 @@ def proximal_gradient(smooth, w0, b0, *, lam1, lam2, fit_intercept, lipschitz,
         When False, ``b`` stays at ``b0``.
     lipschitz : float
         Starting value of ``L`` (an estimate of the Lipschitz constant of grad f).
+    accelerated : bool
+        Monotone FISTA instead of ISTA.
+    max_backtracks : int, default=40
+    differentiable : bool, default=True
+        False for the non-smooth losses: diminishing subgradient steps, best point kept.
+    lipschitz_intercept : float, default=None
+        Curvature bound of the intercept block, when it differs from ``lipschitz``
+        (the intercept then steps by ``1 / L_b``; see ``block_lipschitz``).
+
+    Attributes
+    ----------
+    w, b : ndarrays
+        The current iterate (the best one met, for non-smooth losses).
+    F : float
+        The objective at ``(w, b)``; it never increases.
+    L : float
+        The current curvature estimate (the step is ``1 / L``).
+    """
+
+    def __init__(self, smooth, w0, b0, *, lam1, lam2, fit_intercept, lipschitz,
+                 accelerated, max_backtracks=40, differentiable=True,
+                 lipschitz_intercept=None):
+        self.smooth = smooth
+        self.differentiable = differentiable
+        self.n_steps = 0
+        self.lam1, self.lam2 = lam1, lam2
+        self.fit_intercept = fit_intercept
+        self.accelerated = accelerated
+        self.max_backtracks = max_backtracks
+        self.w, self.b = w0.astype(np.float64), b0.astype(np.float64)
+        self.f, self.gw, self.gb = smooth(self.w, self.b)
+        self.F = self.f + penalty(self.w, lam1, lam2)
+        self.L = max(float(lipschitz), 1e-12)
+        # the intercept may take its own step: 1 / L_b instead of 1 / L
+        self.intercept_ratio = (1.0 if lipschitz_intercept is None
+                                else max(float(lipschitz_intercept), 1e-12) / self.L)
+        # extrapolation point of FISTA (the iterate itself for ISTA)
+        self.y = (self.w, self.b, self.f, self.gw, self.gb)
+        self.t = 1.0
+
+    def _prox_step(self):
+        """Backtracked step from the extrapolation point: (w, b, f, grad_w, grad_b)."""
+        y_w, y_b, y_f, y_gw, y_gb = self.y
+        for attempt in range(self.max_backtracks + 1):
+            z_w = prox_elastic_net(y_w - y_gw / self.L, 1.0 / self.L, self.lam1,
+                                   self.lam2)
+            L_b = self.L * self.intercept_ratio
+            z_b = y_b - y_gb / L_b if self.fit_intercept else y_b
+            z_f, z_gw, z_gb = self.smooth(z_w, z_b)
+            dw, db = z_w - y_w, z_b - y_b
+            model = (y_f + np.vdot(y_gw, dw) + np.vdot(y_gb, db)
+                     + 0.5 * (self.L * np.vdot(dw, dw) + L_b * np.vdot(db, db)))
+            if z_f <= model + 1e-12 * abs(model) or attempt == self.max_backtracks:
+                # past max_backtracks (non-smooth loss) the decrease of F decides
+                return z_w, z_b, z_f, z_gw, z_gb
+            self.L *= 2.0
+
+    def _subgradient_step(self):
+        """Proximal subgradient step of size ``1 / (L sqrt(k))`` from the current point
+        (not the best one); ``w, b, F`` keep the best point met."""
+        self.n_steps += 1
+        c_w, c_b, c_f, c_gw, c_gb = self.y
+        eta = 1.0 / (self.L * np.sqrt(self.n_steps))
+        z_w = prox_elastic_net(c_w - eta * c_gw, eta, self.lam1, self.lam2)
+        z_b = c_b - eta / self.intercept_ratio * c_gb if self.fit_intercept else c_b
+        z_f, z_gw, z_gb = self.smooth(z_w, z_b)
+        self.y = (z_w, z_b, z_f, z_gw, z_gb)
+        z_F = z_f + penalty(z_w, self.lam1, self.lam2)
+        if z_F < self.F:
+            self.w, self.b, self.F, self.f = z_w, z_b, z_F, z_f
+        return True
+
+    def step(self):
+        """One iteration.  Returns False when no descent is left (ISTA on a
+        non-smooth loss at its kink), True otherwise."""
+        if not self.differentiable:
+            return self._subgradient_step()
+        z_w, z_b, z_f, z_gw, z_gb = self._prox_step()
+        z_F = z_f + penalty(z_w, self.lam1, self.lam2)
+        progressed = z_F <= self.F
+        if self.accelerated:
+            t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * self.t * self.t))
+            old_w, old_b = self.w, self.b
+            if progressed:
+                self.w, self.b, self.F = z_w, z_b, z_F
+                self.f, self.gw, self.gb = z_f, z_gw, z_gb
+            a, c = self.t / t_next, (self.t - 1.0) / t_next
+            y_w = self.w + a * (z_w - self.w) + c * (self.w - old_w)
+            y_b = self.b + a * (z_b - self.b) + c * (self.b - old_b)
+            self.t = t_next
+            if np.array_equal(y_w, self.w) and np.array_equal(y_b, self.b):
+                self.y = (self.w, self.b, self.f, self.gw, self.gb)
+            else:
+                self.y = (y_w, y_b) + tuple(self.smooth(y_w, y_b))
+        elif progressed:
+            self.w, self.b, self.F = z_w, z_b, z_F
+            self.f, self.gw, self.gb = z_f, z_gw, z_gb
+            self.y = (self.w, self.b, self.f, self.gw, self.gb)
+        return progressed or self.accelerated
+
+
+def proximal_gradient(smooth, w0, b0, *, lam1, lam2, fit_intercept, lipschitz,
+                      max_iter, tol, accelerated, max_backtracks=40):
+    """Minimise ``smooth(w, b)[0] + penalty(w)`` by (accelerated) proximal gradient.
+
+    Parameters
+    ----------
+    smooth, w0, b0, lam1, lam2, fit_intercept, lipschitz, accelerated, max_backtracks
+        As in ``ProximalGradient``.
     max_iter : int
         Iterations (each one gradient step, i.e. one epoch of full-batch GD).
     tol : float or None
-        Stop when ``F`` decreased by less than ``tol * max(1, |F|)`` in an iteration.
-    accelerated : bool
-        FISTA (monotone) instead of ISTA.
-    max_backtracks : int, default=40
+        Stop when ``F`` decreased by less than ``tol * max(1, |F|)`` in an iteration
+        that made progress.
 
     Returns
     -------
@@ -72,59 +180,29 @@ def proximal_gradient(smooth, w0, b0, *, lam1, lam2, fit_intercept, lipschitz,
         ``F`` after every iteration.
     n_iter : int
     """
-    w, b = w0.astype(np.float64), b0.astype(np.float64)
-    f, gw, gb = smooth(w, b)
-    F = f + penalty(w, lam1, lam2)
-    L = max(float(lipschitz), 1e-12)
-    y_w, y_b, y_f, y_gw, y_gb = w, b, f, gw, gb  # extrapolation point of FISTA
-    t = 1.0
+    solver = ProximalGradient(smooth, w0, b0, lam1=lam1, lam2=lam2,
+                              fit_intercept=fit_intercept, lipschitz=lipschitz,
+                              accelerated=accelerated, max_backtracks=max_backtracks)
     history = []
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        for attempt in range(max_backtracks + 1):
-            z_w = prox_elastic_net(y_w - y_gw / L, 1.0 / L, lam1, lam2)
-            z_b = y_b - y_gb / L if fit_intercept else y_b
-            z_f, z_gw, z_gb = smooth(z_w, z_b)
-            dw, db = z_w - y_w, z_b - y_b
-            model = (y_f + np.vdot(y_gw, dw) + np.vdot(y_gb, db)
-                     + 0.5 * L * (np.vdot(dw, dw) + np.vdot(db, db)))
-            if z_f <= model + 1e-12 * abs(model):
-                break
-            if attempt == max_backtracks:
-                break  # non-smooth loss: judged by the decrease of F below
-            L *= 2.0
-        z_F = z_f + penalty(z_w, lam1, lam2)
-        previous_F = F
-        if accelerated:
-            t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-            if z_F <= F:
-                new_w, new_b, new_F, new_f, new_gw, new_gb = z_w, z_b, z_F, z_f, z_gw, z_gb
-            else:
-                new_w, new_b, new_F, new_f, new_gw, new_gb = w, b, F, f, gw, gb
-            y_w = new_w + (t / t_next) * (z_w - new_w) + ((t - 1.0) / t_next) * (new_w - w)
-            y_b = new_b + (t / t_next) * (z_b - new_b) + ((t - 1.0) / t_next) * (new_b - b)
-            w, b, F, f, gw, gb = new_w, new_b, new_F, new_f, new_gw, new_gb
-            t = t_next
-            if y_w is w or (np.array_equal(y_w, w) and np.array_equal(y_b, b)):
-                y_f, y_gw, y_gb = f, gw, gb
-            else:
-                y_f, y_gw, y_gb = smooth(y_w, y_b)
-        else:
-            if z_F > F:
-                history.append(F)
-                break  # no descent left (non-smooth loss at its kink)
-            w, b, F, f, gw, gb = z_w, z_b, z_F, z_f, z_gw, z_gb
-            y_w, y_b, y_f, y_gw, y_gb = w, b, f, gw, gb
-        history.append(F)
-        L *= 0.9  # let the step grow again where the curvature allows
-        if tol is not None and previous_F - F < tol * max(1.0, abs(F)) and (
-                not accelerated or z_F <= previous_F):
+        previous = solver.F
+        if not solver.step():
+            history.append(solver.F)
             break
-    return w, b, history, n_iter
+        history.append(solver.F)
+        decrease = previous - solver.F
+        # a rejected FISTA step (no decrease) is not convergence
+        if (tol is not None and decrease < tol * max(1.0, abs(solver.F))
+                and (decrease > 0.0 or not accelerated)):
+            break
+    return solver.w, solver.b, history, n_iter
 
 
 # Bound on the second derivative of each smooth loss in the prediction (1 for the
 # non-smooth ones, where the line search decides).
+NON_SMOOTH = {"hinge", "perceptron", "epsilon_insensitive"}
+
 CURVATURE = {
     "squared_error": 1.0, "huber": 1.0, "log_loss": 0.25, "squared_hinge": 2.0,
     "modified_huber": 2.0, "squared_epsilon_insensitive": 2.0, "hinge": 1.0,
@@ -132,13 +210,14 @@ CURVATURE = {
 }
 
 
-def lipschitz_estimate(X, sample_weight, curvature, fit_intercept, n_iter=8, seed=0):
+def lipschitz_estimate(X, sample_weight, curvature, fit_intercept, n_iter=20, seed=0,
+                       margin=1.1):
     """Estimate of the Lipschitz constant of the mean loss' gradient.
 
-    ``curvature * lambda_max(X1^T S X1) / n`` with ``X1 = [X, 1]`` (the intercept
-    column when fitted) and ``S`` the sample weights, by a few power iterations
-    (two passes over X each).  The line search of ``proximal_gradient`` corrects an
-    underestimate.
+    ``margin * curvature * lambda_max(X1^T S X1) / n`` with ``X1 = [X, 1]`` (the
+    intercept column when fitted) and ``S`` the sample weights, by power iterations
+    (two passes over X each); ``margin`` covers what the power iterations miss, and the
+    line search of ``ProximalGradient`` corrects a remaining underestimate.
 
     Parameters
     ----------
@@ -146,8 +225,9 @@ def lipschitz_estimate(X, sample_weight, curvature, fit_intercept, n_iter=8, see
     sample_weight : ndarray of shape (n_samples,) or None
     curvature : float
     fit_intercept : bool
-    n_iter : int, default=8
+    n_iter : int, default=20
     seed : int, default=0
+    margin : float, default=1.1
 
     Returns
     -------
@@ -169,4 +249,35 @@ def lipschitz_estimate(X, sample_weight, curvature, fit_intercept, n_iter=8, see
         if lam == 0.0:
             break
         v = new / lam
-    return curvature * lam / n
+    return margin * curvature * lam / n
+
+
+def block_lipschitz(X, sample_weight, curvature, total_weight, n_iter=20, seed=0,
+                    margin=1.1):
+    """Curvature bounds of the weight block and the intercept block.
+
+    With ``H`` the Hessian bound ``curvature * [X, 1]^T S [X, 1] / total_weight``,
+    ``H <= 2 diag(H_ww, H_bb)``, so steps ``1 / L_w`` for the weights and ``1 / L_b``
+    for the intercept with ``L_w = 2 curvature lambda_max(X^T S X) / total_weight``
+    and ``L_b = 2 curvature sum(S) / total_weight`` decrease the objective.  The
+    intercept then moves at its own scale even when the features are large (or small).
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    sample_weight : ndarray of shape (n_samples,) or empty
+    curvature : float
+    total_weight : float
+    n_iter, seed, margin
+        As in ``lipschitz_estimate``.
+
+    Returns
+    -------
+    L_w, L_b : float
+    """
+    n = X.shape[0]
+    s = np.ones(n) if sample_weight is None or len(sample_weight) == 0 else sample_weight
+    L_w = lipschitz_estimate(X, s, curvature, False, n_iter=n_iter, seed=seed,
+                             margin=margin) * n / total_weight
+    L_b = curvature * float(np.sum(s)) / total_weight
+    return 2.0 * max(L_w, 1e-12), 2.0 * max(L_b, 1e-12)

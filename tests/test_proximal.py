@@ -118,6 +118,6 @@ def test_lipschitz_estimate_matches_the_spectrum(data):
     X, _, _ = data
     X1 = np.hstack([X, np.ones((len(X), 1))])
     exact = np.linalg.eigvalsh(X1.T @ X1)[-1] / len(X)
-    est = lipschitz_estimate(X, None, 1.0, True, n_iter=30)
+    est = lipschitz_estimate(X, None, 1.0, True, n_iter=30, margin=1.0)
     assert 0.9 * exact <= est <= exact * (1 + 1e-9)
     assert penalty(np.array([[1.0, -2.0]]), 0.5, 2.0) == pytest.approx(1.5 + 5.0)
