@@ -19,6 +19,7 @@ Design
 from cython cimport floating
 from cython.parallel cimport parallel, prange, threadid
 from libc.stdint cimport int32_t, int64_t
+from libc.math cimport exp, log
 from libc.string cimport memset
 
 from fastgd._enums cimport Loss
@@ -99,6 +100,118 @@ cdef double gradient_rows(
                 add_row_gradient(tag, sparse, X, data, indices, indptr, i, coef,
                                  intercept, target, weight, k, eps, local, &row_loss)
                 total += row_loss
+    return total
+
+
+cdef double softmax_rows(
+    bint sparse, const floating[:, ::1] X, const floating[::1] data,
+    const index_t[::1] indices, const index_t[::1] indptr, const floating[:, ::1] Y,
+    const int32_t[::1] y_class, const floating[::1] sample_weight,
+    const double[::1] class_weight, const int32_t[::1] rows, Py_ssize_t n_rows,
+    const floating[:, ::1] coef, const double[::1] intercept, double[:, ::1] scratch,
+    int n_threads,
+) noexcept nogil:
+    """Multinomial cross-entropy over rows: summed loss, and its gradient added to the
+    thread buffers.  Targets are ``Y[i]`` (soft labels) when ``Y`` has rows, else the
+    one-hot ``y_class[i]`` weighted by ``class_weight``.  The last ``n_classes``
+    entries of each thread buffer hold the row's logits and probabilities."""
+    cdef Py_ssize_t r, i, k, jj, n_classes = coef.shape[0], n_features = coef.shape[1]
+    cdef Py_ssize_t width = scratch.shape[1], grad_width = n_classes * (n_features + 1)
+    cdef double total = 0.0, weight, zmax, lse, q, g, row_loss
+    cdef double* local
+    cdef double* z
+    cdef double* grad
+    cdef const floating* x
+    cdef bint soft = Y.shape[0] > 0
+    memset(&scratch[0, 0], 0, n_threads * width * sizeof(double))
+    with parallel(num_threads=n_threads):
+        local = &scratch[threadid(), 0]
+        z = local + grad_width
+        for r in prange(n_rows, schedule="static"):
+            i = rows[r] if rows.shape[0] > 0 else r
+            weight = sample_weight[i] if sample_weight.shape[0] > 0 else 1.0
+            if not soft:
+                weight = weight * class_weight[y_class[i]]
+            zmax = -1e308
+            for k in range(n_classes):
+                if sparse:
+                    z[k] = intercept[k]
+                    for jj in range(indptr[i], indptr[i + 1]):
+                        z[k] += coef[k, indices[jj]] * data[jj]
+                else:
+                    z[k] = vdot(&coef[k, 0], &X[i, 0], n_features) + intercept[k]
+                if z[k] > zmax:
+                    zmax = z[k]
+            lse = 0.0
+            for k in range(n_classes):
+                lse = lse + exp(z[k] - zmax)
+            lse = zmax + log(lse)
+            row_loss = lse
+            for k in range(n_classes):
+                if soft:
+                    q = Y[i, k]
+                else:
+                    q = 1.0 if y_class[i] == k else 0.0
+                row_loss = row_loss - q * z[k]
+                # d loss / d z_k = p_k - q_k
+                g = weight * (exp(z[k] - lse) - q)
+                if g != 0.0:
+                    grad = local + k * (n_features + 1)
+                    if sparse:
+                        for jj in range(indptr[i], indptr[i + 1]):
+                            grad[indices[jj]] += g * data[jj]
+                    else:
+                        x = &X[i, 0]
+                        vacc_scaled(g, x, grad, n_features)
+                    grad[n_features] += g
+            total += weight * row_loss
+    return total
+
+
+def softmax_gradient(
+    bint sparse, const floating[:, ::1] X, const floating[::1] data,
+    const index_t[::1] indices, const index_t[::1] indptr, const floating[:, ::1] Y,
+    const int32_t[::1] y_class, const floating[::1] sample_weight,
+    const double[::1] class_weight, const int32_t[::1] rows, Py_ssize_t n_rows,
+    const floating[:, ::1] coef, const double[::1] intercept, double[:, ::1] grad,
+    double[::1] grad_intercept, double[:, ::1] scratch, int n_threads,
+):
+    """Summed multinomial cross-entropy and its gradient over rows.
+
+    Parameters
+    ----------
+    sparse, X, data, indices, indptr
+        The input, as in ``batch_gradient``.
+    Y : ndarray of shape (n_samples, n_classes) or (0, 0)
+        Soft labels (rows of probabilities); empty for hard labels ``y_class``.
+    y_class : ndarray of int32
+        Class index of every sample (hard labels).
+    sample_weight : ndarray of shape (n_samples,) or (0,)
+    class_weight : ndarray of float64, shape (n_classes,)
+        Weight of each hard label.
+    rows, n_rows
+        As in ``batch_gradient``.
+    coef : ndarray of shape (n_classes, n_features)
+    intercept : ndarray of float64, shape (n_classes,)
+    grad, grad_intercept
+        Outputs, shapes (n_classes, n_features) and (n_classes,).
+    scratch : ndarray of float64, shape (>= n_threads, n_classes * (n_features + 2))
+    n_threads : int
+
+    Returns
+    -------
+    loss : float
+        ``sum_i s_i * (logsumexp(z_i) - q_i . z_i)``.
+    """
+    cdef Py_ssize_t width = coef.shape[0] * (coef.shape[1] + 2)
+    if scratch.shape[0] < n_threads or scratch.shape[1] != width:
+        raise ValueError(f"scratch must have shape (>= {n_threads}, {width})")
+    cdef double total
+    with nogil:
+        total = softmax_rows(sparse, X, data, indices, indptr, Y, y_class,
+                             sample_weight, class_weight, rows, n_rows, coef,
+                             intercept, scratch, n_threads)
+        reduce_buffers(scratch, n_threads, grad, grad_intercept)
     return total
 
 
@@ -210,6 +323,7 @@ cdef double minibatch_rows(
     double alpha, double t0, double lam1, double lam2, bint fit_intercept,
     double intercept_decay, double eps, double[:, ::1] grad,
     double[::1] grad_intercept, double[:, ::1] scratch, int n_threads,
+    bint multinomial, const floating[:, ::1] Y, const double[::1] class_weight,
 ) noexcept nogil:
     cdef Py_ssize_t n = order.shape[0], start, m, k, j
     cdef Py_ssize_t n_models = coef.shape[0], n_features = coef.shape[1]
@@ -220,10 +334,15 @@ cdef double minibatch_rows(
         m = min(batch_size, n - start)
         # a parallel region per batch pays off only for large batches
         threads = n_threads if m >= MIN_ROWS_PER_PARALLEL_BATCH else 1
-        total += gradient_rows(tag, sparse, X, data, indices, indptr, y, y_class,
-                               pos_classes, sample_weight, w_pos, w_neg,
-                               order[start:start + m], m, coef, intercept, eps,
-                               scratch, threads)
+        if multinomial:
+            total += softmax_rows(sparse, X, data, indices, indptr, Y, y_class,
+                                  sample_weight, class_weight, order[start:start + m],
+                                  m, coef, intercept, scratch, threads)
+        else:
+            total += gradient_rows(tag, sparse, X, data, indices, indptr, y, y_class,
+                                   pos_classes, sample_weight, w_pos, w_neg,
+                                   order[start:start + m], m, coef, intercept, eps,
+                                   scratch, threads)
         reduce_buffers(scratch, threads, grad, grad_intercept)
         eta = scheduled_eta(schedule, eta0, power_t, alpha, t0, t[0])
         scale = eta / m
@@ -248,6 +367,8 @@ def minibatch_epoch(
     double eta, double power_t, double alpha, double t0, double lam1, double lam2,
     bint fit_intercept, double intercept_decay, double[:, ::1] grad,
     double[::1] grad_intercept, double[:, ::1] scratch, int n_threads,
+    bint multinomial=False, const floating[:, ::1] Y=None,
+    const double[::1] class_weight=None,
 ):
     """One epoch of mini-batch proximal SGD over ``order``, in batches of
     ``batch_size`` consecutive entries (the last one may be smaller).
@@ -277,39 +398,46 @@ def minibatch_epoch(
     fit_intercept : bool
     intercept_decay : float
     grad, grad_intercept, scratch
-        Work arrays as in ``batch_gradient``.
+        Work arrays as in ``batch_gradient`` (``softmax_gradient`` when multinomial).
     n_threads : int
+    multinomial : bool, default=False
+        Train the rows of ``coef`` jointly on the multinomial cross-entropy, with soft
+        labels ``Y`` or hard labels ``y_class`` weighted by ``class_weight``
+        (``loss_id`` is then not used).
+    Y, class_weight : ndarrays, default=None
 
     Returns
     -------
     loss : float
         Sum over the epoch of the weighted losses met before each step.
     """
-    cdef Py_ssize_t width = coef.shape[0] * (coef.shape[1] + 1)
+    cdef Py_ssize_t width = coef.shape[0] * (coef.shape[1] + (2 if multinomial else 1))
     if scratch.shape[0] < n_threads or scratch.shape[1] != width:
         raise ValueError(f"scratch must have shape (>= {n_threads}, {width})")
+    if multinomial and (Y is None or class_weight is None):
+        raise ValueError("multinomial needs Y (possibly empty) and class_weight")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     cdef double total, t = step[0]
     with nogil:
         if loss_id == Loss.SQUARED_ERROR:
-            total = minibatch_rows(<SquaredErrorTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+            total = minibatch_rows(<SquaredErrorTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
         elif loss_id == Loss.HUBER:
-            total = minibatch_rows(<HuberTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+            total = minibatch_rows(<HuberTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
         elif loss_id == Loss.EPSILON_INSENSITIVE:
-            total = minibatch_rows(<EpsilonInsensitiveTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+            total = minibatch_rows(<EpsilonInsensitiveTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
         elif loss_id == Loss.SQUARED_EPSILON_INSENSITIVE:
-            total = minibatch_rows(<SquaredEpsilonInsensitiveTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+            total = minibatch_rows(<SquaredEpsilonInsensitiveTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
         elif loss_id == Loss.LOG_LOSS:
-            total = minibatch_rows(<LogLossTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+            total = minibatch_rows(<LogLossTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
         elif loss_id == Loss.HINGE:
-            total = minibatch_rows(<HingeTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+            total = minibatch_rows(<HingeTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
         elif loss_id == Loss.SQUARED_HINGE:
-            total = minibatch_rows(<SquaredHingeTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+            total = minibatch_rows(<SquaredHingeTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
         elif loss_id == Loss.MODIFIED_HUBER:
-            total = minibatch_rows(<ModifiedHuberTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+            total = minibatch_rows(<ModifiedHuberTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
         elif loss_id == Loss.PERCEPTRON:
-            total = minibatch_rows(<PerceptronTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads)
+            total = minibatch_rows(<PerceptronTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
         else:
             with gil:
                 raise ValueError(f"unknown loss id {loss_id}")
