@@ -77,14 +77,22 @@ class _Targets:
     weight ``w_pos[k]`` on its positive samples and ``w_neg`` on the others.
     """
 
-    def __init__(self, y, y_class, pos_classes, w_pos, w_neg, dtype):
+    def __init__(self, y, y_class, pos_classes, w_pos, w_neg, dtype, soft=None,
+                 multinomial=False):
         self.y = np.empty(0, dtype=dtype) if y is None else y
         self.y_class = (np.empty(0, dtype=np.int32) if y_class is None
                         else y_class)
         self.pos_classes = np.asarray(pos_classes, dtype=np.int32)
         self.w_pos = np.asarray(w_pos, dtype=np.float64)
         self.w_neg = float(w_neg)
-        self.stratify = None if y_class is None else y_class
+        # multinomial: the rows of coef are the classes, trained jointly on the
+        # cross-entropy with hard labels y_class (class weights w_pos) or soft labels
+        self.multinomial = multinomial
+        self.soft = np.empty((0, 0), dtype=dtype) if soft is None else soft
+        if soft is not None:
+            self.stratify = np.argmax(soft, axis=1)
+        else:
+            self.stratify = None if y_class is None else y_class
 
     @property
     def n_models(self):
@@ -235,7 +243,8 @@ class _BaseSGD(BaseEstimator):
                 l1_received[:] = previous["l1_received"]
             else:
                 state[:, State.L1_TOTAL] = 0.0
-            if self.average:
+            if self.average or previous["coef"].shape != _dense(self.coef_).reshape(
+                    -1, n_features).shape:
                 coef[:] = previous["coef"]
                 if previous["avg_sum"].shape == avg_sum.shape:
                     avg_sum[:] = previous["avg_sum"]
@@ -306,6 +315,13 @@ class _BaseSGD(BaseEstimator):
         return np.sort(train).astype(np.int32), np.sort(val).astype(np.int32)
 
     def _sum_loss(self, kx, targets, sample_weight, rows, coef, intercept, n_threads):
+        if targets.multinomial:
+            n_classes, n_features = coef.shape
+            return _batch.softmax_gradient(
+                kx.sparse, kx.dense, kx.data, kx.indices, kx.indptr, targets.soft,
+                targets.y_class, sample_weight, targets.w_pos, rows, len(rows), coef,
+                intercept, np.empty((n_classes, n_features)), np.empty(n_classes),
+                np.empty((n_threads, n_classes * (n_features + 2))), n_threads)
         return _linear.sum_loss(
             self._loss_id(), *kx.args(), *targets.args(), sample_weight,
             targets.w_pos, targets.w_neg, rows, coef, intercept, self.epsilon,
@@ -318,6 +334,11 @@ class _BaseSGD(BaseEstimator):
         n_threads = effective_n_threads(self.n_jobs)
         if not partial and self.warm_start and hasattr(self, "coef_"):
             # a warm start keeps the model, not the step counter (as scikit-learn)
+            if targets.multinomial and hasattr(self, "_train_state"):
+                model = self._train_state  # coef_ may be the collapsed binary form
+                coef_init = model["coef"] if coef_init is None else coef_init
+                intercept_init = (model["state"][:, State.INTERCEPT]
+                                  if intercept_init is None else intercept_init)
             coef_init = _dense(self.coef_) if coef_init is None else coef_init
             intercept_init = self.intercept_ if intercept_init is None else intercept_init
         ts = self._new_state(targets.n_models, kx.n_features, kx.dtype, coef_init,
@@ -349,7 +370,7 @@ class _BaseSGD(BaseEstimator):
         if self.batch_size == "full":
             run_epoch = self._full_batch_runner(X, kx, targets, sample_weight, ts,
                                                 train_rows, n_threads)
-        elif self.batch_size > 1:
+        elif self.batch_size > 1 or targets.multinomial:
             run_epoch = self._minibatch_runner(kx, targets, sample_weight, ts, visit,
                                                n_threads, hyper)
         else:
@@ -398,6 +419,9 @@ class _BaseSGD(BaseEstimator):
         self._train_state = ts
         self._epochs_done = first_epoch + n_iter
         coef, intercept = self._model_from_state(ts)
+        if targets.multinomial and coef.shape[0] == 2:
+            # two classes: the softmax is the logistic function of the logit difference
+            coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
         self._set_coef(coef, intercept.astype(kx.dtype))
         self.n_iter_ = n_iter
         self.t_ = float(ts["state"][0, State.T])
@@ -417,8 +441,11 @@ class _BaseSGD(BaseEstimator):
         n_models, n_features = ts["coef"].shape
         grad = np.empty((n_models, n_features))
         grad_b = np.empty(n_models)
-        scratch = np.empty((n_threads, n_models * (n_features + 1)))
+        extra = 2 if targets.multinomial else 1
+        scratch = np.empty((n_threads, n_models * (n_features + extra)))
         state = ts["state"]
+        multinomial = dict(multinomial=True, Y=targets.soft,
+                           class_weight=targets.w_pos) if targets.multinomial else {}
 
         def run_epoch(eta):
             intercept = np.ascontiguousarray(state[:, State.INTERCEPT])
@@ -427,7 +454,7 @@ class _BaseSGD(BaseEstimator):
                 self._loss_id(), *kx.args(), *targets.args(), sample_weight,
                 targets.w_pos, targets.w_neg, visit.order, self.batch_size,
                 ts["coef"], intercept, step, eta=eta, grad=grad, grad_intercept=grad_b,
-                scratch=scratch, n_threads=n_threads, **hyper)
+                scratch=scratch, n_threads=n_threads, **hyper, **multinomial)
             state[:, State.INTERCEPT] = intercept
             state[:, State.T] = step[0]
             return (total / max(len(visit.order), 1)
@@ -450,20 +477,29 @@ class _BaseSGD(BaseEstimator):
                         else float(len(train_rows)))
         grad = np.empty((n_models, n_features))
         grad_b = np.empty(n_models)
-        scratch = np.empty((n_threads, n_models * (n_features + 1)))
+        extra = 2 if targets.multinomial else 1
+        scratch = np.empty((n_threads, n_models * (n_features + extra)))
 
         def smooth(w, b):
             coef = np.ascontiguousarray(w, dtype=kx.dtype)
-            total = _batch.batch_gradient(
-                self._loss_id(), *kx.args(), *targets.args(), sample_weight,
-                targets.w_pos, targets.w_neg, rows, len(train_rows), coef, b,
-                self.epsilon, grad, grad_b, scratch, n_threads)
+            if targets.multinomial:
+                total = _batch.softmax_gradient(
+                    kx.sparse, kx.dense, kx.data, kx.indices, kx.indptr, targets.soft,
+                    targets.y_class, sample_weight, targets.w_pos, rows,
+                    len(train_rows), coef, b, grad, grad_b, scratch, n_threads)
+            else:
+                total = _batch.batch_gradient(
+                    self._loss_id(), *kx.args(), *targets.args(), sample_weight,
+                    targets.w_pos, targets.w_neg, rows, len(train_rows), coef, b,
+                    self.epsilon, grad, grad_b, scratch, n_threads)
             return total / total_weight, grad / total_weight, grad_b / total_weight
 
         lam1, lam2 = self._penalty_strengths()
         # class weights scale the curvature of their samples: bound by the largest
         class_scale = max(float(np.max(targets.w_pos)), targets.w_neg)
-        L_w, L_b = block_lipschitz(X, sample_weight, CURVATURE[self.loss] * class_scale,
+        # the softmax Hessian is below 1/2 in every direction of the logits
+        curvature = 0.5 if targets.multinomial else CURVATURE[self.loss]
+        L_w, L_b = block_lipschitz(X, sample_weight, curvature * class_scale,
                                    max(total_weight, 1e-300))
         solver = ProximalGradient(smooth, ts["coef"], ts["state"][:, State.INTERCEPT],
                                   lam1=lam1, lam2=lam2,
@@ -544,6 +580,9 @@ class _BaseSGD(BaseEstimator):
         sample_weight = self._sample_weight(sample_weight, X)
         kx = _KernelX(X)
         coef, intercept = self._kernel_model(kx)
+        if targets.multinomial:  # the penalty is on the class rows, not their difference
+            coef = np.ascontiguousarray(self._train_state["coef"], dtype=kx.dtype)
+            intercept = self._train_state["state"][:, State.INTERCEPT].copy()
         rows = np.arange(kx.n_rows, dtype=np.int32)
         total = self._sum_loss(kx, targets, sample_weight, rows, coef, intercept,
                                effective_n_threads(self.n_jobs))
@@ -798,6 +837,11 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         size from the Lipschitz constant and a backtracking line search
         (``learning_rate`` and ``eta0`` are not used; the objective never increases).
         ``average`` and the ``pa1``/``pa2`` rules need ``batch_size=1``.
+    multi_class : {"ovr", "multinomial"}, default="ovr"
+        ``"ovr"``: one binary model per class (scikit-learn's scheme).
+        ``"multinomial"`` (``loss="log_loss"`` only): one softmax model, the class rows
+        trained jointly on the cross-entropy; ``fit`` then also takes soft labels,
+        an ``(n_samples, n_classes)`` array of probabilities as ``y``.
 
     Attributes
     ----------
@@ -822,13 +866,57 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
                  eta0=0.01, power_t=0.5, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5, class_weight=None, warm_start=False,
                  average=False, decay_rate=0.9, eta_min=0.0, shuffle_window=16,
-                 batch_size=1):
+                 batch_size=1, multi_class="ovr"):
         _store_init_params(self, locals())
 
     def _loss_id(self):
         return CLASSIFICATION_LOSSES[self.loss]
 
+    def _check_params(self, for_partial_fit):
+        super()._check_params(for_partial_fit)
+        if self.multi_class == "multinomial":
+            if self.loss != "log_loss":
+                raise ValueError("multi_class='multinomial' needs loss='log_loss'; got "
+                                 f"loss={self.loss!r}.")
+            if self.average:
+                raise ValueError("average (averaged SGD) is not available with "
+                                 "multi_class='multinomial'.")
+            if self.learning_rate in ("pa1", "pa2"):
+                raise ValueError(f"learning_rate={self.learning_rate!r} is not "
+                                 "available with multi_class='multinomial'.")
+
+    def _validate_X_y(self, X, y, reset, **kwargs):
+        shape = getattr(y, "shape", None) or np.asarray(y).shape
+        if len(shape) == 2 and shape[1] > 1:  # soft labels
+            kwargs.update(multi_output=True, y_numeric=True)
+        return super()._validate_X_y(X, y, reset, **kwargs)
+
+    def _soft_targets(self, Y, dtype):
+        """Validate soft labels; return them as _Targets of the multinomial model."""
+        if self.multi_class != "multinomial":
+            raise ValueError("Soft labels (a 2D y of class probabilities) need "
+                             "multi_class='multinomial'.")
+        if self.class_weight is not None:
+            raise ValueError("class_weight is not used with soft labels: weight the "
+                             "samples (sample_weight) or the probabilities instead.")
+        Y = np.ascontiguousarray(Y, dtype=dtype)
+        if Y.shape[1] != len(self.classes_):
+            raise ValueError(f"Soft labels have {Y.shape[1]} columns but there are "
+                             f"{len(self.classes_)} classes {self.classes_!r}.")
+        if np.any(Y < 0):
+            raise ValueError("Soft labels must be probabilities: got negative values.")
+        sums = Y.sum(axis=1, dtype=np.float64)
+        bad = np.flatnonzero(np.abs(sums - 1.0) > 1e-4)
+        if bad.size:
+            raise ValueError(f"Each row of soft labels must sum to 1; row {bad[0]} "
+                             f"sums to {sums[bad[0]]:.6g}.")
+        n_classes = len(self.classes_)
+        return _Targets(None, None, np.arange(n_classes), np.ones(n_classes), 1.0,
+                        dtype, soft=Y, multinomial=True)
+
     def _targets(self, y, dtype, fitting):
+        if np.ndim(y) == 2:
+            return self._soft_targets(y, dtype)
         y_class = np.searchsorted(self.classes_, y)
         y_class = np.minimum(y_class, len(self.classes_) - 1)
         unknown = self.classes_[y_class] != y
@@ -843,6 +931,9 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         else:
             weights = getattr(self, "_class_weight", np.ones(n_classes))
         self._class_weight = weights
+        if self.multi_class == "multinomial":
+            return _Targets(None, y_class, np.arange(n_classes), weights, 1.0, dtype,
+                            multinomial=True)
         if n_classes == 2:
             return _Targets(None, y_class, [1], [weights[1]], weights[0], dtype)
         return _Targets(None, y_class, np.arange(n_classes), weights, 1.0, dtype)
@@ -854,9 +945,14 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
     _y_numeric = False
 
     def _fit_targets(self, X, y, partial, classes):
-        check_classification_targets(y)
+        soft = np.ndim(y) == 2
+        if not soft:
+            check_classification_targets(y)
         if not partial:
-            self.classes_ = np.unique(y)
+            if classes is not None:
+                self.classes_ = np.unique(classes)
+            else:
+                self.classes_ = np.arange(y.shape[1]) if soft else np.unique(y)
         elif not hasattr(self, "classes_"):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to "
@@ -877,23 +973,30 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
                              f"{len(self.classes_)} class")
         return self._targets(y, X.dtype, fitting=True)
 
-    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None,
+            classes=None):
         """Fit the model with ``max_iter`` epochs of SGD.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels, or (``multi_class="multinomial"``) soft labels: rows of
+            class probabilities, e.g. a larger model's ``predict_proba``.
         coef_init : array of shape (n_classes, n_features), default=None
         intercept_init : array of shape (n_classes,), default=None
         sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            The class labels; by default the labels found in ``y``, or
+            ``arange(n_classes)`` for soft labels.
 
         Returns
         -------
         self
         """
         return self._fit_or_partial(X, y, sample_weight, False, self.max_iter,
-                                    coef_init=coef_init, intercept_init=intercept_init)
+                                    classes=classes, coef_init=coef_init,
+                                    intercept_init=intercept_init)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of SGD over the given samples, continuing the step counter.
@@ -953,7 +1056,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         """Class probabilities (log_loss: logistic; modified_huber: clipped).
 
         With more than two classes the one-vs-rest probabilities are normalised to
-        sum to one.
+        sum to one; a multinomial model gives the softmax of its logits.
 
         Parameters
         ----------
@@ -964,6 +1067,10 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         proba : ndarray of shape (n_samples, n_classes)
         """
         scores = self._decision(X).astype(np.float64)
+        if self.multi_class == "multinomial" and scores.shape[1] > 1:
+            scores -= scores.max(axis=1, keepdims=True)
+            prob = np.exp(scores)
+            return prob / prob.sum(axis=1, keepdims=True)
         if self.loss == "log_loss":
             prob = 0.5 * (1.0 + np.tanh(0.5 * scores))  # the logistic function
         else:

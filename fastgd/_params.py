@@ -81,4 +81,5 @@ CLASSIFIER_CONSTRAINTS = {
     **COMMON_CONSTRAINTS,
     "loss": [StrOptions(set(CLASSIFICATION_LOSSES))],
     "class_weight": [StrOptions({"balanced"}), dict, None],
+    "multi_class": [StrOptions({"ovr", "multinomial"})],
 }

@@ -72,3 +72,110 @@ def test_soft_label_equals_weighted_hard_copies():
     np.testing.assert_allclose(soft, hard, rtol=1e-12)
     np.testing.assert_allclose(g1, g2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(gb1, gb2, rtol=1e-10, atol=1e-12)
+
+
+# ------------------------------------------------------------------ estimators
+
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+
+from fastgd import SGDClassifier  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def multiclass():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6000, 12))
+    logits = X @ rng.normal(size=(12, 4)) + rng.normal(size=(6000, 4))
+    return X, np.argmax(logits, axis=1)
+
+
+def softmax_objective(X, y, coef, b, alpha):
+    Z = X @ coef.T + b
+    return (np.mean(logsumexp(Z, axis=1) - Z[np.arange(len(y)), y])
+            + alpha / 2 * np.sum(coef**2))
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_full_batch_multinomial_reaches_lbfgs(multiclass, sparse):
+    X, y = multiclass
+    alpha = 1e-3
+    exact = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-12, max_iter=10_000).fit(X, y)
+    f_star = softmax_objective(X, y, exact.coef_, exact.intercept_, alpha)
+    Xf = sp.csr_matrix(X) if sparse else X
+    m = SGDClassifier(loss="log_loss", multi_class="multinomial", batch_size="full",
+                      alpha=alpha, max_iter=3000, tol=None).fit(Xf, y)
+    f = softmax_objective(X, y, m.coef_, m.intercept_, alpha)
+    assert (f - f_star) / f_star < 1e-4
+    np.testing.assert_allclose(m.loss_curve_[-1], f, rtol=1e-9)
+    np.testing.assert_allclose(m.objective(Xf, y), f, rtol=1e-9)
+    p = m.predict_proba(X)
+    np.testing.assert_allclose(p, softmax(m.decision_function(X), axis=1), rtol=1e-10)
+    np.testing.assert_array_equal(m.predict(X), np.argmax(p, axis=1))
+
+
+@pytest.mark.parametrize("batch_size, eta0, power_t", [(1, 0.5, 0.5), (64, 5.0, 0.5)])
+def test_stochastic_multinomial_learns(multiclass, batch_size, eta0, power_t):
+    X, y = multiclass
+    alpha = 1e-3
+    exact = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-10, max_iter=10_000).fit(X, y)
+    f_star = softmax_objective(X, y, exact.coef_, exact.intercept_, alpha)
+    m = SGDClassifier(loss="log_loss", multi_class="multinomial", batch_size=batch_size,
+                      alpha=alpha, learning_rate="invscaling", eta0=eta0,
+                      power_t=power_t, max_iter=15, tol=None, random_state=0).fit(X, y)
+    assert (softmax_objective(X, y, m.coef_, m.intercept_, alpha) - f_star) / f_star < 5e-3
+    assert m.score(X, y) > exact.score(X, y) - 0.02
+
+
+def test_soft_labels_are_weighted_hard_copies(multiclass):
+    X, y = multiclass
+    X, y = X[:1000], y[:1000]
+    rng = np.random.default_rng(3)
+    Y = 0.7 * np.eye(4)[y] + 0.3 * rng.dirichlet(np.ones(4), len(y))
+    kw = dict(loss="log_loss", multi_class="multinomial", batch_size="full",
+              max_iter=200, tol=None)
+    soft = SGDClassifier(**kw).fit(X, Y)
+    np.testing.assert_array_equal(soft.classes_, np.arange(4))
+    Xr = np.repeat(X, 4, axis=0)
+    yr = np.tile(np.arange(4), len(y))
+    hard = SGDClassifier(**kw).fit(Xr, yr, sample_weight=Y.ravel())
+    np.testing.assert_allclose(soft.coef_, hard.coef_, rtol=1e-7, atol=1e-9)
+    # one-hot soft labels are the hard labels
+    a = SGDClassifier(**kw).fit(X, np.eye(4)[y])
+    b = SGDClassifier(**kw).fit(X, y)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-9, atol=1e-12)
+    named = SGDClassifier(**kw).fit(X, Y, classes=["a", "b", "c", "d"])
+    assert list(named.predict(X[:3])) == list(np.array(["a", "b", "c", "d"])[
+        soft.predict(X[:3])])
+
+
+def test_binary_multinomial_is_logistic(multiclass):
+    X, y = multiclass
+    yb = (y == 1).astype(int)
+    m = SGDClassifier(loss="log_loss", multi_class="multinomial", batch_size="full",
+                      max_iter=300, tol=None).fit(X, yb)
+    assert m.coef_.shape == (1, X.shape[1])
+    p = m.predict_proba(X)
+    np.testing.assert_allclose(p[:, 1], 1 / (1 + np.exp(-m.decision_function(X))),
+                               rtol=1e-9, atol=1e-15)
+    assert m.score(X, yb) > 0.8
+
+
+@pytest.mark.parametrize("Y, params, match", [
+    (lambda Y: -Y, {}, "negative"),
+    (lambda Y: Y * 2, {}, "sum to 1"),
+    (lambda Y: Y, dict(multi_class="ovr"), "multi_class='multinomial'"),
+    (lambda Y: Y, dict(class_weight={0: 2.0}), "class_weight"),
+])
+def test_bad_soft_labels(Y, params, match):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    soft = rng.dirichlet(np.ones(3), 30)
+    kw = dict(loss="log_loss", multi_class="multinomial")
+    kw.update(params)
+    with pytest.raises(ValueError, match=match):
+        SGDClassifier(**kw).fit(X, Y(soft))
+    with pytest.raises(ValueError, match="columns"):
+        SGDClassifier(loss="log_loss", multi_class="multinomial").fit(
+            X, soft, classes=[0, 1])
+    with pytest.raises(ValueError, match="needs loss='log_loss'"):
+        SGDClassifier(multi_class="multinomial").fit(X, soft.argmax(axis=1))
