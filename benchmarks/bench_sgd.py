@@ -145,3 +145,45 @@ class FullBatchGradient:
 
     def time_numpy_two_passes(self):
         self.X.T @ (self.X @ self.coef[0] - self.y)
+
+
+class BatchSizes:
+    """One epoch over dense 200k x 100 per batch size (squared error + L2), and a
+    PyTorch linear layer with torch.optim.SGD on the same arrays when torch is
+    installed (the benchmark is skipped otherwise)."""
+
+    params = ([1, 32, 256, "full", "torch-32", "torch-256"],)
+    param_names = ["batch_size"]
+    timeout = 300
+
+    def setup(self, batch_size):
+        self.X, self.y = _dense()
+        if str(batch_size).startswith("torch"):
+            try:
+                import torch
+            except ImportError:
+                raise NotImplementedError("torch is not installed")
+            torch.set_num_threads(1)
+            self.torch = torch
+            self.Xt = torch.from_numpy(self.X)
+            self.yt = torch.from_numpy(self.y)
+
+    def time_one_epoch(self, batch_size):
+        if str(batch_size).startswith("torch"):
+            self._torch_epoch(int(batch_size.split("-")[1]))
+            return
+        fastgd.SGDRegressor(batch_size=batch_size, max_iter=1, tol=None,
+                            random_state=0, learning_rate="constant",
+                            eta0=0.01).fit(self.X, self.y)
+
+    def _torch_epoch(self, k):
+        torch = self.torch
+        model = torch.nn.Linear(self.X.shape[1], 1, dtype=torch.float64)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, weight_decay=1e-4)
+        order = torch.randperm(len(self.yt))
+        for start in range(0, len(order), k):
+            rows = order[start:start + k]
+            opt.zero_grad()
+            loss = 0.5 * ((model(self.Xt[rows]).squeeze(1) - self.yt[rows]) ** 2).mean()
+            loss.backward()
+            opt.step()
