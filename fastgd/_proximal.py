@@ -252,7 +252,7 @@ def lipschitz_estimate(X, sample_weight, curvature, fit_intercept, n_iter=20, se
     return margin * curvature * lam / n
 
 
-def block_lipschitz(X, sample_weight, curvature, total_weight, n_iter=20, seed=0,
+def block_lipschitz(X, sample_weight, curvature, total_weight, n_iter=6, seed=0,
                     margin=1.1):
     """Curvature bounds of the weight block and the intercept block.
 
