@@ -29,6 +29,7 @@ from fastgd._losses cimport (
     ModifiedHuberTag, PerceptronTag, loss_and_dloss,
 )
 from fastgd._schedules cimport scheduled_eta
+from fastgd._targets cimport sample_target, sample_weight_of
 from fastgd._simd cimport vacc_scaled, vdot
 
 ctypedef fused index_t:
@@ -89,13 +90,8 @@ cdef double gradient_rows(
         for r in prange(n_rows, schedule="static"):
             i = rows[r] if rows.shape[0] > 0 else r
             for k in range(n_models):
-                if pos_classes[k] >= 0:
-                    target = 1.0 if y_class[i] == pos_classes[k] else -1.0
-                else:
-                    target = y[i]
-                weight = w_pos[k] if target > 0.0 else w_neg
-                if sample_weight.shape[0] > 0:
-                    weight = weight * sample_weight[i]
+                target = sample_target(i, pos_classes[k], y, y_class)
+                weight = sample_weight_of(i, target, w_pos[k], w_neg, sample_weight)
                 row_loss = 0.0
                 add_row_gradient(tag, sparse, X, data, indices, indptr, i, coef,
                                  intercept, target, weight, k, eps, local, &row_loss)

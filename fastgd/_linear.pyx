@@ -11,6 +11,7 @@ from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t
 
 from fastgd._enums cimport Loss
+from fastgd._targets cimport sample_target, sample_weight_of
 from fastgd._losses cimport (
     LossTag, SquaredErrorTag, HuberTag, EpsilonInsensitiveTag,
     SquaredEpsilonInsensitiveTag, LogLossTag, HingeTag, SquaredHingeTag,
@@ -85,13 +86,8 @@ cdef double sum_loss_rows(
     for r in prange(rows.shape[0], schedule="static", num_threads=n_threads):
         i = rows[r]
         for k in range(n_models):
-            if pos_classes[k] >= 0:
-                target = 1.0 if y_class[i] == pos_classes[k] else -1.0
-            else:
-                target = y[i]
-            weight = w_pos[k] if target > 0.0 else w_neg
-            if sample_weight.shape[0] > 0:
-                weight = weight * sample_weight[i]
+            target = sample_target(i, pos_classes[k], y, y_class)
+            weight = sample_weight_of(i, target, w_pos[k], w_neg, sample_weight)
             p = row_dot(sparse, X, data, indices, indptr, i, &coef[k, 0],
                         n_features) + intercept[k]
             total += weight * loss(tag, p, target, eps)

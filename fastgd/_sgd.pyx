@@ -50,6 +50,7 @@ from fastgd._losses cimport (
     ModifiedHuberTag, PerceptronTag, loss, loss_and_dloss,
 )
 from fastgd._schedules cimport scheduled_eta
+from fastgd._targets cimport sample_target, sample_weight_of
 from fastgd._simd cimport vdot, vaxpy, vaxpy_dot, vacc_scaled, vscale, fg_prefetch
 
 import numpy as np
@@ -118,13 +119,8 @@ cdef inline void target_and_weight(
     const Hyper* h, Py_ssize_t i, const floating[::1] y, const int32_t[::1] y_class,
     int pos_class, const floating[::1] sample_weight, double* target, double* weight,
 ) noexcept nogil:
-    if pos_class >= 0:
-        target[0] = 1.0 if y_class[i] == pos_class else -1.0
-    else:
-        target[0] = y[i]
-    weight[0] = h.w_pos if target[0] > 0.0 else h.w_neg
-    if sample_weight.shape[0] > 0:
-        weight[0] *= sample_weight[i]
+    target[0] = sample_target(i, pos_class, y, y_class)
+    weight[0] = sample_weight_of(i, target[0], h.w_pos, h.w_neg, sample_weight)
 
 
 cdef inline double cumulative_l1(double v, double U, double* q) noexcept nogil:
