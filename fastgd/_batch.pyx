@@ -19,10 +19,10 @@ Design
 from cython cimport floating
 from cython.parallel cimport parallel, prange, threadid
 from libc.stdint cimport int32_t, int64_t
-from libc.math cimport exp, log
+from libc.math cimport exp, log, pow, sqrt
 from libc.string cimport memset
 
-from fastgd._enums cimport Loss
+from fastgd._enums cimport Loss, Optimizer
 from fastgd._losses cimport (
     LossTag, SquaredErrorTag, HuberTag, EpsilonInsensitiveTag,
     SquaredEpsilonInsensitiveTag, LogLossTag, HingeTag, SquaredHingeTag,
@@ -31,6 +31,8 @@ from fastgd._losses cimport (
 from fastgd._schedules cimport scheduled_eta
 from fastgd._targets cimport sample_target, sample_weight_of
 from fastgd._simd cimport vacc_scaled, vdot
+
+import numpy as np
 
 ctypedef fused index_t:
     int32_t
@@ -309,6 +311,48 @@ cdef inline double prox_elastic_net(double w, double step, double lam1,
     return w / (1.0 + step * lam2)
 
 
+ctypedef struct OptimizerRule:
+    int kind            # Optimizer
+    double momentum
+    double beta_1
+    double beta_2
+    double rho
+    double eps
+
+
+cdef inline double optimizer_direction(
+    const OptimizerRule* o, double g, double* state, double step_count,
+    double* scale,
+) noexcept nogil:
+    """Turn the gradient ``g`` of one coordinate into a direction ``d`` (returned) and
+    a step-size factor ``scale`` (the coordinate moves by ``-eta * scale * d``),
+    updating its two state slots ``state[0:2]`` (PyTorch conventions)."""
+    cdef double m_hat, v_hat
+    scale[0] = 1.0
+    if o.kind == Optimizer.MOMENTUM:
+        state[0] = o.momentum * state[0] + g
+        return state[0]
+    if o.kind == Optimizer.NESTEROV:
+        state[0] = o.momentum * state[0] + g
+        return g + o.momentum * state[0]
+    if o.kind == Optimizer.ADAGRAD:
+        state[0] += g * g
+        scale[0] = 1.0 / (sqrt(state[0]) + o.eps)
+        return g
+    if o.kind == Optimizer.RMSPROP:
+        state[0] = o.rho * state[0] + (1.0 - o.rho) * g * g
+        scale[0] = 1.0 / (sqrt(state[0]) + o.eps)
+        return g
+    if o.kind == Optimizer.ADAM:
+        state[0] = o.beta_1 * state[0] + (1.0 - o.beta_1) * g
+        state[1] = o.beta_2 * state[1] + (1.0 - o.beta_2) * g * g
+        m_hat = state[0] / (1.0 - pow(o.beta_1, step_count))
+        v_hat = state[1] / (1.0 - pow(o.beta_2, step_count))
+        scale[0] = 1.0 / (sqrt(v_hat) + o.eps)
+        return m_hat
+    return g
+
+
 cdef double minibatch_rows(
     LossTag* tag, bint sparse, const floating[:, ::1] X, const floating[::1] data,
     const index_t[::1] indices, const index_t[::1] indptr, const floating[::1] y,
@@ -320,11 +364,13 @@ cdef double minibatch_rows(
     double intercept_decay, double eps, double[:, ::1] grad,
     double[::1] grad_intercept, double[:, ::1] scratch, int n_threads,
     bint multinomial, const floating[:, ::1] Y, const double[::1] class_weight,
+    const OptimizerRule* opt, double[:, :, ::1] opt_state,
 ) noexcept nogil:
     cdef Py_ssize_t n = order.shape[0], start, m, k, j
     cdef Py_ssize_t n_models = coef.shape[0], n_features = coef.shape[1]
-    cdef double total = 0.0, eta, scale
+    cdef double total = 0.0, eta, scale, d, factor, step_count
     cdef int threads
+    cdef bint plain = opt.kind == Optimizer.PLAIN
     start = 0
     while start < n:
         m = min(batch_size, n - start)
@@ -341,13 +387,28 @@ cdef double minibatch_rows(
                                    scratch, threads)
         reduce_buffers(scratch, threads, grad, grad_intercept)
         eta = scheduled_eta(schedule, eta0, power_t, alpha, t0, t[0])
-        scale = eta / m
-        for k in range(n_models):
-            for j in range(n_features):
-                coef[k, j] = <floating>prox_elastic_net(
-                    coef[k, j] - scale * grad[k, j], eta, lam1, lam2)
-            if fit_intercept:
-                intercept[k] -= scale * grad_intercept[k] * intercept_decay
+        if plain:
+            scale = eta / m
+            for k in range(n_models):
+                for j in range(n_features):
+                    coef[k, j] = <floating>prox_elastic_net(
+                        coef[k, j] - scale * grad[k, j], eta, lam1, lam2)
+                if fit_intercept:
+                    intercept[k] -= scale * grad_intercept[k] * intercept_decay
+        else:
+            # per-coordinate steps eta * factor; the prox uses the same step
+            step_count = t[0] - opt_state[0, 0, 0] + 1.0  # steps since the state began
+            for k in range(n_models):
+                for j in range(n_features):
+                    d = optimizer_direction(opt, grad[k, j] / m, &opt_state[k, j + 1, 0],
+                                            step_count, &factor)
+                    coef[k, j] = <floating>prox_elastic_net(
+                        coef[k, j] - eta * factor * d, eta * factor, lam1, lam2)
+                if fit_intercept:
+                    d = optimizer_direction(opt, grad_intercept[k] / m,
+                                            &opt_state[k, n_features + 1, 0],
+                                            step_count, &factor)
+                    intercept[k] -= eta * factor * d * intercept_decay
         t[0] += 1.0
         start += m
     return total
@@ -364,7 +425,9 @@ def minibatch_epoch(
     bint fit_intercept, double intercept_decay, double[:, ::1] grad,
     double[::1] grad_intercept, double[:, ::1] scratch, int n_threads,
     bint multinomial=False, const floating[:, ::1] Y=None,
-    const double[::1] class_weight=None,
+    const double[::1] class_weight=None, int optimizer=Optimizer.PLAIN,
+    double momentum=0.9, double beta_1=0.9, double beta_2=0.999, double rho=0.99,
+    double eps=1e-8, double[:, :, ::1] optimizer_state=None,
 ):
     """One epoch of mini-batch proximal SGD over ``order``, in batches of
     ``batch_size`` consecutive entries (the last one may be smaller).
@@ -401,6 +464,13 @@ def minibatch_epoch(
         labels ``Y`` or hard labels ``y_class`` weighted by ``class_weight``
         (``loss_id`` is then not used).
     Y, class_weight : ndarrays, default=None
+    optimizer : int, default=Optimizer.PLAIN
+        A member of ``fastgd._enums.Optimizer``; its hyper-parameters ``momentum``,
+        ``beta_1``, ``beta_2``, ``rho`` and ``eps`` follow PyTorch's conventions.
+    optimizer_state : ndarray of float64, shape (n_models, n_features + 2, 2)
+        Per-coordinate state (weights, then the intercept), updated in place;
+        ``optimizer_state[0, 0, 0]`` holds the step counter at which it began
+        (Adam's bias correction).  Needed unless ``optimizer`` is PLAIN.
 
     Returns
     -------
@@ -412,28 +482,43 @@ def minibatch_epoch(
         raise ValueError(f"scratch must have shape (>= {n_threads}, {width})")
     if multinomial and (Y is None or class_weight is None):
         raise ValueError("multinomial needs Y (possibly empty) and class_weight")
+    cdef OptimizerRule opt
+    opt.kind = optimizer
+    opt.momentum = momentum
+    opt.beta_1 = beta_1
+    opt.beta_2 = beta_2
+    opt.rho = rho
+    opt.eps = eps
+    if optimizer_state is None:
+        if optimizer != Optimizer.PLAIN:
+            raise ValueError("this optimizer needs optimizer_state")
+        optimizer_state = np.zeros((1, 1, 2))
+    elif (optimizer_state.shape[0] != coef.shape[0]
+          or optimizer_state.shape[1] != coef.shape[1] + 2
+          or optimizer_state.shape[2] != 2):
+        raise ValueError("optimizer_state must have shape (n_models, n_features + 2, 2)")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     cdef double total, t = step[0]
     with nogil:
         if loss_id == Loss.SQUARED_ERROR:
-            total = minibatch_rows(<SquaredErrorTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
+            total = minibatch_rows(<SquaredErrorTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight, &opt, optimizer_state)
         elif loss_id == Loss.HUBER:
-            total = minibatch_rows(<HuberTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
+            total = minibatch_rows(<HuberTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight, &opt, optimizer_state)
         elif loss_id == Loss.EPSILON_INSENSITIVE:
-            total = minibatch_rows(<EpsilonInsensitiveTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
+            total = minibatch_rows(<EpsilonInsensitiveTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight, &opt, optimizer_state)
         elif loss_id == Loss.SQUARED_EPSILON_INSENSITIVE:
-            total = minibatch_rows(<SquaredEpsilonInsensitiveTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
+            total = minibatch_rows(<SquaredEpsilonInsensitiveTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight, &opt, optimizer_state)
         elif loss_id == Loss.LOG_LOSS:
-            total = minibatch_rows(<LogLossTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
+            total = minibatch_rows(<LogLossTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight, &opt, optimizer_state)
         elif loss_id == Loss.HINGE:
-            total = minibatch_rows(<HingeTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
+            total = minibatch_rows(<HingeTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight, &opt, optimizer_state)
         elif loss_id == Loss.SQUARED_HINGE:
-            total = minibatch_rows(<SquaredHingeTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
+            total = minibatch_rows(<SquaredHingeTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight, &opt, optimizer_state)
         elif loss_id == Loss.MODIFIED_HUBER:
-            total = minibatch_rows(<ModifiedHuberTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
+            total = minibatch_rows(<ModifiedHuberTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight, &opt, optimizer_state)
         elif loss_id == Loss.PERCEPTRON:
-            total = minibatch_rows(<PerceptronTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight)
+            total = minibatch_rows(<PerceptronTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, order, batch_size, coef, intercept, &t, schedule, eta, power_t, alpha, t0, lam1, lam2, fit_intercept, intercept_decay, epsilon, grad, grad_intercept, scratch, n_threads, multinomial, Y, class_weight, &opt, optimizer_state)
         else:
             with gil:
                 raise ValueError(f"unknown loss id {loss_id}")

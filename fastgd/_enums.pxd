@@ -33,3 +33,13 @@ cpdef enum State:
     SUM_LOSS = 4        # weighted loss summed over the last epoch (progressive)
     L1_TOTAL = 5        # cumulative L1 penalty every weight could have received
     N_STATE = 6
+
+cpdef enum Optimizer:
+    # how a gradient g becomes a step (PyTorch conventions); the penalty's prox
+    # follows with the same per-coordinate step size
+    PLAIN = 0           # w -= eta * g
+    MOMENTUM = 1        # v = mu v + g;            w -= eta * v
+    NESTEROV = 2        # v = mu v + g;            w -= eta * (g + mu v)
+    ADAGRAD = 3         # G += g^2;                w -= eta g / (sqrt(G) + eps)
+    RMSPROP = 4         # s = rho s + (1-rho) g^2; w -= eta g / (sqrt(s) + eps)
+    ADAM = 5            # m, v moments, bias-corrected; w -= eta m^ / (sqrt(v^) + eps)

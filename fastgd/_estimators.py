@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
 
 from fastgd import _batch, _linear, _sgd
 from fastgd._config import effective_n_threads
-from fastgd._enums import Schedule, State
+from fastgd._enums import Optimizer, Schedule, State
 from fastgd._losses import loss_and_derivative
 from fastgd._proximal import CURVATURE, NON_SMOOTH, ProximalGradient, block_lipschitz
 from fastgd._params import (
@@ -32,6 +32,7 @@ from fastgd._params import (
     COMMON_CONSTRAINTS,
     LEARNING_RATES,
     MIN_LAZY_WINDOW,
+    OPTIMIZERS,
     REGRESSION_LOSSES,
     REGRESSOR_CONSTRAINTS,
     SHUFFLE_OPEN_WINDOWS,
@@ -184,6 +185,13 @@ class _BaseSGD(BaseEstimator):
         if self.batch_size != 1 and self.average:
             raise ValueError("average (averaged SGD) needs batch_size=1; got "
                              f"batch_size={self.batch_size!r}.")
+        if self.optimizer != "sgd":
+            if self.average:
+                raise ValueError("average (averaged SGD) needs optimizer='sgd'; got "
+                                 f"optimizer={self.optimizer!r}.")
+            if self.learning_rate in ("pa1", "pa2"):
+                raise ValueError(f"learning_rate={self.learning_rate!r} needs "
+                                 f"optimizer='sgd'; got optimizer={self.optimizer!r}.")
 
     def _penalty_strengths(self):
         """(lam1, lam2): the L1 and L2 strengths of the proximal step."""
@@ -267,8 +275,14 @@ class _BaseSGD(BaseEstimator):
                                  f"expected shape ({n_models},), got "
                                  f"{intercept_init.shape}.")
             state[:, State.INTERCEPT] = intercept_init
+        optimizer_state = np.zeros((n_models, n_features + 2, 2))
+        if partial and previous is not None and previous.get(
+                "optimizer_state", optimizer_state).shape == optimizer_state.shape:
+            optimizer_state[:] = previous["optimizer_state"]
+        else:
+            optimizer_state[0, 0, 0] = state[0, State.T]  # the step the state begins
         return {"coef": coef, "state": state, "avg_sum": avg_sum,
-                "l1_received": l1_received}
+                "l1_received": l1_received, "optimizer_state": optimizer_state}
 
     def _lazy_scratch(self, kx, n_models):
         """Scratch of the lazy sparse updates (``last``, ``hist``); empty when unused."""
@@ -367,12 +381,15 @@ class _BaseSGD(BaseEstimator):
         hyper = dict(epsilon=self.epsilon, schedule=schedule, power_t=self.power_t,
                      alpha=self.alpha, t0=t0, lam1=lam1, lam2=lam2,
                      fit_intercept=self.fit_intercept, intercept_decay=intercept_decay)
-        if self.batch_size == "full":
+        full = self.batch_size == "full"
+        if full and self.optimizer in ("sgd", "nesterov"):
             run_epoch = self._full_batch_runner(X, kx, targets, sample_weight, ts,
                                                 train_rows, n_threads)
-        elif self.batch_size > 1 or targets.multinomial:
+        elif full or self.batch_size > 1 or targets.multinomial or (
+                self.optimizer != "sgd"):
+            batch = len(train_rows) if full else self.batch_size
             run_epoch = self._minibatch_runner(kx, targets, sample_weight, ts, visit,
-                                               n_threads, hyper)
+                                               n_threads, hyper, batch)
         else:
             def run_epoch(eta):
                 _sgd.sgd_epoch(
@@ -435,7 +452,7 @@ class _BaseSGD(BaseEstimator):
         return self
 
     def _minibatch_runner(self, kx, targets, sample_weight, ts, visit, n_threads,
-                          hyper):
+                          hyper, batch_size):
         """One epoch of mini-batch proximal SGD per call (``_batch.minibatch_epoch``);
         returns the epoch's mean loss met before each step plus the penalty."""
         n_models, n_features = ts["coef"].shape
@@ -446,15 +463,19 @@ class _BaseSGD(BaseEstimator):
         state = ts["state"]
         multinomial = dict(multinomial=True, Y=targets.soft,
                            class_weight=targets.w_pos) if targets.multinomial else {}
+        optimizer = dict(optimizer=OPTIMIZERS[self.optimizer], momentum=self.momentum,
+                         beta_1=self.beta_1, beta_2=self.beta_2, rho=self.rho,
+                         eps=self.eps, optimizer_state=ts["optimizer_state"])
 
         def run_epoch(eta):
             intercept = np.ascontiguousarray(state[:, State.INTERCEPT])
             step = state[:1, State.T].copy()
             total = _batch.minibatch_epoch(
                 self._loss_id(), *kx.args(), *targets.args(), sample_weight,
-                targets.w_pos, targets.w_neg, visit.order, self.batch_size,
+                targets.w_pos, targets.w_neg, visit.order, batch_size,
                 ts["coef"], intercept, step, eta=eta, grad=grad, grad_intercept=grad_b,
-                scratch=scratch, n_threads=n_threads, **hyper, **multinomial)
+                scratch=scratch, n_threads=n_threads, **hyper, **multinomial,
+                **optimizer)
             state[:, State.INTERCEPT] = intercept
             state[:, State.T] = step[0]
             return (total / max(len(visit.order), 1)
@@ -504,7 +525,8 @@ class _BaseSGD(BaseEstimator):
         solver = ProximalGradient(smooth, ts["coef"], ts["state"][:, State.INTERCEPT],
                                   lam1=lam1, lam2=lam2,
                                   fit_intercept=self.fit_intercept, lipschitz=L_w,
-                                  lipschitz_intercept=L_b, accelerated=False,
+                                  lipschitz_intercept=L_b,
+                                  accelerated=self.optimizer == "nesterov",
                                   differentiable=self.loss not in NON_SMOOTH)
 
         def run_epoch(eta):
@@ -693,6 +715,20 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         size from the Lipschitz constant and a backtracking line search
         (``learning_rate`` and ``eta0`` are not used; the objective never increases).
         ``average`` and the ``pa1``/``pa2`` rules need ``batch_size=1``.
+    optimizer : {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}, \
+            default="sgd"
+        How a gradient becomes a step, for every batch size (PyTorch's update rules;
+        the learning-rate schedule gives eta, and the penalty's prox uses each
+        coordinate's step).  With ``batch_size="full"``, ``"nesterov"`` is FISTA
+        (accelerated proximal gradient with the line search).
+    momentum : float, default=0.9
+        Of ``"momentum"`` and ``"nesterov"``.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Moment decays of ``"adam"``.
+    rho : float, default=0.99
+        Decay of the squared-gradient average of ``"rmsprop"``.
+    eps : float, default=1e-8
+        Added to the denominator of ``"adagrad"``, ``"rmsprop"`` and ``"adam"``.
 
     Attributes
     ----------
@@ -719,7 +755,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                  learning_rate="invscaling", eta0=0.01, power_t=0.25,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
                  warm_start=False, average=False, n_jobs=None, decay_rate=0.9,
-                 eta_min=0.0, shuffle_window=16, batch_size=1):
+                 eta_min=0.0, shuffle_window=16, batch_size=1, optimizer="sgd",
+                 momentum=0.9, beta_1=0.9, beta_2=0.999, rho=0.99, eps=1e-8):
         _store_init_params(self, locals())
 
     def _loss_id(self):
@@ -837,6 +874,20 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         size from the Lipschitz constant and a backtracking line search
         (``learning_rate`` and ``eta0`` are not used; the objective never increases).
         ``average`` and the ``pa1``/``pa2`` rules need ``batch_size=1``.
+    optimizer : {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}, \
+            default="sgd"
+        How a gradient becomes a step, for every batch size (PyTorch's update rules;
+        the learning-rate schedule gives eta, and the penalty's prox uses each
+        coordinate's step).  With ``batch_size="full"``, ``"nesterov"`` is FISTA
+        (accelerated proximal gradient with the line search).
+    momentum : float, default=0.9
+        Of ``"momentum"`` and ``"nesterov"``.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Moment decays of ``"adam"``.
+    rho : float, default=0.99
+        Decay of the squared-gradient average of ``"rmsprop"``.
+    eps : float, default=1e-8
+        Added to the denominator of ``"adagrad"``, ``"rmsprop"`` and ``"adam"``.
     multi_class : {"ovr", "multinomial"}, default="ovr"
         ``"ovr"``: one binary model per class (scikit-learn's scheme).
         ``"multinomial"`` (``loss="log_loss"`` only): one softmax model, the class rows
@@ -866,7 +917,8 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
                  eta0=0.01, power_t=0.5, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5, class_weight=None, warm_start=False,
                  average=False, decay_rate=0.9, eta_min=0.0, shuffle_window=16,
-                 batch_size=1, multi_class="ovr"):
+                 batch_size=1, multi_class="ovr", optimizer="sgd", momentum=0.9,
+                 beta_1=0.9, beta_2=0.999, rho=0.99, eps=1e-8):
         _store_init_params(self, locals())
 
     def _loss_id(self):

@@ -3,7 +3,7 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from fastgd._enums import Loss, Schedule
+from fastgd._enums import Loss, Optimizer, Schedule
 
 REGRESSION_LOSSES = {
     "squared_error": Loss.SQUARED_ERROR,
@@ -38,6 +38,15 @@ LEARNING_RATES = {
 # every sample while a sparse feature sees few, so it moves more slowly).
 SPARSE_INTERCEPT_DECAY = 0.01
 
+OPTIMIZERS = {
+    "sgd": Optimizer.PLAIN,
+    "momentum": Optimizer.MOMENTUM,
+    "nesterov": Optimizer.NESTEROV,
+    "adagrad": Optimizer.ADAGRAD,
+    "rmsprop": Optimizer.RMSPROP,
+    "adam": Optimizer.ADAM,
+}
+
 # Windows of consecutive rows that a windowed shuffle keeps open (see
 # _estimators._VisitingOrder); their rows make the working set of an epoch.
 SHUFFLE_OPEN_WINDOWS = 256
@@ -70,6 +79,13 @@ COMMON_CONSTRAINTS = {
     "eta_min": [Interval(Real, 0, None, closed="left")],
     "shuffle_window": [Interval(Integral, 1, None, closed="left")],
     "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"full"})],
+    "optimizer": [StrOptions({"sgd", "momentum", "nesterov", "adagrad", "rmsprop",
+                              "adam"})],
+    "momentum": [Interval(Real, 0, 1, closed="left")],
+    "beta_1": [Interval(Real, 0, 1, closed="left")],
+    "beta_2": [Interval(Real, 0, 1, closed="left")],
+    "rho": [Interval(Real, 0, 1, closed="left")],
+    "eps": [Interval(Real, 0, None, closed="neither")],
 }
 
 REGRESSOR_CONSTRAINTS = {
