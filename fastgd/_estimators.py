@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
 
 from fastgd import _batch, _linear, _sgd
 from fastgd._config import effective_n_threads
-from fastgd._enums import Optimizer, Schedule, State
+from fastgd._enums import Schedule, State
 from fastgd._losses import loss_and_derivative
 from fastgd._proximal import CURVATURE, NON_SMOOTH, ProximalGradient, block_lipschitz
 from fastgd._params import (
