@@ -30,13 +30,10 @@ from fastgd._losses cimport (
 )
 from fastgd._schedules cimport scheduled_eta
 from fastgd._targets cimport sample_target, sample_weight_of
-from fastgd._simd cimport vacc_scaled, vdot
+from fastgd._rows cimport index_t, row_add_scaled, row_dot
 
 import numpy as np
 
-ctypedef fused index_t:
-    int32_t
-    int64_t
 
 # Batches smaller than this are summed by one thread: a parallel region per step
 # costs more than it saves on a few rows.
@@ -50,26 +47,16 @@ cdef inline void add_row_gradient(
     double weight, Py_ssize_t k, double eps, double* local, double* loss_sum,
 ) noexcept nogil:
     """Add row i's loss (to ``loss_sum``) and gradient (to ``local``) for model k."""
-    cdef Py_ssize_t n_features = coef.shape[1], jj
-    cdef double p = 0.0, g
+    cdef Py_ssize_t n_features = coef.shape[1]
+    cdef double p, g
     cdef double* grad = local + k * (n_features + 1)
-    cdef const floating* x
-    if sparse:
-        for jj in range(indptr[i], indptr[i + 1]):
-            p = p + coef[k, indices[jj]] * data[jj]
-    else:
-        x = &X[i, 0]
-        p = vdot(&coef[k, 0], x, n_features)
+    p = row_dot(sparse, X, data, indices, indptr, i, &coef[k, 0], n_features)
     p = p + intercept[k]
     loss_sum[0] += weight * loss_and_dloss(tag, p, target, eps, &g)
     g = g * weight
     if g == 0.0:
         return
-    if sparse:
-        for jj in range(indptr[i], indptr[i + 1]):
-            grad[indices[jj]] += g * data[jj]
-    else:
-        vacc_scaled(g, x, grad, n_features)
+    row_add_scaled(g, sparse, X, data, indices, indptr, i, grad, n_features)
     grad[n_features] += g
 
 
@@ -113,13 +100,12 @@ cdef double softmax_rows(
     thread buffers.  Targets are ``Y[i]`` (soft labels) when ``Y`` has rows, else the
     one-hot ``y_class[i]`` weighted by ``class_weight``.  The last ``n_classes``
     entries of each thread buffer hold the row's logits and probabilities."""
-    cdef Py_ssize_t r, i, k, jj, n_classes = coef.shape[0], n_features = coef.shape[1]
+    cdef Py_ssize_t r, i, k, n_classes = coef.shape[0], n_features = coef.shape[1]
     cdef Py_ssize_t width = scratch.shape[1], grad_width = n_classes * (n_features + 1)
     cdef double total = 0.0, weight, zmax, lse, q, g, row_loss
     cdef double* local
     cdef double* z
     cdef double* grad
-    cdef const floating* x
     cdef bint soft = Y.shape[0] > 0
     memset(&scratch[0, 0], 0, n_threads * width * sizeof(double))
     with parallel(num_threads=n_threads):
@@ -132,12 +118,8 @@ cdef double softmax_rows(
                 weight = weight * class_weight[y_class[i]]
             zmax = -1e308
             for k in range(n_classes):
-                if sparse:
-                    z[k] = intercept[k]
-                    for jj in range(indptr[i], indptr[i + 1]):
-                        z[k] += coef[k, indices[jj]] * data[jj]
-                else:
-                    z[k] = vdot(&coef[k, 0], &X[i, 0], n_features) + intercept[k]
+                z[k] = row_dot(sparse, X, data, indices, indptr, i, &coef[k, 0],
+                               n_features) + intercept[k]
                 if z[k] > zmax:
                     zmax = z[k]
             lse = 0.0
@@ -155,12 +137,8 @@ cdef double softmax_rows(
                 g = weight * (exp(z[k] - lse) - q)
                 if g != 0.0:
                     grad = local + k * (n_features + 1)
-                    if sparse:
-                        for jj in range(indptr[i], indptr[i + 1]):
-                            grad[indices[jj]] += g * data[jj]
-                    else:
-                        x = &X[i, 0]
-                        vacc_scaled(g, x, grad, n_features)
+                    row_add_scaled(g, sparse, X, data, indices, indptr, i, grad,
+                                   n_features)
                     grad[n_features] += g
             total += weight * row_loss
     return total

@@ -332,7 +332,7 @@ class _BaseSGD(BaseEstimator):
         if targets.multinomial:
             n_classes, n_features = coef.shape
             return _batch.softmax_gradient(
-                kx.sparse, kx.dense, kx.data, kx.indices, kx.indptr, targets.soft,
+                *kx.args(), targets.soft,
                 targets.y_class, sample_weight, targets.w_pos, rows, len(rows), coef,
                 intercept, np.empty((n_classes, n_features)), np.empty(n_classes),
                 np.empty((n_threads, n_classes * (n_features + 2))), n_threads)
@@ -357,7 +357,6 @@ class _BaseSGD(BaseEstimator):
             intercept_init = self.intercept_ if intercept_init is None else intercept_init
         ts = self._new_state(targets.n_models, kx.n_features, kx.dtype, coef_init,
                              intercept_init, partial)
-        last, hist = self._lazy_scratch(kx, targets.n_models)
 
         loss_id = self._loss_id()
         lam1, lam2 = self._penalty_strengths()
@@ -367,7 +366,10 @@ class _BaseSGD(BaseEstimator):
         intercept_decay = SPARSE_INTERCEPT_DECAY if kx.sparse else 1.0
 
         train_rows, val_rows = self._split(kx.n_rows, targets, sample_weight)
-        visit = _VisitingOrder(train_rows, self.shuffle, self.shuffle_window)
+        full = self.batch_size == "full"
+        # a full-batch step sums over every row: the order does not matter
+        visit = _VisitingOrder(train_rows, self.shuffle and not full,
+                               self.shuffle_window)
         n_train = len(train_rows)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -381,7 +383,6 @@ class _BaseSGD(BaseEstimator):
         hyper = dict(epsilon=self.epsilon, schedule=schedule, power_t=self.power_t,
                      alpha=self.alpha, t0=t0, lam1=lam1, lam2=lam2,
                      fit_intercept=self.fit_intercept, intercept_decay=intercept_decay)
-        full = self.batch_size == "full"
         if full and self.optimizer in ("sgd", "nesterov"):
             run_epoch = self._full_batch_runner(X, kx, targets, sample_weight, ts,
                                                 train_rows, n_threads)
@@ -391,6 +392,8 @@ class _BaseSGD(BaseEstimator):
             run_epoch = self._minibatch_runner(kx, targets, sample_weight, ts, visit,
                                                n_threads, hyper, batch)
         else:
+            last, hist = self._lazy_scratch(kx, targets.n_models)
+
             def run_epoch(eta):
                 _sgd.sgd_epoch(
                     loss_id, *kx.args(), kx.n_features, *targets.args(),
@@ -505,7 +508,7 @@ class _BaseSGD(BaseEstimator):
             coef = np.ascontiguousarray(w, dtype=kx.dtype)
             if targets.multinomial:
                 total = _batch.softmax_gradient(
-                    kx.sparse, kx.dense, kx.data, kx.indices, kx.indptr, targets.soft,
+                    *kx.args(), targets.soft,
                     targets.y_class, sample_weight, targets.w_pos, rows,
                     len(train_rows), coef, b, grad, grad_b, scratch, n_threads)
             else:

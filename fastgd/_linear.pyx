@@ -11,6 +11,7 @@ from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t
 
 from fastgd._enums cimport Loss
+from fastgd._rows cimport index_t, row_dot
 from fastgd._targets cimport sample_target, sample_weight_of
 from fastgd._losses cimport (
     LossTag, SquaredErrorTag, HuberTag, EpsilonInsensitiveTag,
@@ -22,27 +23,6 @@ ctypedef fused floating:
     float
     double
 
-ctypedef fused index_t:
-    int32_t
-    int64_t
-
-
-cdef inline double row_dot(
-    bint sparse, const floating[:, ::1] X, const floating[::1] data,
-    const index_t[::1] indices, const index_t[::1] indptr, Py_ssize_t i,
-    const floating* w, Py_ssize_t n_features,
-) noexcept nogil:
-    cdef double acc = 0.0
-    cdef Py_ssize_t j
-    cdef const floating* x
-    if sparse:
-        for j in range(indptr[i], indptr[i + 1]):
-            acc = acc + w[indices[j]] * data[j]
-    else:
-        x = &X[i, 0]
-        for j in range(n_features):
-            acc = acc + w[j] * x[j]
-    return acc
 
 
 def decision_function(

@@ -6,9 +6,10 @@ Minimises ``F(w, b) = f(w, b) + lam1 |w|_1 + lam2 / 2 |w|^2`` where ``f`` is the
 starts from an estimate of the Lipschitz constant of ``grad f`` (a little above it) and
 is doubled whenever the sufficient-decrease condition of Beck & Teboulle (2009) fails;
 it is never lowered, so for smooth losses the steps are fixed and runs on data that
-differ only by rounding (weights versus repeated rows) follow the same path.  The accelerated variant is
-the monotone FISTA of Beck & Teboulle (2009): the iterate keeps the better of the new
-point and the previous one, so ``F`` never increases from one iteration to the next.
+differ only by rounding (weights versus repeated rows) follow the same path.  The
+accelerated variant is the monotone FISTA of Beck & Teboulle (2009): the iterate keeps
+the better of the new point and the previous one, so ``F`` never increases from one
+iteration to the next.
 For non-smooth losses (hinge, perceptron, epsilon-insensitive) ``differentiable=False``
 takes proximal subgradient steps of size ``1 / (L sqrt(k))`` instead and reports the
 best point met, so the reported objective still never increases.  Intercepts are not

@@ -49,15 +49,13 @@ from fastgd._losses cimport (
     SquaredEpsilonInsensitiveTag, LogLossTag, HingeTag, SquaredHingeTag,
     ModifiedHuberTag, PerceptronTag, loss, loss_and_dloss,
 )
+from fastgd._rows cimport index_t
 from fastgd._schedules cimport scheduled_eta
 from fastgd._targets cimport sample_target, sample_weight_of
 from fastgd._simd cimport vdot, vaxpy, vaxpy_dot, vacc_scaled, vscale, fg_prefetch
 
 import numpy as np
 
-ctypedef fused index_t:
-    int32_t
-    int64_t
 
 cdef double MIN_SCALE = 1e-9
 cdef double MAX_DLOSS = 1e12
