@@ -275,12 +275,12 @@ class _BaseSGD(BaseEstimator):
                                  f"expected shape ({n_models},), got "
                                  f"{intercept_init.shape}.")
             state[:, State.INTERCEPT] = intercept_init
-        optimizer_state = np.zeros((n_models, n_features + 2, 2))
+        # per coordinate (weights, then the intercept): two optimizer slots and the
+        # number of steps taken
+        optimizer_state = np.zeros((n_models, n_features + 1, 3))
         if partial and previous is not None and previous.get(
                 "optimizer_state", optimizer_state).shape == optimizer_state.shape:
             optimizer_state[:] = previous["optimizer_state"]
-        else:
-            optimizer_state[0, 0, 0] = state[0, State.T]  # the step the state begins
         return {"coef": coef, "state": state, "avg_sum": avg_sum,
                 "l1_received": l1_received, "optimizer_state": optimizer_state}
 
