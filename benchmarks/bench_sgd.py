@@ -187,3 +187,28 @@ class BatchSizes:
             loss = 0.5 * ((model(self.Xt[rows]).squeeze(1) - self.yt[rows]) ** 2).mean()
             loss.backward()
             opt.step()
+
+
+class SparseOptimizers:
+    """One epoch of log loss + L2 on sparse 200k x 50k (50 stored entries per row) per
+    optimizer and batch size: on CSR a step costs the batch's non-zeros, not
+    n_features, whatever the optimizer."""
+
+    params = (["sgd", "adagrad", "adam"], [1, 32])
+    param_names = ["optimizer", "batch_size"]
+    timeout = 300
+
+    def setup(self, optimizer, batch_size):
+        self.X, self.y = _sparse()
+
+    def _model(self, optimizer, batch_size):
+        return fastgd.SGDClassifier(
+            loss="log_loss", optimizer=optimizer, batch_size=batch_size, max_iter=1,
+            tol=None, random_state=0, eta0=0.1 if optimizer == "adagrad" else 0.01,
+            learning_rate="optimal" if optimizer == "sgd" else "constant")
+
+    def time_one_epoch(self, optimizer, batch_size):
+        self._model(optimizer, batch_size).fit(self.X, self.y)
+
+    def track_accuracy(self, optimizer, batch_size):
+        return self._model(optimizer, batch_size).fit(self.X, self.y).score(self.X, self.y)
