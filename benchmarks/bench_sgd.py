@@ -168,13 +168,25 @@ class BatchSizes:
             self.Xt = torch.from_numpy(self.X)
             self.yt = torch.from_numpy(self.y)
 
-    def time_one_epoch(self, batch_size):
+    def _epoch(self, batch_size):
+        """One epoch; returns the predictions on X."""
         if str(batch_size).startswith("torch"):
-            self._torch_epoch(int(batch_size.split("-")[1]))
-            return
-        fastgd.SGDRegressor(batch_size=batch_size, max_iter=1, tol=None,
-                            random_state=0, learning_rate="constant",
-                            eta0=0.01).fit(self.X, self.y)
+            model = self._torch_epoch(int(batch_size.split("-")[1]))
+            return model(self.Xt).detach().numpy().ravel()
+        return fastgd.SGDRegressor(batch_size=batch_size, max_iter=1, tol=None,
+                                   random_state=0, learning_rate="constant",
+                                   eta0=0.01).fit(self.X, self.y).predict(self.X)
+
+    def time_one_epoch(self, batch_size):
+        self._epoch(batch_size)
+
+    def peakmem_one_epoch(self, batch_size):
+        self._epoch(batch_size)
+
+    def track_r2(self, batch_size):
+        from sklearn.metrics import r2_score
+
+        return r2_score(self.y, self._epoch(batch_size))
 
     def _torch_epoch(self, k):
         torch = self.torch
@@ -187,6 +199,7 @@ class BatchSizes:
             loss = 0.5 * ((model(self.Xt[rows]).squeeze(1) - self.yt[rows]) ** 2).mean()
             loss.backward()
             opt.step()
+        return model
 
 
 class SparseOptimizers:
@@ -212,3 +225,36 @@ class SparseOptimizers:
 
     def track_accuracy(self, optimizer, batch_size):
         return self._model(optimizer, batch_size).fit(self.X, self.y).score(self.X, self.y)
+
+
+class Threads:
+    """5 epochs of per-sample SGD with one thread and with all cores: dense squared
+    error + L2 and sparse log loss (one model, so the threads run averaged
+    replicas), next to scikit-learn."""
+
+    params = (["dense", "sparse"], ["fastgd-1", "fastgd-all", "sklearn"])
+    param_names = ["data", "lib"]
+    timeout = 300
+
+    def setup(self, data, lib):
+        self.X, self.y = _dense() if data == "dense" else _sparse()
+
+    def _model(self, data, lib):
+        n_jobs = {"fastgd-1": 1, "fastgd-all": -1}.get(lib)
+        if data == "dense":
+            if lib == "sklearn":
+                return _regressor("sklearn")
+            return _regressor("fastgd", n_jobs=n_jobs)
+        kw = dict(loss="log_loss", alpha=1e-6)
+        if lib == "sklearn":
+            return _classifier("sklearn", **kw)
+        return _classifier("fastgd", n_jobs=n_jobs, **kw)
+
+    def time_fit(self, data, lib):
+        self._model(data, lib).fit(self.X, self.y)
+
+    def peakmem_fit(self, data, lib):
+        self._model(data, lib).fit(self.X, self.y)
+
+    def track_score(self, data, lib):
+        return self._model(data, lib).fit(self.X, self.y).score(self.X, self.y)

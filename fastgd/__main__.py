@@ -1,4 +1,5 @@
-"""``python -m fastgd``: fastgd and scikit-learn side by side on generated data.
+"""``python -m fastgd``: fastgd and scikit-learn side by side on generated data
+(``python -m fastgd bench``: with every installed peer, see ``fastgd._compare``).
 
 Each case trains both libraries on the same arrays, alternating runs, and prints the
 median fit time, the speedup and the score each reached (R^2 or accuracy), so a faster
@@ -51,10 +52,30 @@ def side_by_side(make_ours, make_theirs, X, y, repeat):
             models["ours"], models["theirs"])
 
 
+def bench(argv):
+    """``python -m fastgd bench``: the side-by-side table with every installed peer."""
+    from fastgd import _compare
+
+    parser = argparse.ArgumentParser(prog="python -m fastgd bench",
+                                     description=_compare.__doc__)
+    parser.add_argument("--n-samples", type=int, default=200_000)
+    parser.add_argument("--n-jobs", type=int, default=-1)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--markdown", help="write the table to this Markdown file")
+    parser.add_argument("--plot", help="write a bar chart to this image (matplotlib)")
+    args = parser.parse_args(argv)
+    _compare.run(args.n_samples, args.n_jobs, args.repeat, args.markdown, args.plot)
+
+
 def main(argv=None):
+    import sys
+
     import fastgd
     from sklearn import linear_model
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        return bench(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m fastgd", description=__doc__)
     parser.add_argument("--n-samples", type=int, default=200_000)
     parser.add_argument("--n-jobs", type=int, default=None)

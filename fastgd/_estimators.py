@@ -35,6 +35,8 @@ from fastgd._params import (
     OPTIMIZERS,
     REGRESSION_LOSSES,
     REGRESSOR_CONSTRAINTS,
+    MIN_REPLICA_ROWS,
+    REPLICA_ROUND_ROWS,
     SHUFFLE_OPEN_WINDOWS,
     SPARSE_INTERCEPT_DECAY,
 )
@@ -391,6 +393,9 @@ class _BaseSGD(BaseEstimator):
             batch = len(train_rows) if full else self.batch_size
             run_epoch = self._minibatch_runner(kx, targets, sample_weight, ts, visit,
                                                n_threads, hyper, batch)
+        elif n_threads > 1 and targets.n_models == 1:
+            run_epoch = self._replica_runner(kx, targets, sample_weight, ts, visit,
+                                             n_threads, hyper, average_start)
         else:
             last, hist = self._lazy_scratch(kx, targets.n_models)
 
@@ -453,6 +458,61 @@ class _BaseSGD(BaseEstimator):
                           "Consider increasing max_iter to improve the fit.",
                           ConvergenceWarning)
         return self
+
+    def _replica_runner(self, kx, targets, sample_weight, ts, visit, n_threads, hyper,
+                        average_start):
+        """Per-sample SGD of one model on ``n_threads`` threads (``_sgd.sgd_epoch`` with
+        ``replicas=True``): in rounds of ``REPLICA_ROUND_ROWS`` rows per thread, every
+        thread runs a copy of the model over its share of the round, from the same
+        start, and the copies are averaged at the end of the round (weights,
+        intercept, L1 received); averaged SGD sums the iterates of every copy.
+
+        Each thread reads its own rows and writes its own weights: no locks and no
+        shared cache lines, and the result is reproducible for a given ``n_jobs``.
+        The step counter advances by the rows of one share per round (the steps each
+        copy took)."""
+        n_features, n_rows = kx.n_features, len(visit.order)
+        coef, state = ts["coef"], ts["state"]
+        avg_sum, l1_received = ts["avg_sum"], ts["l1_received"]
+        rep_coef = np.empty((n_threads, n_features), coef.dtype)
+        rep_state = np.empty((n_threads, state.shape[1]))
+        rep_avg = np.zeros((n_threads, avg_sum.shape[1]))
+        rep_l1 = np.empty((n_threads, l1_received.shape[1]))
+        last, hist = self._lazy_scratch(kx, n_threads)
+        round_rows = REPLICA_ROUND_ROWS * n_threads
+
+        def run_epoch(eta):
+            total_loss = 0.0
+            for start in range(0, n_rows, round_rows):
+                rows = slice(start, start + round_rows)
+                # a short round is run by one copy: copies of a few steps each
+                # would average into a smaller step
+                k = n_threads if n_rows - start >= n_threads * MIN_REPLICA_ROWS else 1
+                rep_coef[:k] = coef[0]
+                rep_state[:k] = state[0]
+                rep_state[:k, [State.AVG_COUNT, State.AVG_INTERCEPT_SUM]] = 0.0
+                rep_avg[:k] = 0.0
+                rep_l1[:k] = l1_received[0]
+                stream = visit.stream[rows] if len(visit.stream) else visit.stream
+                _sgd.sgd_epoch(
+                    self._loss_id(), *kx.args(), n_features, *targets.args(),
+                    sample_weight, targets.w_pos, targets.w_neg, visit.order[rows],
+                    stream, visit.stream_ahead, rep_coef[:k], rep_avg[:k],
+                    rep_l1[:k], rep_state[:k], last[:k], hist[:k], eta=eta,
+                    average_start=average_start, n_threads=k, replicas=True,
+                    **hyper)
+                coef[0] = rep_coef[:k].mean(axis=0)
+                l1_received[0] = rep_l1[:k].mean(axis=0)
+                avg_sum[0] += rep_avg[:k].sum(axis=0)
+                state[0, State.T] = rep_state[:k, State.T].max()
+                for col in (State.INTERCEPT, State.L1_TOTAL):
+                    state[0, col] = rep_state[:k, col].mean()
+                for col in (State.AVG_COUNT, State.AVG_INTERCEPT_SUM):
+                    state[0, col] += rep_state[:k, col].sum()
+                total_loss += rep_state[:k, State.SUM_LOSS].sum()
+            return total_loss / max(n_rows, 1) + self._penalty_value(coef)
+
+        return run_epoch
 
     def _minibatch_runner(self, kx, targets, sample_weight, ts, visit, n_threads,
                           hyper, batch_size):

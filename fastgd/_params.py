@@ -55,6 +55,12 @@ SHUFFLE_OPEN_WINDOWS = 256
 # and at least n_features so that the O(n_features) catch-up costs O(1) per step.
 MIN_LAZY_WINDOW = 1024
 
+# Multi-threaded per-sample SGD of one model (binary, regression): every thread runs
+# its own replica over this many rows, then the replicas are averaged.  Smaller rounds
+# mix the replicas more often; larger ones cost less synchronisation.
+REPLICA_ROUND_ROWS = 8192
+MIN_REPLICA_ROWS = 1024
+
 COMMON_CONSTRAINTS = {
     "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
     "alpha": [Interval(Real, 0, None, closed="left")],

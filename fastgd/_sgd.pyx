@@ -458,16 +458,26 @@ cdef void epoch_all_models(
     const double[::1] w_pos, const int32_t[::1] order, const int32_t[::1] stream,
     Py_ssize_t stream_ahead, floating[:, ::1] coef, double[:, ::1] avg_sum,
     double[:, ::1] l1_received, double[:, ::1] state, int32_t[:, ::1] last,
-    double[:, ::1] hist, int n_threads,
+    double[:, ::1] hist, int n_threads, bint replicas,
 ) noexcept nogil:
-    cdef Py_ssize_t k, n_models = coef.shape[0]
+    cdef Py_ssize_t k, n_models = coef.shape[0], n_rows = order.shape[0], start, end
     cdef Py_ssize_t window = (hist.shape[1] // 3) - 1
+    cdef bint streaming = stream.shape[0] > 0
     cdef Hyper hk
     for k in prange(n_models, schedule="static", num_threads=n_threads):
         hk = h[0]
-        hk.w_pos = w_pos[k]
+        if replicas:
+            # row k of every array is a replica of model 0 and takes the k-th share
+            # of the rows
+            start = k * n_rows // n_models
+            end = (k + 1) * n_rows // n_models
+        else:
+            start = 0
+            end = n_rows
+        hk.w_pos = w_pos[0 if replicas else k]
         epoch_one_model(tag, &hk, sparse, X, data, indices, indptr, n_features, y,
-                        y_class, pos_classes[k], sample_weight, order, stream,
+                        y_class, pos_classes[0 if replicas else k], sample_weight,
+                        order[start:end], stream[start:end] if streaming else stream,
                         stream_ahead, &coef[k, 0],
                         &avg_sum[k, 0] if avg_sum.shape[1] > 0 else NULL,
                         &l1_received[k, 0] if l1_received.shape[1] > 0 else NULL,
@@ -485,7 +495,7 @@ def sgd_epoch(
     double[:, ::1] state, int32_t[:, ::1] last, double[:, ::1] hist, *,
     double epsilon, int schedule, double eta, double power_t, double alpha, double t0,
     double lam1, double lam2, double average_start, bint fit_intercept,
-    double intercept_decay, int n_threads,
+    double intercept_decay, int n_threads, bint replicas=False,
 ):
     """Run one epoch of per-sample SGD for every model row of ``coef``.
 
@@ -536,6 +546,11 @@ def sgd_epoch(
         Factor of the intercept updates (smaller on sparse data).
     n_threads : int
         Threads across model rows.
+    replicas : bool, default=False
+        The rows of ``coef`` (and of every per-model array) are replicas of one model
+        (``pos_classes[0]``, ``w_pos[0]``): replica k runs over the k-th of
+        ``n_models`` consecutive shares of ``order``, in parallel.  The caller
+        averages them.
     """
     cdef Hyper h
     h.eps = epsilon
@@ -552,23 +567,23 @@ def sgd_epoch(
     h.w_neg = w_neg
     with nogil:
         if loss_id == Loss.SQUARED_ERROR:
-            epoch_all_models(<SquaredErrorTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<SquaredErrorTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
         elif loss_id == Loss.HUBER:
-            epoch_all_models(<HuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<HuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
         elif loss_id == Loss.EPSILON_INSENSITIVE:
-            epoch_all_models(<EpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<EpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
         elif loss_id == Loss.SQUARED_EPSILON_INSENSITIVE:
-            epoch_all_models(<SquaredEpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<SquaredEpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
         elif loss_id == Loss.LOG_LOSS:
-            epoch_all_models(<LogLossTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<LogLossTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
         elif loss_id == Loss.HINGE:
-            epoch_all_models(<HingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<HingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
         elif loss_id == Loss.SQUARED_HINGE:
-            epoch_all_models(<SquaredHingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<SquaredHingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
         elif loss_id == Loss.MODIFIED_HUBER:
-            epoch_all_models(<ModifiedHuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<ModifiedHuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
         elif loss_id == Loss.PERCEPTRON:
-            epoch_all_models(<PerceptronTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads)
+            epoch_all_models(<PerceptronTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
         else:
             with gil:
                 raise ValueError(f"unknown loss id {loss_id}")
@@ -633,9 +648,14 @@ def windowed_shuffle(const int32_t[::1] rows, int32_t[::1] order, int32_t[::1] s
     seed : int
     window, n_open : int
     """
-    cdef Py_ssize_t n = rows.shape[0], n_windows = (n + window - 1) // window
+    cdef Py_ssize_t n = rows.shape[0], n_windows
     cdef Py_ssize_t w, k, src, pos = 0, j, n_active, next_window, s, i
     cdef uint64_t state = seed
+    if order.shape[0] != n or stream.shape[0] != n or scratch.shape[0] != n:
+        raise ValueError(f"order, stream and scratch must have the length of rows ({n})")
+    if window < 1 or n_open < 1:
+        raise ValueError(f"window and n_open must be >= 1, got {window} and {n_open}")
+    n_windows = (n + window - 1) // window
     window_order_arr = np.arange(n_windows, dtype=np.intp)
     cursor_arr = np.empty(n_open, dtype=np.intp)
     stop_arr = np.empty(n_open, dtype=np.intp)

@@ -451,3 +451,57 @@ def test_threadpoolctl_limit_is_respected(monkeypatch):
     with threadpool_limits(limits=1, user_api="openmp"):
         assert effective_n_threads(None) == 1
         assert effective_n_threads(2) == 2
+
+
+# ------------------------------------------------------------ multi-threaded SGD
+
+def _regression(n=20_000, d=20, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * (rng.random((n, d)) < 0.3)
+    w = rng.normal(size=d) * (np.arange(d) < d // 2)
+    return X, X @ w + 0.1 * rng.normal(size=n)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("average", [False, True])
+def test_threaded_sgd_reaches_least_squares(sparse, average):
+    from sklearn.linear_model import LinearRegression
+
+    X, y = _regression()
+    best = LinearRegression().fit(X, y).score(X, y)
+    Xf = sp.csr_matrix(X) if sparse else X
+    kw = dict(max_iter=10, tol=None, random_state=0, average=average, alpha=1e-6)
+    one = SGDRegressor(n_jobs=1, **kw).fit(Xf, y)
+    two = SGDRegressor(n_jobs=2, **kw).fit(Xf, y)
+    assert two.score(X, y) > best - 0.01
+    if not average:  # (the averages differ more: they start from different iterates)
+        # two threads solve the same problem: the coefficients agree to the SGD noise
+        np.testing.assert_allclose(two.coef_, one.coef_, atol=0.02)
+
+
+def test_threaded_sgd_is_reproducible_for_a_given_n_jobs():
+    X, y = _regression()
+    fits = [SGDRegressor(n_jobs=2, random_state=3, max_iter=3, tol=None).fit(X, y)
+            for _ in range(2)]
+    np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
+    assert fits[0].intercept_ == fits[1].intercept_
+
+
+def test_threaded_sgd_keeps_l1_zeros():
+    X, y = _regression(d=30)
+    kw = dict(penalty="l1", alpha=0.01, max_iter=10, tol=None, random_state=0)
+    for Xf in (X, sp.csr_matrix(X)):
+        one = SGDRegressor(n_jobs=1, **kw).fit(Xf, y)
+        two = SGDRegressor(n_jobs=2, **kw).fit(Xf, y)
+        assert np.sum(two.coef_ == 0) >= np.sum(one.coef_ == 0) - 2 > 0
+        np.testing.assert_array_equal(two.coef_[:15] != 0, one.coef_[:15] != 0)
+
+
+def test_threaded_binary_classifier_matches_one_thread():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(20_000, 10))
+    y = (X @ rng.normal(size=10) + 0.3 * rng.normal(size=20_000) > 0).astype(int)
+    kw = dict(loss="log_loss", max_iter=5, tol=None, random_state=0)
+    one = SGDClassifier(n_jobs=1, **kw).fit(X, y)
+    two = SGDClassifier(n_jobs=2, **kw).fit(X, y)
+    assert abs(two.score(X, y) - one.score(X, y)) < 0.01
