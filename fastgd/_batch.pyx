@@ -266,21 +266,6 @@ cdef void clear_buffers(double[:, ::1] scratch, int n_threads) noexcept nogil:
     memset(&scratch[0, 0], 0, n_threads * scratch.shape[1] * sizeof(double))
 
 
-cdef void reduce_buffers(const double[:, ::1] scratch, int n_threads,
-                         double[:, ::1] grad, double[::1] grad_intercept) noexcept nogil:
-    """Sum the thread buffers into (grad, grad_intercept), in thread order."""
-    cdef Py_ssize_t t, k, j, n_models = grad.shape[0], n_features = grad.shape[1]
-    for k in range(n_models):
-        for j in range(n_features):
-            grad[k, j] = scratch[0, k * (n_features + 1) + j]
-        grad_intercept[k] = scratch[0, k * (n_features + 1) + n_features]
-    for t in range(1, n_threads):
-        for k in range(n_models):
-            for j in range(n_features):
-                grad[k, j] += scratch[t, k * (n_features + 1) + j]
-            grad_intercept[k] += scratch[t, k * (n_features + 1) + n_features]
-
-
 cdef void clear_support(double[:, ::1] scratch, int n_threads, Py_ssize_t n_models,
                         Py_ssize_t n_features, const Py_ssize_t* support,
                         Py_ssize_t n_support) noexcept nogil:
@@ -295,23 +280,29 @@ cdef void clear_support(double[:, ::1] scratch, int n_threads, Py_ssize_t n_mode
             row[n_features] = 0.0
 
 
-cdef void reduce_support(const double[:, ::1] scratch, int n_threads,
-                         double[:, ::1] grad, double[::1] grad_intercept,
-                         const Py_ssize_t* support, Py_ssize_t n_support) noexcept nogil:
-    """``reduce_buffers`` restricted to the support columns and the intercepts."""
-    cdef Py_ssize_t t, k, s, j, n_models = grad.shape[0], n_features = grad.shape[1]
-    cdef double acc
+cdef inline double thread_sum(const double[:, ::1] scratch, int n_threads,
+                              Py_ssize_t slot) noexcept nogil:
+    """``scratch[0, slot] + scratch[1, slot] + ...``, in thread order."""
+    cdef double acc = scratch[0, slot]
+    cdef int t
+    for t in range(1, n_threads):
+        acc = acc + scratch[t, slot]
+    return acc
+
+
+cdef void reduce_buffers(
+    const double[:, ::1] scratch, int n_threads, double[:, ::1] grad,
+    double[::1] grad_intercept, const Py_ssize_t* columns=NULL, Py_ssize_t n_columns=0,
+) noexcept nogil:
+    """Sum the thread buffers into (grad, grad_intercept): every column, or only
+    ``columns`` when it is given; the intercepts always."""
+    cdef Py_ssize_t k, s, j, row, n_models = grad.shape[0], n_features = grad.shape[1]
     for k in range(n_models):
-        for s in range(n_support):
-            j = support[s]
-            acc = scratch[0, k * (n_features + 1) + j]
-            for t in range(1, n_threads):
-                acc = acc + scratch[t, k * (n_features + 1) + j]
-            grad[k, j] = acc
-        acc = scratch[0, k * (n_features + 1) + n_features]
-        for t in range(1, n_threads):
-            acc = acc + scratch[t, k * (n_features + 1) + n_features]
-        grad_intercept[k] = acc
+        row = k * (n_features + 1)
+        for s in range(n_columns if columns != NULL else n_features):
+            j = columns[s] if columns != NULL else s
+            grad[k, j] = thread_sum(scratch, n_threads, row + j)
+        grad_intercept[k] = thread_sum(scratch, n_threads, row + n_features)
 
 
 cdef inline double prox_elastic_net(double w, double step, double lam1,
@@ -566,7 +557,7 @@ cdef double minibatch_rows(
         eta = scheduled_eta(schedule, eta0, power_t, alpha, t0, t[0])
         advance_clock(&clock, eta, lam1, lam2)
         if sparse:
-            reduce_support(scratch, threads, grad, grad_intercept, support, n_support)
+            reduce_buffers(scratch, threads, grad, grad_intercept, support, n_support)
             for s in range(n_support):
                 j = support[s]
                 for k in range(n_models):
