@@ -715,6 +715,60 @@ def _store_init_params(estimator, init_locals):
             setattr(estimator, name, value)
 
 
+# Parameter documentation shared by SGDRegressor and SGDClassifier; placed into their
+# docstrings by _shared_docs.
+_N_JOBS_DOC = f"""n_jobs : int or None, default=None
+        Threads of every kernel: one-vs-rest models in parallel, one model by
+        per-sample SGD on averaged replicas (one per thread, averaged every
+        {REPLICA_ROUND_ROWS} rows per thread), mini-batch gradients, prediction and
+        objective.  ``None`` is one thread unless ``OMP_NUM_THREADS`` / a
+        threadpoolctl limit says otherwise, ``-1`` all cores.  Every fixed ``n_jobs``
+        is reproducible with ``random_state``."""
+
+_EXTRA_PARAMETERS_DOC = """decay_rate : float, default=0.9
+        Factor per epoch of ``learning_rate='exponential'``.
+    eta_min : float, default=0.0
+        Floor of ``learning_rate='linear'``.
+    shuffle_window : int, default=16
+        With ``shuffle=True``, every epoch visits each row once in random order,
+        drawing it from one of 256 open windows of ``shuffle_window`` consecutive rows,
+        so that X is read nearly sequentially.  ``1`` draws a uniform random
+        permutation of the rows (slower on data larger than the CPU caches).
+    batch_size : int or "full", default=1
+        Rows per gradient step: ``1`` is per-sample SGD (scikit-learn's algorithm);
+        ``k > 1`` is mini-batch SGD, the mean gradient of ``k`` rows per step followed
+        by the exact proximal step of the penalty; ``"full"`` is full-batch proximal
+        gradient descent, one step per epoch on the weighted mean loss, with the step
+        size from the Lipschitz constant and a backtracking line search
+        (``learning_rate`` and ``eta0`` are not used; the objective never increases).
+        ``average`` and the ``pa1``/``pa2`` rules need ``batch_size=1``.
+    optimizer : {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}, \
+            default="sgd"
+        How a gradient becomes a step, for every batch size (PyTorch's update rules;
+        the learning-rate schedule gives eta, and the penalty's prox uses each
+        coordinate's step).  With ``batch_size="full"``, ``"nesterov"`` is FISTA
+        (accelerated proximal gradient with the line search).  On CSR input a step
+        updates only the columns stored in its rows: exact for ``"sgd"`` (and
+        ``"adagrad"`` with a constant learning rate); the others then run on each
+        coordinate's own steps, as PyTorch's SparseAdam does.
+    momentum : float, default=0.9
+        Of ``"momentum"`` and ``"nesterov"``.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Moment decays of ``"adam"``.
+    rho : float, default=0.99
+        Decay of the squared-gradient average of ``"rmsprop"``.
+    eps : float, default=1e-8
+        Added to the denominator of ``"adagrad"``, ``"rmsprop"`` and ``"adam"``."""
+
+
+def _shared_docs(cls):
+    """Fill the ``{n_jobs}`` and ``{extra_parameters}`` slots of a docstring."""
+    cls.__doc__ = (cls.__doc__.replace("{n_jobs}", _N_JOBS_DOC)
+                   .replace("{extra_parameters}", _EXTRA_PARAMETERS_DOC))
+    return cls
+
+
+@_shared_docs
 class SGDRegressor(RegressorMixin, _BaseSGD):
     """Linear regression by per-sample stochastic gradient descent.
 
@@ -758,40 +812,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     warm_start : bool, default=False
     average : bool or int, default=False
         Averaged SGD; an int starts averaging after that many samples.
-    n_jobs : int or None, default=None
-        Threads of the prediction and objective kernels (a regression has one model
-        row, so one thread trains it).
-    decay_rate : float, default=0.9
-        Factor per epoch of ``learning_rate='exponential'``.
-    eta_min : float, default=0.0
-        Floor of ``learning_rate='linear'``.
-    shuffle_window : int, default=16
-        With ``shuffle=True``, every epoch visits each row once in random order,
-        drawing it from one of 256 open windows of ``shuffle_window`` consecutive rows,
-        so that X is read nearly sequentially.  ``1`` draws a uniform random
-        permutation of the rows (slower on data larger than the CPU caches).
-    batch_size : int or "full", default=1
-        Rows per gradient step: ``1`` is per-sample SGD (scikit-learn's algorithm);
-        ``k > 1`` is mini-batch SGD, the mean gradient of ``k`` rows per step followed
-        by the exact proximal step of the penalty; ``"full"`` is full-batch proximal
-        gradient descent, one step per epoch on the weighted mean loss, with the step
-        size from the Lipschitz constant and a backtracking line search
-        (``learning_rate`` and ``eta0`` are not used; the objective never increases).
-        ``average`` and the ``pa1``/``pa2`` rules need ``batch_size=1``.
-    optimizer : {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}, \
-            default="sgd"
-        How a gradient becomes a step, for every batch size (PyTorch's update rules;
-        the learning-rate schedule gives eta, and the penalty's prox uses each
-        coordinate's step).  With ``batch_size="full"``, ``"nesterov"`` is FISTA
-        (accelerated proximal gradient with the line search).
-    momentum : float, default=0.9
-        Of ``"momentum"`` and ``"nesterov"``.
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Moment decays of ``"adam"``.
-    rho : float, default=0.99
-        Decay of the squared-gradient average of ``"rmsprop"``.
-    eps : float, default=1e-8
-        Added to the denominator of ``"adagrad"``, ``"rmsprop"`` and ``"adam"``.
+    {n_jobs}
+    {extra_parameters}
 
     Attributes
     ----------
@@ -884,6 +906,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         return self._decision(X).ravel()
 
 
+@_shared_docs
 class SGDClassifier(ClassifierMixin, _BaseSGD):
     """Linear classification by per-sample stochastic gradient descent.
 
@@ -906,9 +929,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
     shuffle : bool, default=True
     verbose : int, default=0
     epsilon : float, default=0.1
-    n_jobs : int or None, default=None
-        Threads: ``None`` one (unless ``OMP_NUM_THREADS`` / threadpoolctl limit
-        says otherwise), ``-1`` all cores.
+    {n_jobs}
     random_state : int, RandomState instance or None, default=None
     learning_rate : {'optimal', 'constant', 'invscaling', 'adaptive', 'exponential', \
             'linear', 'pa1', 'pa2'}, default='optimal'
@@ -920,37 +941,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
     class_weight : dict, 'balanced' or None, default=None
     warm_start : bool, default=False
     average : bool or int, default=False
-    decay_rate : float, default=0.9
-        Factor per epoch of ``learning_rate='exponential'``.
-    eta_min : float, default=0.0
-        Floor of ``learning_rate='linear'``.
-    shuffle_window : int, default=16
-        With ``shuffle=True``, every epoch visits each row once in random order,
-        drawing it from one of 256 open windows of ``shuffle_window`` consecutive rows,
-        so that X is read nearly sequentially.  ``1`` draws a uniform random
-        permutation of the rows (slower on data larger than the CPU caches).
-    batch_size : int or "full", default=1
-        Rows per gradient step: ``1`` is per-sample SGD (scikit-learn's algorithm);
-        ``k > 1`` is mini-batch SGD, the mean gradient of ``k`` rows per step followed
-        by the exact proximal step of the penalty; ``"full"`` is full-batch proximal
-        gradient descent, one step per epoch on the weighted mean loss, with the step
-        size from the Lipschitz constant and a backtracking line search
-        (``learning_rate`` and ``eta0`` are not used; the objective never increases).
-        ``average`` and the ``pa1``/``pa2`` rules need ``batch_size=1``.
-    optimizer : {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}, \
-            default="sgd"
-        How a gradient becomes a step, for every batch size (PyTorch's update rules;
-        the learning-rate schedule gives eta, and the penalty's prox uses each
-        coordinate's step).  With ``batch_size="full"``, ``"nesterov"`` is FISTA
-        (accelerated proximal gradient with the line search).
-    momentum : float, default=0.9
-        Of ``"momentum"`` and ``"nesterov"``.
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Moment decays of ``"adam"``.
-    rho : float, default=0.99
-        Decay of the squared-gradient average of ``"rmsprop"``.
-    eps : float, default=1e-8
-        Added to the denominator of ``"adagrad"``, ``"rmsprop"`` and ``"adam"``.
+    {extra_parameters}
     multi_class : {"ovr", "multinomial"}, default="ovr"
         ``"ovr"``: one binary model per class (scikit-learn's scheme).
         ``"multinomial"`` (``loss="log_loss"`` only): one softmax model, the class rows
