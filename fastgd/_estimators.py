@@ -17,6 +17,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
+    assert_all_finite,
     check_is_fitted,
     validate_data,
 )
@@ -113,23 +114,35 @@ class _VisitingOrder:
     drawn from ``SHUFFLE_OPEN_WINDOWS`` open windows of consecutive rows, with a
     read-ahead order the kernels prefetch from, so that a shuffled epoch reads X
     nearly sequentially instead of at random.
+
+    When one call trains several models (one-vs-rest), each starts the epoch's order
+    at its own random position (``model_starts``), as if each had its own shuffle:
+    models that met the same rows last would share the noise of their last steps,
+    and one-vs-rest would lean towards the classes of those rows.
     """
 
-    def __init__(self, rows, shuffle, window):
+    def __init__(self, rows, shuffle, window, n_models=1):
         self.rows = rows
         self.order = rows.copy()
         self.shuffle = shuffle
         self.window = window
+        self.n_models = n_models
+        self.model_starts = None
         self.stream = np.empty(0, dtype=np.int32)
         self.stream_ahead = 0
         if shuffle and window > 1:
             self.stream = np.empty_like(rows)
             self._scratch = np.empty_like(rows)
-            self.stream_ahead = window * SHUFFLE_OPEN_WINDOWS // 2
+            # one working set ahead: a window is read into L2 about when it opens
+            self.stream_ahead = window * SHUFFLE_OPEN_WINDOWS
 
     def reshuffle(self, seed):
         if not self.shuffle:
             return
+        if self.n_models > 1 and len(self.rows) > 0:
+            starts = np.random.default_rng(seed).integers(len(self.rows),
+                                                          size=self.n_models)
+            self.model_starts = starts.astype(np.int64)
         if self.window == 1:
             _sgd.shuffle(self.order, seed)
         else:
@@ -371,7 +384,7 @@ class _BaseSGD(BaseEstimator):
         full = self.batch_size == "full"
         # a full-batch step sums over every row: the order does not matter
         visit = _VisitingOrder(train_rows, self.shuffle and not full,
-                               self.shuffle_window)
+                               self.shuffle_window, targets.n_models)
         n_train = len(train_rows)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -385,11 +398,16 @@ class _BaseSGD(BaseEstimator):
         hyper = dict(epsilon=self.epsilon, schedule=schedule, power_t=self.power_t,
                      alpha=self.alpha, t0=t0, lam1=lam1, lam2=lam2,
                      fit_intercept=self.fit_intercept, intercept_decay=intercept_decay)
+        per_sample = not (full or self.batch_size > 1 or targets.multinomial
+                          or self.optimizer != "sgd")
+        if not per_sample or self.early_stopping:
+            # only the per-sample kernel checks every margin it computes (a NaN or
+            # inf in X makes its epoch loss NaN); the other paths check X first
+            self._check_finite(X)
         if full and self.optimizer in ("sgd", "nesterov"):
             run_epoch = self._full_batch_runner(X, kx, targets, sample_weight, ts,
                                                 train_rows, n_threads)
-        elif full or self.batch_size > 1 or targets.multinomial or (
-                self.optimizer != "sgd"):
+        elif not per_sample:
             batch = len(train_rows) if full else self.batch_size
             run_epoch = self._minibatch_runner(kx, targets, sample_weight, ts, visit,
                                                n_threads, hyper, batch)
@@ -405,7 +423,8 @@ class _BaseSGD(BaseEstimator):
                     sample_weight, targets.w_pos, targets.w_neg, visit.order,
                     visit.stream, visit.stream_ahead, ts["coef"], ts["avg_sum"],
                     ts["l1_received"], ts["state"], last, hist, eta=eta,
-                    average_start=average_start, n_threads=n_threads, **hyper)
+                    average_start=average_start, n_threads=n_threads,
+                    order_starts=visit.model_starts, **hyper)
                 return (ts["state"][:, State.SUM_LOSS].sum() / max(n_train, 1)
                         + self._penalty_value(ts["coef"]))
 
@@ -418,6 +437,7 @@ class _BaseSGD(BaseEstimator):
             n_iter = epoch + 1
             if not (np.isfinite(objective) and np.all(np.isfinite(ts["coef"]))
                     and np.all(np.isfinite(ts["state"]))):
+                self._check_finite(X)  # bad input, or else divergence
                 raise ValueError(DIVERGENCE_MESSAGE.format(
                     epoch=n_iter, lr=self.learning_rate, eta0=self.eta0))
             loss_curve.append(float(objective))
@@ -608,7 +628,10 @@ class _BaseSGD(BaseEstimator):
         self._validate_params()
         self._check_params(for_partial_fit=partial)
         first = not partial or not hasattr(self, "coef_")
-        X, y = self._validate_X_y(X, y, reset=first, y_numeric=self._y_numeric)
+        # X's values are checked by the training pass itself (``_train``): a
+        # separate check would read X once more
+        X, y = self._validate_X_y(X, y, reset=first, y_numeric=self._y_numeric,
+                                  ensure_all_finite=False)
         targets = self._fit_targets(X, y, partial, classes)
         sample_weight = self._sample_weight(sample_weight, X)
         return self._train(X, targets, sample_weight, max_iter, partial, coef_init,
@@ -618,6 +641,10 @@ class _BaseSGD(BaseEstimator):
         return validate_data(self, X, y, accept_sparse="csr",
                              dtype=[np.float64, np.float32], order="C",
                              accept_large_sparse=True, reset=reset, **kwargs)
+
+    def _check_finite(self, X):
+        """scikit-learn's error for NaN or infinity in X."""
+        assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
 
     def _sample_weight(self, sample_weight, X):
         if sample_weight is None:
@@ -729,9 +756,9 @@ _EXTRA_PARAMETERS_DOC = """decay_rate : float, default=0.9
         Factor per epoch of ``learning_rate='exponential'``.
     eta_min : float, default=0.0
         Floor of ``learning_rate='linear'``.
-    shuffle_window : int, default=16
+    shuffle_window : int, default=32
         With ``shuffle=True``, every epoch visits each row once in random order,
-        drawing it from one of 256 open windows of ``shuffle_window`` consecutive rows,
+        drawing it from one of 32 open windows of ``shuffle_window`` consecutive rows,
         so that X is read nearly sequentially.  ``1`` draws a uniform random
         permutation of the rows (slower on data larger than the CPU caches).
     batch_size : int or "full", default=1
@@ -840,7 +867,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                  learning_rate="invscaling", eta0=0.01, power_t=0.25,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
                  warm_start=False, average=False, n_jobs=None, decay_rate=0.9,
-                 eta_min=0.0, shuffle_window=16, batch_size=1, optimizer="sgd",
+                 eta_min=0.0, shuffle_window=32, batch_size=1, optimizer="sgd",
                  momentum=0.9, beta_1=0.9, beta_2=0.999, rho=0.99, eps=1e-8):
         _store_init_params(self, locals())
 
@@ -970,7 +997,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
                  epsilon=0.1, n_jobs=None, random_state=None, learning_rate="optimal",
                  eta0=0.01, power_t=0.5, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5, class_weight=None, warm_start=False,
-                 average=False, decay_rate=0.9, eta_min=0.0, shuffle_window=16,
+                 average=False, decay_rate=0.9, eta_min=0.0, shuffle_window=32,
                  batch_size=1, multi_class="ovr", optimizer="sgd", momentum=0.9,
                  beta_1=0.9, beta_2=0.999, rho=0.99, eps=1e-8):
         _store_init_params(self, locals())

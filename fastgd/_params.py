@@ -48,8 +48,11 @@ OPTIMIZERS = {
 }
 
 # Windows of consecutive rows that a windowed shuffle keeps open (see
-# _estimators._VisitingOrder); their rows make the working set of an epoch.
-SHUFFLE_OPEN_WINDOWS = 256
+# _estimators._VisitingOrder); their rows make the working set of an epoch.  With the
+# default window of 32 rows, 1024 rows are in use at a time: at 100 float64 features
+# that is 800 KB, which stays in a core's L2 cache while the kernel reads the next
+# windows ahead into it.
+SHUFFLE_OPEN_WINDOWS = 32
 
 # Steps between two full catch-ups of the lazy sparse updates: at least this many,
 # and at least n_features so that the O(n_features) catch-up costs O(1) per step.

@@ -34,12 +34,16 @@ Design
   prefetch each row (and its target and weight) a few steps ahead, and with a
   windowed shuffle (``windowed_shuffle``) they also read ahead along ``stream``, the
   windows in the order they will be opened, so X is read almost sequentially.
+* Input check: a row holding NaN or infinity gives a non-finite margin (a dot product
+  with a non-finite term is never finite); the epoch then reports its loss as NaN and
+  the caller names the bad input.  X is thus checked by the epoch that reads it, not by
+  a separate pass over X.
 * Kernels assume validated, C-contiguous input and write into caller-allocated
   arrays; all checks and allocations are in Python (``_estimators.py``).
 """
 
 from cython.parallel cimport prange
-from libc.math cimport fabs
+from libc.math cimport fabs, isfinite, NAN
 from cython cimport floating
 from libc.stdint cimport int32_t, int64_t, uint64_t
 
@@ -52,7 +56,10 @@ from fastgd._losses cimport (
 from fastgd._rows cimport index_t
 from fastgd._schedules cimport scheduled_eta
 from fastgd._targets cimport sample_target, sample_weight_of
-from fastgd._simd cimport vdot, vaxpy, vaxpy_dot, vacc_scaled, vscale, fg_prefetch
+from fastgd._simd cimport (
+    vdot, vaxpy, vaxpy_dot, vacc_scaled, vscale, fg_prefetch,
+    fg_prefetch_far,
+)
 
 import numpy as np
 
@@ -182,6 +189,7 @@ cdef void epoch_dense(
     cdef double U = state[<int>State.L1_TOTAL]
     cdef double sum_loss = 0.0, sq_norm = 0.0, p, target, weight, eta, coef, shrink
     cdef double loss_value
+    cdef bint finite_margins = True
     cdef double dot = 0.0
     cdef bint pa = h.schedule == Schedule.PA1 or h.schedule == Schedule.PA2
     cdef bint l1 = h.lam1 > 0.0
@@ -205,11 +213,13 @@ cdef void epoch_dense(
             prefetch_target(i_ahead, y, y_class, pos_class, sample_weight)
         if s + stream_ahead < stream.shape[0]:
             # read-ahead of a windowed shuffle: X in nearly sequential order
-            fg_prefetch(&X[stream[s + stream_ahead], 0], row_bytes)
+            fg_prefetch_far(&X[stream[s + stream_ahead], 0], row_bytes)
         target_and_weight(h, i, y, y_class, pos_class, sample_weight, &target, &weight)
         if not fused:
             dot = vdot(v, x, n_features)
         p = C * dot + b
+        if not isfinite(p):
+            finite_margins = False
         if pa:
             sq_norm = vdot(x, x, n_features)
         eta = step_size(h, t)
@@ -249,7 +259,7 @@ cdef void epoch_dense(
     state[<int>State.INTERCEPT] = b
     state[<int>State.AVG_COUNT] = avg_count
     state[<int>State.AVG_INTERCEPT_SUM] = avg_b
-    state[<int>State.SUM_LOSS] = sum_loss
+    state[<int>State.SUM_LOSS] = sum_loss if finite_margins else NAN
     state[<int>State.L1_TOTAL] = U
 
 
@@ -345,6 +355,7 @@ cdef void epoch_sparse(
     cdef double avg_b = state[<int>State.AVG_INTERCEPT_SUM]
     cdef double sum_loss = 0.0, dot, sq_norm = 0.0, p, target, weight, eta, coef, m
     cdef double loss_value
+    cdef bint finite_margins = True
     cdef floating step_v
     cdef bint pa = h.schedule == Schedule.PA1 or h.schedule == Schedule.PA2
     cdef bint lazy = z.l1 or z.avg
@@ -368,8 +379,8 @@ cdef void epoch_sparse(
             i_ahead = stream[s + stream_ahead]
             start = indptr[i_ahead]
             end = indptr[i_ahead + 1]
-            fg_prefetch(&data[start], (end - start) * sizeof(floating))
-            fg_prefetch(&indices[start], (end - start) * sizeof(index_t))
+            fg_prefetch_far(&data[start], (end - start) * sizeof(floating))
+            fg_prefetch_far(&indices[start], (end - start) * sizeof(index_t))
         start = indptr[i]
         end = indptr[i + 1]
         target_and_weight(h, i, y, y_class, pos_class, sample_weight, &target, &weight)
@@ -380,6 +391,8 @@ cdef void epoch_sparse(
         for jj in range(start, end):
             dot = dot + v[indices[jj]] * data[jj]
         p = z.C * dot + b
+        if not isfinite(p):
+            finite_margins = False
         if pa:
             sq_norm = 0.0
             for jj in range(start, end):
@@ -415,7 +428,7 @@ cdef void epoch_sparse(
     state[<int>State.INTERCEPT] = b
     state[<int>State.AVG_COUNT] = avg_count
     state[<int>State.AVG_INTERCEPT_SUM] = avg_b
-    state[<int>State.SUM_LOSS] = sum_loss
+    state[<int>State.SUM_LOSS] = sum_loss if finite_margins else NAN
     state[<int>State.L1_TOTAL] = z.U
 
 
@@ -459,30 +472,48 @@ cdef void epoch_all_models(
     Py_ssize_t stream_ahead, floating[:, ::1] coef, double[:, ::1] avg_sum,
     double[:, ::1] l1_received, double[:, ::1] state, int32_t[:, ::1] last,
     double[:, ::1] hist, int n_threads, bint replicas,
+    const int64_t[::1] order_starts,
 ) noexcept nogil:
-    cdef Py_ssize_t k, n_models = coef.shape[0], n_rows = order.shape[0], start, end
+    cdef Py_ssize_t k, n_models = coef.shape[0], n_rows = order.shape[0]
+    cdef Py_ssize_t start, end, split, piece
     cdef Py_ssize_t window = (hist.shape[1] // 3) - 1
+    cdef double first_loss
     cdef bint streaming = stream.shape[0] > 0
+    cdef bint rotated = order_starts is not None and not replicas
     cdef Hyper hk
     for k in prange(n_models, schedule="static", num_threads=n_threads):
         hk = h[0]
+        hk.w_pos = w_pos[0 if replicas else k]
         if replicas:
             # row k of every array is a replica of model 0 and takes the k-th share
             # of the rows
             start = k * n_rows // n_models
             end = (k + 1) * n_rows // n_models
+            split = start
         else:
+            # model k visits order[split:] then order[:split]
             start = 0
             end = n_rows
-        hk.w_pos = w_pos[0 if replicas else k]
-        epoch_one_model(tag, &hk, sparse, X, data, indices, indptr, n_features, y,
-                        y_class, pos_classes[0 if replicas else k], sample_weight,
-                        order[start:end], stream[start:end] if streaming else stream,
-                        stream_ahead, &coef[k, 0],
-                        &avg_sum[k, 0] if avg_sum.shape[1] > 0 else NULL,
-                        &l1_received[k, 0] if l1_received.shape[1] > 0 else NULL,
-                        &state[k, 0], &last[k, 0] if last.shape[1] > 0 else NULL,
-                        &hist[k, 0] if hist.shape[1] > 0 else NULL, window)
+            split = order_starts[k] if rotated else 0
+        first_loss = 0.0
+        for piece in range(2):
+            if piece == 1:
+                if split == start:
+                    break
+                first_loss = state[k, <int>State.SUM_LOSS]
+                end = split
+                split = start
+            epoch_one_model(tag, &hk, sparse, X, data, indices, indptr, n_features, y,
+                            y_class, pos_classes[0 if replicas else k], sample_weight,
+                            order[split:end],
+                            stream[split:end] if streaming else stream,
+                            stream_ahead, &coef[k, 0],
+                            &avg_sum[k, 0] if avg_sum.shape[1] > 0 else NULL,
+                            &l1_received[k, 0] if l1_received.shape[1] > 0 else NULL,
+                            &state[k, 0], &last[k, 0] if last.shape[1] > 0 else NULL,
+                            &hist[k, 0] if hist.shape[1] > 0 else NULL, window)
+        state[k, <int>State.SUM_LOSS] += first_loss
+
 
 
 def sgd_epoch(
@@ -496,6 +527,7 @@ def sgd_epoch(
     double epsilon, int schedule, double eta, double power_t, double alpha, double t0,
     double lam1, double lam2, double average_start, bint fit_intercept,
     double intercept_decay, int n_threads, bint replicas=False,
+    const int64_t[::1] order_starts=None,
 ):
     """Run one epoch of per-sample SGD for every model row of ``coef``.
 
@@ -551,6 +583,12 @@ def sgd_epoch(
         (``pos_classes[0]``, ``w_pos[0]``): replica k runs over the k-th of
         ``n_models`` consecutive shares of ``order``, in parallel.  The caller
         averages them.
+    order_starts : ndarray of int64, shape (n_models,), default=None
+        Without replicas, model k visits ``order[order_starts[k]:]`` and then
+        ``order[:order_starts[k]]``: each model its own rotation of the epoch's order
+        (None: all start at 0).  Models that met the same rows in the same order
+        would share their last steps' noise, which biases one-vs-rest towards the
+        classes seen last.
     """
     cdef Hyper h
     h.eps = epsilon
@@ -565,25 +603,31 @@ def sgd_epoch(
     h.fit_intercept = fit_intercept
     h.intercept_decay = intercept_decay
     h.w_neg = w_neg
+    if order_starts is not None and (
+            order_starts.shape[0] != coef.shape[0]
+            or (order.shape[0] > 0 and not all(
+                0 <= order_starts[k] < order.shape[0] for k in range(coef.shape[0])))):
+        raise ValueError(f"order_starts must hold one position in [0, {order.shape[0]}) "
+                         f"per model row ({coef.shape[0]})")
     with nogil:
         if loss_id == Loss.SQUARED_ERROR:
-            epoch_all_models(<SquaredErrorTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
+            epoch_all_models(<SquaredErrorTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
         elif loss_id == Loss.HUBER:
-            epoch_all_models(<HuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
+            epoch_all_models(<HuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
         elif loss_id == Loss.EPSILON_INSENSITIVE:
-            epoch_all_models(<EpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
+            epoch_all_models(<EpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
         elif loss_id == Loss.SQUARED_EPSILON_INSENSITIVE:
-            epoch_all_models(<SquaredEpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
+            epoch_all_models(<SquaredEpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
         elif loss_id == Loss.LOG_LOSS:
-            epoch_all_models(<LogLossTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
+            epoch_all_models(<LogLossTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
         elif loss_id == Loss.HINGE:
-            epoch_all_models(<HingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
+            epoch_all_models(<HingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
         elif loss_id == Loss.SQUARED_HINGE:
-            epoch_all_models(<SquaredHingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
+            epoch_all_models(<SquaredHingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
         elif loss_id == Loss.MODIFIED_HUBER:
-            epoch_all_models(<ModifiedHuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
+            epoch_all_models(<ModifiedHuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
         elif loss_id == Loss.PERCEPTRON:
-            epoch_all_models(<PerceptronTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas)
+            epoch_all_models(<PerceptronTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
         else:
             with gil:
                 raise ValueError(f"unknown loss id {loss_id}")

@@ -54,12 +54,18 @@ def test_pipeline_and_scores(reg_data, clf_data):
 def test_quality_matches_scikit_learn(clf_data, reg_data):
     from sklearn import linear_model
 
+    # the last iterate of per-sample SGD is noisy (accuracy 0.44-0.66 across seeds on
+    # this data): compare the means over 30 seeds (standard error about 0.01 each).
+    # Before every one-vs-rest model got its own start in the epoch's order, fastgd
+    # was 0.03-0.04 behind here.
     X, y = clf_data
     for loss in ["hinge", "log_loss", "modified_huber"]:
-        kw = dict(loss=loss, random_state=0, max_iter=20, tol=None)
-        ours = SGDClassifier(**kw).fit(X, y).score(X, y)
-        theirs = linear_model.SGDClassifier(**kw).fit(X, y).score(X, y)
-        assert ours > theirs - 0.03, loss
+        ours, theirs = [], []
+        for seed in range(30):
+            kw = dict(loss=loss, random_state=seed, max_iter=20, tol=None)
+            ours.append(SGDClassifier(**kw).fit(X, y).score(X, y))
+            theirs.append(linear_model.SGDClassifier(**kw).fit(X, y).score(X, y))
+        assert np.mean(ours) > np.mean(theirs) - 0.02, loss
     X, y = reg_data
     ours = SGDRegressor(random_state=0).fit(X, y).score(X, y)
     theirs = linear_model.SGDRegressor(random_state=0).fit(X, y).score(X, y)
@@ -240,6 +246,45 @@ def test_non_finite_input(reg_data, bad, match):
     yb[0] = bad
     with pytest.raises(ValueError, match=match):
         SGDRegressor().fit(X, yb)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", ["first row", "last row"])
+@pytest.mark.parametrize("make, params", [
+    (SGDRegressor, {}),
+    (SGDRegressor, dict(n_jobs=2)),                      # replicas
+    (SGDRegressor, dict(penalty="l1", average=True)),    # lazy sparse path
+    (SGDClassifier, dict(loss="hinge")),                 # margin NaN: no update
+    (SGDClassifier, dict(loss="log_loss", n_jobs=2)),    # one-vs-rest on threads
+    (SGDClassifier, dict(batch_size=8)),                 # checked before training
+    (SGDRegressor, dict(batch_size="full")),
+    (SGDRegressor, dict(early_stopping=True)),
+])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_non_finite_x_found_by_the_training_pass(clf_data, make, params, sparse,
+                                                 where, bad):
+    # the per-sample kernels check X while they read it (no separate pass): every
+    # path must still stop with scikit-learn's message, leave no model, and not
+    # touch X
+    X, y = clf_data
+    Xb = X.copy()
+    Xb[0 if where == "first row" else -1, 5] = bad
+    if sparse:
+        Xb = sp.csr_matrix(Xb)
+    before = Xb.copy()
+    est = make(random_state=0, max_iter=3, tol=None, **params)
+    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+        est.fit(Xb, y)
+    assert not hasattr(est, "coef_")
+    if not params.get("early_stopping"):  # partial_fit refuses early stopping
+        with pytest.raises(ValueError, match="Input X contains"):
+            est.partial_fit(Xb, y, **({"classes": np.unique(y)}
+                                      if make is SGDClassifier else {}))
+        assert not hasattr(est, "coef_")
+    if sparse:
+        np.testing.assert_array_equal(Xb.data, before.data)
+    else:
+        np.testing.assert_array_equal(Xb, before)
 
 
 @pytest.mark.parametrize("params, match", [
