@@ -31,9 +31,10 @@ Design
   to date and ``C`` folded back into ``v``: O(n_features) per window.  Dense and CSR
   input therefore give the same model, to rounding.
 * Memory: a shuffled epoch is bound by reading rows of X at random.  The kernels
-  prefetch each row (and its target and weight) a few steps ahead, and with a
-  windowed shuffle (``windowed_shuffle``) they also read ahead along ``stream``, the
-  windows in the order they will be opened, so X is read almost sequentially.
+  prefetch each row (a dense row into L2, see ``fg_prefetch_l2``; a sparse row, its
+  target and weight into L1) a few steps ahead, and with a windowed shuffle (``windowed_shuffle``) they also read
+  ahead along ``stream``, the windows in the order they will be opened, so X is read
+  almost sequentially, one working set of rows ahead.
 * Input check: a row holding NaN or infinity gives a non-finite margin (a dot product
   with a non-finite term is never finite); the epoch then reports its loss as NaN and
   the caller names the bad input.  X is thus checked by the epoch that reads it, not by
@@ -44,6 +45,8 @@ Design
 
 from cython.parallel cimport prange
 from libc.math cimport fabs, isfinite, NAN
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
 from cython cimport floating
 from libc.stdint cimport int32_t, int64_t, uint64_t
 
@@ -58,7 +61,7 @@ from fastgd._schedules cimport scheduled_eta
 from fastgd._targets cimport sample_target, sample_weight_of
 from fastgd._simd cimport (
     vdot, vaxpy, vaxpy_dot, vacc_scaled, vscale, fg_prefetch,
-    fg_prefetch_far,
+    fg_prefetch_l2,
 )
 
 import numpy as np
@@ -68,6 +71,7 @@ cdef double MIN_SCALE = 1e-9
 cdef double MAX_DLOSS = 1e12
 # rows ahead whose cache lines are requested while the current row is processed
 cdef Py_ssize_t PREFETCH_ROWS = 5
+cdef size_t CACHE_LINE = 64
 
 
 ctypedef struct Hyper:
@@ -204,7 +208,7 @@ cdef void epoch_dense(
         x = &X[i, 0]
         if s + PREFETCH_ROWS < n_rows:
             i_ahead = order[s + PREFETCH_ROWS]
-            fg_prefetch(&X[i_ahead, 0], row_bytes)
+            fg_prefetch_l2(&X[i_ahead, 0], row_bytes)
         if s + 3 * PREFETCH_ROWS < n_rows:
             # far ahead: the row's target and weight, and one line of the row to start
             # its page walk early
@@ -213,7 +217,7 @@ cdef void epoch_dense(
             prefetch_target(i_ahead, y, y_class, pos_class, sample_weight)
         if s + stream_ahead < stream.shape[0]:
             # read-ahead of a windowed shuffle: X in nearly sequential order
-            fg_prefetch_far(&X[stream[s + stream_ahead], 0], row_bytes)
+            fg_prefetch_l2(&X[stream[s + stream_ahead], 0], row_bytes)
         target_and_weight(h, i, y, y_class, pos_class, sample_weight, &target, &weight)
         if not fused:
             dot = vdot(v, x, n_features)
@@ -379,8 +383,8 @@ cdef void epoch_sparse(
             i_ahead = stream[s + stream_ahead]
             start = indptr[i_ahead]
             end = indptr[i_ahead + 1]
-            fg_prefetch_far(&data[start], (end - start) * sizeof(floating))
-            fg_prefetch_far(&indices[start], (end - start) * sizeof(index_t))
+            fg_prefetch_l2(&data[start], (end - start) * sizeof(floating))
+            fg_prefetch_l2(&indices[start], (end - start) * sizeof(index_t))
         start = indptr[i]
         end = indptr[i + 1]
         target_and_weight(h, i, y, y_class, pos_class, sample_weight, &target, &weight)
@@ -480,8 +484,30 @@ cdef void epoch_all_models(
     cdef double first_loss
     cdef bint streaming = stream.shape[0] > 0
     cdef bint rotated = order_starts is not None and not replicas
+    # threads write neighbouring rows of coef (avg_sum, l1_received) on every step;
+    # where two rows share a cache line it would move between cores every step, so
+    # each thread trains on a copy on lines of its own
+    cdef bint own_lines = n_threads > 1 and n_models > 1
+    cdef floating* v
+    cdef double* avg
+    cdef double* q
+    cdef void* v_raw
+    cdef void* avg_raw
+    cdef void* q_raw
     cdef Hyper hk
     for k in prange(n_models, schedule="static", num_threads=n_threads):
+        v = &coef[k, 0]
+        avg = &avg_sum[k, 0] if avg_sum.shape[1] > 0 else NULL
+        q = &l1_received[k, 0] if l1_received.shape[1] > 0 else NULL
+        v_raw = NULL
+        avg_raw = NULL
+        q_raw = NULL
+        if own_lines:
+            v = <floating*>line_aligned_copy(v, n_features * sizeof(floating), &v_raw)
+            avg = <double*>line_aligned_copy(avg, avg_sum.shape[1] * sizeof(double),
+                                             &avg_raw)
+            q = <double*>line_aligned_copy(q, l1_received.shape[1] * sizeof(double),
+                                           &q_raw)
         hk = h[0]
         hk.w_pos = w_pos[0 if replicas else k]
         if replicas:
@@ -507,12 +533,41 @@ cdef void epoch_all_models(
                             y_class, pos_classes[0 if replicas else k], sample_weight,
                             order[split:end],
                             stream[split:end] if streaming else stream,
-                            stream_ahead, &coef[k, 0],
-                            &avg_sum[k, 0] if avg_sum.shape[1] > 0 else NULL,
-                            &l1_received[k, 0] if l1_received.shape[1] > 0 else NULL,
+                            stream_ahead, v, avg, q,
                             &state[k, 0], &last[k, 0] if last.shape[1] > 0 else NULL,
                             &hist[k, 0] if hist.shape[1] > 0 else NULL, window)
         state[k, <int>State.SUM_LOSS] += first_loss
+        copy_back_and_free(&coef[k, 0], v, v_raw, n_features * sizeof(floating))
+        if avg_sum.shape[1] > 0:
+            copy_back_and_free(&avg_sum[k, 0], avg, avg_raw,
+                               avg_sum.shape[1] * sizeof(double))
+        if l1_received.shape[1] > 0:
+            copy_back_and_free(&l1_received[k, 0], q, q_raw,
+                               l1_received.shape[1] * sizeof(double))
+
+
+cdef void* line_aligned_copy(void* src, size_t nbytes, void** raw) noexcept nogil:
+    """A copy of ``src`` that starts on a fresh cache line and owns the lines it ends
+    on; ``raw`` receives the block to free.  On allocation failure (or for nothing to
+    copy), ``src`` itself."""
+    cdef char* p
+    raw[0] = NULL
+    if src == NULL or nbytes == 0:
+        return src
+    raw[0] = malloc(nbytes + 2 * CACHE_LINE)
+    if raw[0] == NULL:
+        return src
+    p = <char*>raw[0] + (CACHE_LINE - <size_t>raw[0] % CACHE_LINE)
+    memcpy(p, src, nbytes)
+    return p
+
+
+cdef inline void copy_back_and_free(void* dst, void* copy, void* raw,
+                                    size_t nbytes) noexcept nogil:
+    """Undo ``line_aligned_copy``: write the trained copy back."""
+    if raw != NULL:
+        memcpy(dst, copy, nbytes)
+        free(raw)
 
 
 
@@ -644,8 +699,9 @@ cdef inline uint64_t splitmix64(uint64_t* s) noexcept nogil:
 
 
 cdef inline Py_ssize_t draw(uint64_t* state, Py_ssize_t bound) noexcept nogil:
-    """A uniform integer in [0, bound)."""
-    return <Py_ssize_t>(splitmix64(state) % <uint64_t>bound)
+    """A uniform integer in [0, bound), bound < 2**32: the high half of a 32 x 32-bit
+    product (Lemire's multiply-shift, no division; bias below bound / 2**32)."""
+    return <Py_ssize_t>(((splitmix64(state) >> 32) * <uint64_t>bound) >> 32)
 
 
 def shuffle(int32_t[::1] order, uint64_t seed):

@@ -14,7 +14,7 @@ cdef extern from "_simd.h" nogil:
     void fg_scale_d(double c, double* v, Py_ssize_t n)
     void fg_scale_s(double c, float* v, Py_ssize_t n)
     void fg_prefetch(const void* p, Py_ssize_t nbytes)
-    void fg_prefetch_far(const void* p, Py_ssize_t nbytes)
+    void fg_prefetch_l2(const void* p, Py_ssize_t nbytes)
 
 
 cdef inline double vdot(const floating* a, const floating* b, Py_ssize_t n) noexcept nogil:

@@ -59,3 +59,39 @@ def test_sorted_labels_train_as_well_as_uniform_shuffle():
         uniform.append(SGDClassifier(shuffle_window=1, **kw).fit(X, y).score(X, y))
     assert np.mean(windowed) > 0.88
     assert np.mean(windowed) > np.mean(uniform) - 0.015
+
+
+def test_one_vs_rest_models_start_the_order_at_their_own_positions(monkeypatch):
+    # each one-vs-rest model visits the epoch's order from its own random start: model
+    # k equals the naive loop over the rows in the order rolled by its start
+    import fastgd._estimators as est_module
+    from reference import reference_sgd
+
+    seen = {}
+    reshuffle = est_module._VisitingOrder.reshuffle
+
+    def record(self, seed):
+        reshuffle(self, seed)
+        seen["order"], seen["starts"] = self.order.copy(), self.model_starts.copy()
+
+    monkeypatch.setattr(est_module._VisitingOrder, "reshuffle", record)
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 5))
+    y = rng.integers(3, size=300)
+    clf = SGDClassifier(loss="hinge", learning_rate="constant", eta0=0.05, alpha=0.01,
+                        max_iter=1, tol=None, random_state=0).fit(X, y)
+    assert len(set(seen["starts"])) == 3
+
+    class Constant:
+        n_epochs = 1
+
+        def __call__(self, t, epoch):
+            return 0.05
+
+    for k in range(3):
+        rows = np.roll(seen["order"], -seen["starts"][k])
+        target = np.where(y[rows] == k, 1.0, -1.0)
+        w, b, _, _ = reference_sgd(X[rows], target, loss="hinge", lam2=0.01,
+                                   etas=Constant())
+        np.testing.assert_allclose(clf.coef_[k], w, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(clf.intercept_[k], b, rtol=1e-10, atol=1e-12)
