@@ -44,7 +44,7 @@ Design
 """
 
 from cython.parallel cimport prange
-from libc.math cimport fabs, isfinite, NAN
+from libc.math cimport fabs, fmax, fmin, isfinite, NAN
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from cython cimport floating
@@ -60,7 +60,7 @@ from fastgd._rows cimport index_t
 from fastgd._schedules cimport scheduled_eta
 from fastgd._targets cimport sample_target, sample_weight_of
 from fastgd._simd cimport (
-    vdot, vaxpy, vaxpy_dot, vacc_scaled, vscale, fg_prefetch,
+    vdot, vaxpy, vaxpy_dot, vacc_scaled, vscale, vcumulative_l1, fg_prefetch,
     fg_prefetch_l2,
 )
 
@@ -133,18 +133,12 @@ cdef inline void target_and_weight(
 
 
 cdef inline double cumulative_l1(double v, double U, double* q) noexcept nogil:
-    """Tsuruoka's cumulative-penalty step of one weight (see module docstring)."""
-    cdef double new
-    if v > 0.0:
-        new = v - (U + q[0])
-        if new < 0.0:
-            new = 0.0
-    elif v < 0.0:
-        new = v + (U - q[0])
-        if new > 0.0:
-            new = 0.0
-    else:
-        return 0.0
+    """Tsuruoka's cumulative-penalty step of one weight (see module docstring); a
+    zero weight stays zero and leaves q as it is.  The dense kernel applies the same
+    step to all weights at once with ``vcumulative_l1``."""
+    cdef double shrunk_pos = fmax(v - (U + q[0]), 0.0)
+    cdef double shrunk_neg = fmin(v + (U - q[0]), 0.0)
+    cdef double new = shrunk_pos if v > 0.0 else (shrunk_neg if v < 0.0 else 0.0)
     q[0] += new - v
     return new
 
@@ -242,8 +236,7 @@ cdef void epoch_dense(
             b += coef * h.intercept_decay
         if l1:
             U += eta * h.lam1 * C_inv
-            for j in range(n_features):
-                v[j] = <floating>cumulative_l1(v[j], U, &q[j])
+            vcumulative_l1(v, q, U, n_features)
         shrink = 1.0 + eta * h.lam2
         C /= shrink
         C_inv *= shrink

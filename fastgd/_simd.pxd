@@ -12,6 +12,8 @@ cdef extern from "_simd.h" nogil:
     void fg_acc_scaled_d(double c, const double* v, double* acc, Py_ssize_t n)
     void fg_acc_scaled_s(double c, const float* v, double* acc, Py_ssize_t n)
     void fg_scale_d(double c, double* v, Py_ssize_t n)
+    void fg_cumulative_l1_d(double* v, double* q, double U, Py_ssize_t n)
+    void fg_cumulative_l1_s(float* v, double* q, double U, Py_ssize_t n)
     void fg_scale_s(double c, float* v, Py_ssize_t n)
     void fg_prefetch(const void* p, Py_ssize_t nbytes)
     void fg_prefetch_l2(const void* p, Py_ssize_t nbytes)
@@ -51,3 +53,11 @@ cdef inline void vscale(double c, floating* v, Py_ssize_t n) noexcept nogil:
         fg_scale_d(c, v, n)
     else:
         fg_scale_s(c, v, n)
+
+
+cdef inline void vcumulative_l1(floating* v, double* q, double U,
+                                Py_ssize_t n) noexcept nogil:
+    if floating is double:
+        fg_cumulative_l1_d(v, q, U, n)
+    else:
+        fg_cumulative_l1_s(v, q, U, n)
