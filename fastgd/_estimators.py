@@ -123,7 +123,8 @@ class _VisitingOrder:
 
     def __init__(self, rows, shuffle, window, n_models=1):
         self.rows = rows
-        self.order = rows.copy()
+        # a windowed shuffle writes every entry of order; the others start from rows
+        self.order = (np.empty_like(rows) if shuffle and window > 1 else rows.copy())
         self.shuffle = shuffle
         self.window = window
         self.n_models = n_models
@@ -132,7 +133,6 @@ class _VisitingOrder:
         self.stream_ahead = 0
         if shuffle and window > 1:
             self.stream = np.empty_like(rows)
-            self._scratch = np.empty_like(rows)
             # one working set ahead: a window is read into L2 about when it opens
             self.stream_ahead = window * SHUFFLE_OPEN_WINDOWS
 
@@ -146,8 +146,8 @@ class _VisitingOrder:
         if self.window == 1:
             _sgd.shuffle(self.order, seed)
         else:
-            _sgd.windowed_shuffle(self.rows, self.order, self.stream, self._scratch,
-                                  seed, self.window, SHUFFLE_OPEN_WINDOWS)
+            _sgd.windowed_shuffle(self.rows, self.order, self.stream, seed,
+                                  self.window, SHUFFLE_OPEN_WINDOWS)
 
 
 class _StoppingRule:
@@ -481,10 +481,10 @@ class _BaseSGD(BaseEstimator):
 
     def _replica_runner(self, kx, targets, sample_weight, ts, visit, n_threads, hyper,
                         average_start):
-        """Per-sample SGD of one model on ``n_threads`` threads (``_sgd.sgd_epoch`` with
-        ``replicas=True``): in rounds of ``REPLICA_ROUND_ROWS`` rows per thread, every
-        thread runs a copy of the model over its share of the round, from the same
-        start, and the copies are averaged at the end of the round (weights,
+        """Per-sample SGD of one model on ``n_threads`` threads: ``_sgd.sgd_epoch``
+        with replica scratch.  In rounds of ``REPLICA_ROUND_ROWS`` rows per thread,
+        every thread runs a copy of the model over its share of the round, from the
+        same start, and the copies are averaged at the end of the round (weights,
         intercept, L1 received); averaged SGD sums the iterates of every copy.
 
         Each thread reads its own rows and writes its own weights: no locks and no
@@ -493,44 +493,22 @@ class _BaseSGD(BaseEstimator):
         copy took)."""
         n_features, n_rows = kx.n_features, len(visit.order)
         coef, state = ts["coef"], ts["state"]
-        avg_sum, l1_received = ts["avg_sum"], ts["l1_received"]
-        rep_coef = np.empty((n_threads, n_features), coef.dtype)
-        rep_state = np.empty((n_threads, state.shape[1]))
-        rep_avg = np.zeros((n_threads, avg_sum.shape[1]))
-        rep_l1 = np.empty((n_threads, l1_received.shape[1]))
+        replicas = dict(
+            replica_coef=np.empty((n_threads, n_features), coef.dtype),
+            replica_state=np.empty((n_threads, state.shape[1])),
+            replica_avg=np.empty((n_threads, ts["avg_sum"].shape[1])),
+            replica_l1=np.empty((n_threads, ts["l1_received"].shape[1])),
+            round_rows=REPLICA_ROUND_ROWS, min_share=MIN_REPLICA_ROWS)
         last, hist = self._lazy_scratch(kx, n_threads)
-        round_rows = REPLICA_ROUND_ROWS * n_threads
 
         def run_epoch(eta):
-            total_loss = 0.0
-            for start in range(0, n_rows, round_rows):
-                rows = slice(start, start + round_rows)
-                # a short round is run by one copy: copies of a few steps each
-                # would average into a smaller step
-                k = n_threads if n_rows - start >= n_threads * MIN_REPLICA_ROWS else 1
-                rep_coef[:k] = coef[0]
-                rep_state[:k] = state[0]
-                rep_state[:k, [State.AVG_COUNT, State.AVG_INTERCEPT_SUM]] = 0.0
-                rep_avg[:k] = 0.0
-                rep_l1[:k] = l1_received[0]
-                stream = visit.stream[rows] if len(visit.stream) else visit.stream
-                _sgd.sgd_epoch(
-                    self._loss_id(), *kx.args(), n_features, *targets.args(),
-                    sample_weight, targets.w_pos, targets.w_neg, visit.order[rows],
-                    stream, visit.stream_ahead, rep_coef[:k], rep_avg[:k],
-                    rep_l1[:k], rep_state[:k], last[:k], hist[:k], eta=eta,
-                    average_start=average_start, n_threads=k, replicas=True,
-                    **hyper)
-                coef[0] = rep_coef[:k].mean(axis=0)
-                l1_received[0] = rep_l1[:k].mean(axis=0)
-                avg_sum[0] += rep_avg[:k].sum(axis=0)
-                state[0, State.T] = rep_state[:k, State.T].max()
-                for col in (State.INTERCEPT, State.L1_TOTAL):
-                    state[0, col] = rep_state[:k, col].mean()
-                for col in (State.AVG_COUNT, State.AVG_INTERCEPT_SUM):
-                    state[0, col] += rep_state[:k, col].sum()
-                total_loss += rep_state[:k, State.SUM_LOSS].sum()
-            return total_loss / max(n_rows, 1) + self._penalty_value(coef)
+            _sgd.sgd_epoch(
+                self._loss_id(), *kx.args(), n_features, *targets.args(),
+                sample_weight, targets.w_pos, targets.w_neg, visit.order, visit.stream,
+                visit.stream_ahead, coef, ts["avg_sum"], ts["l1_received"], state,
+                last, hist, eta=eta, average_start=average_start, n_threads=n_threads,
+                **replicas, **hyper)
+            return state[0, State.SUM_LOSS] / max(n_rows, 1) + self._penalty_value(coef)
 
         return run_epoch
 

@@ -479,9 +479,12 @@ cdef void epoch_all_models(
     Py_ssize_t stream_ahead, floating[:, ::1] coef, double[:, ::1] avg_sum,
     double[:, ::1] l1_received, double[:, ::1] state, int32_t[:, ::1] last,
     double[:, ::1] hist, int n_threads, bint replicas,
-    const int64_t[::1] order_starts,
+    const int64_t[::1] order_starts, Py_ssize_t first_row, Py_ssize_t end_row,
+    Py_ssize_t n_models,
 ) noexcept nogil:
-    cdef Py_ssize_t k, n_models = coef.shape[0], n_rows = order.shape[0]
+    """Model rows 0 .. n_models - 1 over order[first_row:end_row] (replicas: each its
+    share of it), in parallel."""
+    cdef Py_ssize_t k, n_rows = end_row - first_row
     cdef Py_ssize_t start, end, split, piece
     cdef Py_ssize_t window = (hist.shape[1] // 3) - 1
     cdef double first_loss
@@ -516,14 +519,14 @@ cdef void epoch_all_models(
         if replicas:
             # row k of every array is a replica of model 0 and takes the k-th share
             # of the rows
-            start = k * n_rows // n_models
-            end = (k + 1) * n_rows // n_models
+            start = first_row + k * n_rows // n_models
+            end = first_row + (k + 1) * n_rows // n_models
             split = start
         else:
             # model k visits order[split:] then order[:split]
-            start = 0
-            end = n_rows
-            split = order_starts[k] if rotated else 0
+            start = first_row
+            end = end_row
+            split = first_row + (order_starts[k] if rotated else 0)
         first_loss = 0.0
         for piece in range(2):
             if piece == 1:
@@ -574,6 +577,82 @@ cdef inline void copy_back_and_free(void* dst, void* copy, void* raw,
 
 
 
+cdef void epoch_rows(
+    LossTag* tag, const Hyper* h, bint sparse, const floating[:, ::1] X,
+    const floating[::1] data, const index_t[::1] indices, const index_t[::1] indptr,
+    Py_ssize_t n_features, const floating[::1] y, const int32_t[::1] y_class,
+    const int32_t[::1] pos_classes, const floating[::1] sample_weight,
+    const double[::1] w_pos, const int32_t[::1] order, const int32_t[::1] stream,
+    Py_ssize_t stream_ahead, floating[:, ::1] coef, double[:, ::1] avg_sum,
+    double[:, ::1] l1_received, double[:, ::1] state, int32_t[:, ::1] last,
+    double[:, ::1] hist, int n_threads, const int64_t[::1] order_starts,
+    floating[:, ::1] replica_coef, double[:, ::1] replica_avg,
+    double[:, ::1] replica_l1, double[:, ::1] replica_state, Py_ssize_t round_rows,
+    Py_ssize_t min_share,
+) noexcept nogil:
+    """One epoch: separate models (round_rows == 0) or one model on replicas."""
+    cdef Py_ssize_t start, end, k, r, j, n_rows = order.shape[0]
+    cdef Py_ssize_t n_avg = avg_sum.shape[1], n_l1 = l1_received.shape[1]
+    cdef double total_loss = 0.0, acc
+    cdef int col
+    if round_rows == 0:
+        epoch_all_models(tag, h, sparse, X, data, indices, indptr, n_features, y,
+                         y_class, pos_classes, sample_weight, w_pos, order, stream,
+                         stream_ahead, coef, avg_sum, l1_received, state, last, hist,
+                         n_threads, False, order_starts, 0, n_rows, coef.shape[0])
+        return
+    start = 0
+    while start < n_rows:
+        end = min(start + round_rows * n_threads, n_rows)
+        # a short round is run by one replica: copies of a few steps each would
+        # average into a smaller step
+        k = n_threads if end - start >= n_threads * min_share else 1
+        for r in range(k):
+            for j in range(n_features):
+                replica_coef[r, j] = coef[0, j]
+            for j in range(n_avg):
+                replica_avg[r, j] = 0.0
+            for j in range(n_l1):
+                replica_l1[r, j] = l1_received[0, j]
+            for col in range(<int>State.N_STATE):
+                replica_state[r, col] = state[0, col]
+            replica_state[r, <int>State.AVG_COUNT] = 0.0
+            replica_state[r, <int>State.AVG_INTERCEPT_SUM] = 0.0
+        epoch_all_models(tag, h, sparse, X, data, indices, indptr, n_features, y,
+                         y_class, pos_classes, sample_weight, w_pos, order, stream,
+                         stream_ahead, replica_coef, replica_avg, replica_l1,
+                         replica_state, last, hist, k, True, order_starts, start, end, k)
+        for j in range(n_features):
+            acc = 0.0
+            for r in range(k):
+                acc = acc + replica_coef[r, j]
+            coef[0, j] = <floating>(acc / k)
+        for j in range(n_l1):
+            acc = 0.0
+            for r in range(k):
+                acc = acc + replica_l1[r, j]
+            l1_received[0, j] = acc / k
+        for j in range(n_avg):
+            for r in range(k):
+                avg_sum[0, j] += replica_avg[r, j]
+        state[0, <int>State.T] = replica_state[0, <int>State.T]
+        for col in range(<int>State.N_STATE):
+            if col == <int>State.INTERCEPT or col == <int>State.L1_TOTAL:
+                acc = 0.0
+                for r in range(k):
+                    acc = acc + replica_state[r, col]
+                state[0, col] = acc / k
+        for r in range(k):
+            state[0, <int>State.T] = max(state[0, <int>State.T],
+                                         replica_state[r, <int>State.T])
+            state[0, <int>State.AVG_COUNT] += replica_state[r, <int>State.AVG_COUNT]
+            state[0, <int>State.AVG_INTERCEPT_SUM] += replica_state[
+                r, <int>State.AVG_INTERCEPT_SUM]
+            total_loss += replica_state[r, <int>State.SUM_LOSS]
+        start = end
+    state[0, <int>State.SUM_LOSS] = total_loss
+
+
 def sgd_epoch(
     int loss_id, bint sparse, const floating[:, ::1] X, const floating[::1] data,
     const index_t[::1] indices, const index_t[::1] indptr, Py_ssize_t n_features,
@@ -584,8 +663,10 @@ def sgd_epoch(
     double[:, ::1] state, int32_t[:, ::1] last, double[:, ::1] hist, *,
     double epsilon, int schedule, double eta, double power_t, double alpha, double t0,
     double lam1, double lam2, double average_start, bint fit_intercept,
-    double intercept_decay, int n_threads, bint replicas=False,
-    const int64_t[::1] order_starts=None,
+    double intercept_decay, int n_threads, const int64_t[::1] order_starts=None,
+    floating[:, ::1] replica_coef=None, double[:, ::1] replica_avg=None,
+    double[:, ::1] replica_l1=None, double[:, ::1] replica_state=None,
+    Py_ssize_t round_rows=0, Py_ssize_t min_share=1,
 ):
     """Run one epoch of per-sample SGD for every model row of ``coef``.
 
@@ -636,17 +717,23 @@ def sgd_epoch(
         Factor of the intercept updates (smaller on sparse data).
     n_threads : int
         Threads across model rows.
-    replicas : bool, default=False
-        The rows of ``coef`` (and of every per-model array) are replicas of one model
-        (``pos_classes[0]``, ``w_pos[0]``): replica k runs over the k-th of
-        ``n_models`` consecutive shares of ``order``, in parallel.  The caller
-        averages them.
     order_starts : ndarray of int64, shape (n_models,), default=None
-        Without replicas, model k visits ``order[order_starts[k]:]`` and then
-        ``order[:order_starts[k]]``: each model its own rotation of the epoch's order
-        (None: all start at 0).  Models that met the same rows in the same order
-        would share their last steps' noise, which biases one-vs-rest towards the
-        classes seen last.
+        Model k visits ``order[order_starts[k]:]`` and then ``order[:order_starts[k]]``:
+        each model its own rotation of the epoch's order (None: all start at 0).
+        Models that met the same rows in the same order would share their last
+        steps' noise, which biases one-vs-rest towards the classes seen last.
+    replica_coef, replica_avg, replica_l1, replica_state : ndarrays, default=None
+        Scratch for one model (``coef`` of one row) trained on ``n_threads`` replicas,
+        shaped like ``coef``, ``avg_sum``, ``l1_received``, ``state`` with
+        ``n_threads`` rows (``last`` and ``hist`` too).  The epoch runs in rounds of
+        ``round_rows`` rows per thread: every replica starts from the model, takes its
+        share of the round, and the model becomes their average (weights, intercept,
+        L1 bookkeeping; averaged SGD sums the iterates of all).  The step counter
+        advances by one share per round.  A round shorter than ``n_threads *
+        min_share`` rows is run by one replica.
+    round_rows, min_share : int
+        See ``replica_coef``; ``round_rows=0`` trains the rows of ``coef`` as
+        separate models.
     """
     cdef Hyper h
     h.eps = epsilon
@@ -661,6 +748,13 @@ def sgd_epoch(
     h.fit_intercept = fit_intercept
     h.intercept_decay = intercept_decay
     h.w_neg = w_neg
+    if round_rows > 0 and (
+            replica_coef is None or replica_avg is None or replica_l1 is None
+            or replica_state is None or coef.shape[0] != 1
+            or replica_coef.shape[0] < n_threads or replica_state.shape[0] < n_threads
+            or last.shape[0] < n_threads or hist.shape[0] < n_threads):
+        raise ValueError("round_rows > 0 trains one model (coef of one row) and needs "
+                         "replica arrays, last and hist with n_threads rows")
     if order_starts is not None and (
             order_starts.shape[0] != coef.shape[0]
             or (order.shape[0] > 0 and not all(
@@ -669,23 +763,23 @@ def sgd_epoch(
                          f"per model row ({coef.shape[0]})")
     with nogil:
         if loss_id == Loss.SQUARED_ERROR:
-            epoch_all_models(<SquaredErrorTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
+            epoch_rows(<SquaredErrorTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, order_starts, replica_coef, replica_avg, replica_l1, replica_state, round_rows, min_share)
         elif loss_id == Loss.HUBER:
-            epoch_all_models(<HuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
+            epoch_rows(<HuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, order_starts, replica_coef, replica_avg, replica_l1, replica_state, round_rows, min_share)
         elif loss_id == Loss.EPSILON_INSENSITIVE:
-            epoch_all_models(<EpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
+            epoch_rows(<EpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, order_starts, replica_coef, replica_avg, replica_l1, replica_state, round_rows, min_share)
         elif loss_id == Loss.SQUARED_EPSILON_INSENSITIVE:
-            epoch_all_models(<SquaredEpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
+            epoch_rows(<SquaredEpsilonInsensitiveTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, order_starts, replica_coef, replica_avg, replica_l1, replica_state, round_rows, min_share)
         elif loss_id == Loss.LOG_LOSS:
-            epoch_all_models(<LogLossTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
+            epoch_rows(<LogLossTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, order_starts, replica_coef, replica_avg, replica_l1, replica_state, round_rows, min_share)
         elif loss_id == Loss.HINGE:
-            epoch_all_models(<HingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
+            epoch_rows(<HingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, order_starts, replica_coef, replica_avg, replica_l1, replica_state, round_rows, min_share)
         elif loss_id == Loss.SQUARED_HINGE:
-            epoch_all_models(<SquaredHingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
+            epoch_rows(<SquaredHingeTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, order_starts, replica_coef, replica_avg, replica_l1, replica_state, round_rows, min_share)
         elif loss_id == Loss.MODIFIED_HUBER:
-            epoch_all_models(<ModifiedHuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
+            epoch_rows(<ModifiedHuberTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, order_starts, replica_coef, replica_avg, replica_l1, replica_state, round_rows, min_share)
         elif loss_id == Loss.PERCEPTRON:
-            epoch_all_models(<PerceptronTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, replicas, order_starts)
+            epoch_rows(<PerceptronTag*>NULL, &h, sparse, X, data, indices, indptr, n_features, y, y_class, pos_classes, sample_weight, w_pos, order, stream, stream_ahead, coef, avg_sum, l1_received, state, last, hist, n_threads, order_starts, replica_coef, replica_avg, replica_l1, replica_state, round_rows, min_share)
         else:
             with gil:
                 raise ValueError(f"unknown loss id {loss_id}")
@@ -727,9 +821,15 @@ def shuffle(int32_t[::1] order, uint64_t seed):
             order[j] = tmp
 
 
+cdef inline Py_ssize_t segment_start(Py_ssize_t m, Py_ssize_t window,
+                                     Py_ssize_t short_at, Py_ssize_t short_by) noexcept nogil:
+    """Start in ``stream`` of the m-th window taken, when the window taken at position
+    ``short_at`` has ``short_by`` rows fewer than the others."""
+    return m * window - (short_by if m > short_at else 0)
+
+
 def windowed_shuffle(const int32_t[::1] rows, int32_t[::1] order, int32_t[::1] stream,
-                     int32_t[::1] scratch, uint64_t seed, Py_ssize_t window,
-                     Py_ssize_t n_open):
+                     uint64_t seed, Py_ssize_t window, Py_ssize_t n_open):
     """A random visiting order of ``rows`` with memory locality, and its read-ahead.
 
     ``rows`` is cut into windows of ``window`` consecutive entries; the windows are
@@ -738,27 +838,30 @@ def windowed_shuffle(const int32_t[::1] rows, int32_t[::1] order, int32_t[::1] s
     replaced by the next one.  Every row appears exactly once; with ``window == 1`` the
     order is a uniform random permutation.  With larger windows the rows met in any
     stretch of steps lie in ``n_open`` short runs of memory, and ``stream`` lists the
-    rows window by window in ascending order, as they should be read ahead: a kernel
-    that prefetches ``stream[s + n_open * window]`` at step ``s`` reads X almost
-    sequentially.
+    rows window by window, in the order the windows open (within a window in any
+    order), as they should be read ahead: a kernel that prefetches
+    ``stream[s + n_open * window]`` at step ``s`` reads X almost sequentially.
 
     Parameters
     ----------
     rows : ndarray of int32
         Rows to visit, ascending.
-    order, stream, scratch : ndarray of int32, same length as ``rows``
-        Outputs (visiting order, read-ahead order) and scratch.
+    order, stream : ndarray of int32, same length as ``rows``
+        Outputs: the visiting order and the read-ahead order.
     seed : int
     window, n_open : int
     """
     cdef Py_ssize_t n = rows.shape[0], n_windows
     cdef Py_ssize_t w, k, src, pos = 0, j, n_active, next_window, s, i
+    cdef Py_ssize_t short_by, short_at
     cdef uint64_t state = seed
-    if order.shape[0] != n or stream.shape[0] != n or scratch.shape[0] != n:
-        raise ValueError(f"order, stream and scratch must have the length of rows ({n})")
+    if order.shape[0] != n or stream.shape[0] != n:
+        raise ValueError(f"order and stream must have the length of rows ({n})")
     if window < 1 or n_open < 1:
         raise ValueError(f"window and n_open must be >= 1, got {window} and {n_open}")
     n_windows = (n + window - 1) // window
+    short_by = n_windows * window - n  # rows missing from the last window
+    short_at = n_windows
     window_order_arr = np.arange(n_windows, dtype=np.intp)
     cursor_arr = np.empty(n_open, dtype=np.intp)
     stop_arr = np.empty(n_open, dtype=np.intp)
@@ -770,31 +873,36 @@ def windowed_shuffle(const int32_t[::1] rows, int32_t[::1] order, int32_t[::1] s
             w = window_order[i]
             window_order[i] = window_order[j]
             window_order[j] = w
-        # the windows in their random order, each ascending: the read-ahead order
+        # the windows in their random order, each ascending: the read-ahead order;
+        # the last window of rows may be short, which moves the later segments
         for k in range(n_windows):
             src = window_order[k] * window
+            if window_order[k] == n_windows - 1:
+                short_at = k
             for i in range(src, min(src + window, n)):
                 stream[pos] = rows[i]
-                scratch[pos] = rows[i]
                 pos += 1
-        # open windows are consecutive segments of scratch, consumed in random order
+        # open windows are consecutive segments of stream, consumed in random order
+        # (the draws permute each segment in place; it keeps the window's rows)
         n_active = 0
         next_window = 0
         while n_active < n_open and next_window < n_windows:
-            cursor[n_active] = next_window * window
-            stop[n_active] = min((next_window + 1) * window, n)
+            cursor[n_active] = segment_start(next_window, window, short_at, short_by)
+            stop[n_active] = segment_start(next_window + 1, window, short_at, short_by)
             n_active += 1
             next_window += 1
         for s in range(n):
             k = draw(&state, n_active)
             j = cursor[k] + draw(&state, stop[k] - cursor[k])
-            order[s] = scratch[j]
-            scratch[j] = scratch[cursor[k]]
+            order[s] = stream[j]
+            stream[j] = stream[cursor[k]]
+            stream[cursor[k]] = order[s]
             cursor[k] += 1
             if cursor[k] == stop[k]:
                 if next_window < n_windows:
-                    cursor[k] = next_window * window
-                    stop[k] = min((next_window + 1) * window, n)
+                    cursor[k] = segment_start(next_window, window, short_at, short_by)
+                    stop[k] = segment_start(next_window + 1, window, short_at,
+                                            short_by)
                     next_window += 1
                 else:
                     n_active -= 1
