@@ -121,8 +121,9 @@ class _VisitingOrder:
     and one-vs-rest would lean towards the classes of those rows.
     """
 
-    def __init__(self, rows, shuffle, window, n_models=1):
+    def __init__(self, rows, shuffle, window, n_models=1, n_threads=1):
         self.rows = rows
+        self.n_threads = n_threads
         # a windowed shuffle writes every entry of order; the others start from rows
         self.order = (np.empty_like(rows) if shuffle and window > 1 else rows.copy())
         self.shuffle = shuffle
@@ -147,7 +148,7 @@ class _VisitingOrder:
             _sgd.shuffle(self.order, seed)
         else:
             _sgd.windowed_shuffle(self.rows, self.order, self.stream, seed,
-                                  self.window, SHUFFLE_OPEN_WINDOWS)
+                                  self.window, SHUFFLE_OPEN_WINDOWS, self.n_threads)
 
 
 class _StoppingRule:
@@ -384,7 +385,7 @@ class _BaseSGD(BaseEstimator):
         full = self.batch_size == "full"
         # a full-batch step sums over every row: the order does not matter
         visit = _VisitingOrder(train_rows, self.shuffle and not full,
-                               self.shuffle_window, targets.n_models)
+                               self.shuffle_window, targets.n_models, n_threads)
         n_train = len(train_rows)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))

@@ -82,6 +82,8 @@ cdef double MAX_DLOSS = 1e12
 # rows ahead whose cache lines are requested while the current row is processed
 cdef Py_ssize_t PREFETCH_ROWS = 5
 cdef size_t CACHE_LINE = 64
+# rows per part of a windowed shuffle that one thread generates (at least)
+cdef Py_ssize_t SHUFFLE_PART_ROWS = 65536
 
 
 ctypedef struct Hyper:
@@ -829,7 +831,8 @@ cdef inline Py_ssize_t segment_start(Py_ssize_t m, Py_ssize_t window,
 
 
 def windowed_shuffle(const int32_t[::1] rows, int32_t[::1] order, int32_t[::1] stream,
-                     uint64_t seed, Py_ssize_t window, Py_ssize_t n_open):
+                     uint64_t seed, Py_ssize_t window, Py_ssize_t n_open,
+                     int n_threads=1):
     """A random visiting order of ``rows`` with memory locality, and its read-ahead.
 
     ``rows`` is cut into windows of ``window`` consecutive entries; the windows are
@@ -842,6 +845,10 @@ def windowed_shuffle(const int32_t[::1] rows, int32_t[::1] order, int32_t[::1] s
     order), as they should be read ahead: a kernel that prefetches
     ``stream[s + n_open * window]`` at step ``s`` reads X almost sequentially.
 
+    The windows taken are dealt out in parts of consecutive windows (at least 65,536
+    rows each) that ``n_threads`` threads fill in parallel, each part from its own
+    random stream: the order depends on ``seed`` and the data, not on ``n_threads``.
+
     Parameters
     ----------
     rows : ndarray of int32
@@ -850,9 +857,10 @@ def windowed_shuffle(const int32_t[::1] rows, int32_t[::1] order, int32_t[::1] s
         Outputs: the visiting order and the read-ahead order.
     seed : int
     window, n_open : int
+    n_threads : int, default=1
     """
     cdef Py_ssize_t n = rows.shape[0], n_windows
-    cdef Py_ssize_t w, k, src, pos = 0, j, n_active, next_window, s, i
+    cdef Py_ssize_t w, k, j, i, part, n_parts
     cdef Py_ssize_t short_by, short_at
     cdef uint64_t state = seed
     if order.shape[0] != n or stream.shape[0] != n:
@@ -862,49 +870,72 @@ def windowed_shuffle(const int32_t[::1] rows, int32_t[::1] order, int32_t[::1] s
     n_windows = (n + window - 1) // window
     short_by = n_windows * window - n  # rows missing from the last window
     short_at = n_windows
+    if n == 0:
+        return
+    # parts of consecutive windows (in the order taken), generated in parallel; their
+    # number depends on the data only, so the order does not depend on n_threads
+    n_parts = max(1, n_windows // max(4 * n_open, SHUFFLE_PART_ROWS // window))
     window_order_arr = np.arange(n_windows, dtype=np.intp)
-    cursor_arr = np.empty(n_open, dtype=np.intp)
-    stop_arr = np.empty(n_open, dtype=np.intp)
+    cursor_arr = np.empty((n_parts, n_open), dtype=np.intp)
+    stop_arr = np.empty((n_parts, n_open), dtype=np.intp)
     cdef Py_ssize_t[::1] window_order = window_order_arr
-    cdef Py_ssize_t[::1] cursor = cursor_arr, stop = stop_arr
+    cdef Py_ssize_t[:, ::1] cursor = cursor_arr, stop = stop_arr
     with nogil:
         for i in range(n_windows - 1, 0, -1):
             j = draw(&state, i + 1)
             w = window_order[i]
             window_order[i] = window_order[j]
             window_order[j] = w
-        # the windows in their random order, each ascending: the read-ahead order;
-        # the last window of rows may be short, which moves the later segments
         for k in range(n_windows):
-            src = window_order[k] * window
             if window_order[k] == n_windows - 1:
                 short_at = k
-            for i in range(src, min(src + window, n)):
-                stream[pos] = rows[i]
-                pos += 1
-        # open windows are consecutive segments of stream, consumed in random order
-        # (the draws permute each segment in place; it keeps the window's rows)
-        n_active = 0
-        next_window = 0
-        while n_active < n_open and next_window < n_windows:
-            cursor[n_active] = segment_start(next_window, window, short_at, short_by)
-            stop[n_active] = segment_start(next_window + 1, window, short_at, short_by)
-            n_active += 1
-            next_window += 1
-        for s in range(n):
-            k = draw(&state, n_active)
-            j = cursor[k] + draw(&state, stop[k] - cursor[k])
-            order[s] = stream[j]
-            stream[j] = stream[cursor[k]]
-            stream[cursor[k]] = order[s]
-            cursor[k] += 1
-            if cursor[k] == stop[k]:
-                if next_window < n_windows:
-                    cursor[k] = segment_start(next_window, window, short_at, short_by)
-                    stop[k] = segment_start(next_window + 1, window, short_at,
-                                            short_by)
-                    next_window += 1
-                else:
-                    n_active -= 1
-                    cursor[k] = cursor[n_active]
-                    stop[k] = stop[n_active]
+        for part in prange(n_parts, schedule="static", num_threads=n_threads):
+            shuffle_part(&rows[0], &order[0], &stream[0], &window_order[0],
+                         part * n_windows // n_parts,
+                         (part + 1) * n_windows // n_parts, n, window, n_open,
+                         short_at, short_by, &cursor[part, 0], &stop[part, 0],
+                         seed + <uint64_t>(part + 1) * <uint64_t>0x9E3779B97F4A7C15)
+
+
+cdef void shuffle_part(
+    const int32_t* rows, int32_t* order, int32_t* stream,
+    const Py_ssize_t* window_order, Py_ssize_t first, Py_ssize_t end, Py_ssize_t n,
+    Py_ssize_t window, Py_ssize_t n_open, Py_ssize_t short_at, Py_ssize_t short_by,
+    Py_ssize_t* cursor, Py_ssize_t* stop, uint64_t seed,
+) noexcept nogil:
+    """``windowed_shuffle`` for the windows taken at positions first .. end - 1: their
+    read-ahead segment of ``stream`` and their stretch of ``order``."""
+    cdef uint64_t state = seed
+    cdef Py_ssize_t k, i, j, src, s, n_active = 0, next_window = first
+    cdef Py_ssize_t pos = segment_start(first, window, short_at, short_by)
+    cdef Py_ssize_t s_end = segment_start(end, window, short_at, short_by)
+    # the windows in their random order, each ascending: the read-ahead order; the
+    # last window of rows may be short, which moves the later segments
+    for k in range(first, end):
+        src = window_order[k] * window
+        for i in range(src, min(src + window, n)):
+            stream[pos] = rows[i]
+            pos += 1
+    # open windows are consecutive segments of stream, consumed in random order (the
+    # draws permute each segment in place; it keeps the window's rows)
+    while n_active < n_open and next_window < end:
+        cursor[n_active] = segment_start(next_window, window, short_at, short_by)
+        stop[n_active] = segment_start(next_window + 1, window, short_at, short_by)
+        n_active += 1
+        next_window += 1
+    for s in range(segment_start(first, window, short_at, short_by), s_end):
+        k = draw(&state, n_active)
+        j = cursor[k] + draw(&state, stop[k] - cursor[k])
+        order[s] = stream[j]
+        stream[j] = stream[cursor[k]]
+        stream[cursor[k]] = order[s]
+        cursor[k] += 1
+        if cursor[k] == stop[k]:
+            if next_window < end:
+                cursor[k] = segment_start(next_window, window, short_at, short_by)
+                stop[k] = segment_start(next_window + 1, window, short_at, short_by)
+                next_window += 1
+            else:
+                n_active -= 1
+                cursor[k] = cursor[n_active]
+                stop[k] = stop[n_active]

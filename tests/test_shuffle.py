@@ -7,7 +7,8 @@ from fastgd import SGDClassifier, _sgd
 
 
 @pytest.mark.parametrize("n, window, n_open", [(1000, 64, 64), (1003, 7, 5), (10, 64, 64),
-                                               (257, 1, 64), (500, 16, 1)])
+                                               (257, 1, 64), (500, 16, 1),
+                                               (200_003, 32, 32), (150_001, 1, 32)])
 def test_windowed_shuffle_is_a_permutation(n, window, n_open):
     rng = np.random.default_rng(0)
     rows = np.sort(rng.choice(3 * n, n, replace=False)).astype(np.int32)
@@ -95,3 +96,20 @@ def test_one_vs_rest_models_start_the_order_at_their_own_positions(monkeypatch):
                                    etas=Constant())
         np.testing.assert_allclose(clf.coef_[k], w, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(clf.intercept_[k], b, rtol=1e-10, atol=1e-12)
+
+
+def test_windowed_shuffle_does_not_depend_on_threads():
+    # large enough for several parts (generated in parallel, each its own stream)
+    n = 300_001
+    rows = np.arange(n, dtype=np.int32)
+    outputs = []
+    for n_threads in (1, 2, 3):
+        order, stream = np.empty(n, np.int32), np.empty(n, np.int32)
+        _sgd.windowed_shuffle(rows, order, stream, 5, 32, 32, n_threads)
+        outputs.append((order, stream))
+    for order, stream in outputs[1:]:
+        np.testing.assert_array_equal(order, outputs[0][0])
+        np.testing.assert_array_equal(stream, outputs[0][1])
+    # the parts meet without a seam: the last tenth draws from all over the data
+    counts = np.histogram(outputs[0][0][-n // 10:], bins=10, range=(0, n))[0]
+    assert counts.min() > 0.3 * counts.mean()
