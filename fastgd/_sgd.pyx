@@ -67,7 +67,9 @@ from fastgd._losses cimport (
     ModifiedHuberTag, PerceptronTag, loss, loss_and_dloss,
 )
 from fastgd._rows cimport index_t
-from fastgd._schedules cimport scheduled_eta
+from fastgd._schedules cimport (
+    EtaBlock, blocked_eta, scheduled_eta, start_eta_block,
+)
 from fastgd._targets cimport sample_target, sample_weight_of
 from fastgd._simd cimport (
     vdot, vaxpy, vaxpy_dot, vacc_scaled, vscale, vcumulative_l1, fg_prefetch,
@@ -100,10 +102,6 @@ ctypedef struct Hyper:
     double intercept_decay
     double w_pos        # weight of target > 0 (class weight)
     double w_neg
-
-
-cdef inline double step_size(const Hyper* h, double t) noexcept nogil:
-    return scheduled_eta(h.schedule, h.eta, h.power_t, h.alpha, h.t0, t)
 
 
 cdef inline double update_coefficient(
@@ -200,6 +198,7 @@ cdef void epoch_dense(
     cdef double sum_loss = 0.0, sq_norm = 0.0, p, target, weight, eta, coef, shrink
     cdef double loss_value
     cdef bint finite_margins = True
+    cdef EtaBlock etas
     cdef double dot = 0.0
     cdef bint pa = h.schedule == Schedule.PA1 or h.schedule == Schedule.PA2
     cdef bint l1 = h.lam1 > 0.0
@@ -207,6 +206,7 @@ cdef void epoch_dense(
     cdef bint fused = not (pa or l1 or averaging)
     cdef Py_ssize_t n_rows = order.shape[0], row_bytes = n_features * sizeof(floating)
 
+    start_eta_block(&etas)
     if fused and n_rows > 0:
         dot = vdot(v, &X[order[0], 0], n_features)
     for s in range(n_rows):
@@ -232,7 +232,7 @@ cdef void epoch_dense(
             finite_margins = False
         if pa:
             sq_norm = vdot(x, x, n_features)
-        eta = step_size(h, t)
+        eta = blocked_eta(&etas, h.schedule, h.eta, h.power_t, h.alpha, h.t0, t)
         coef = weight * update_coefficient(tag, h, p, target, eta, sq_norm, &loss_value)
         sum_loss += weight * loss_value
         if fused:
@@ -365,10 +365,12 @@ cdef void epoch_sparse(
     cdef double sum_loss = 0.0, dot, sq_norm = 0.0, p, target, weight, eta, coef, m
     cdef double loss_value
     cdef bint finite_margins = True
+    cdef EtaBlock etas
     cdef floating step_v
     cdef bint pa = h.schedule == Schedule.PA1 or h.schedule == Schedule.PA2
     cdef bint lazy = z.l1 or z.avg
 
+    start_eta_block(&etas)
     z.U = state[<int>State.L1_TOTAL]
     close_window(z, v, avg_sum, 0)  # start the first window
     for s in range(n_rows):
@@ -406,7 +408,7 @@ cdef void epoch_sparse(
             sq_norm = 0.0
             for jj in range(start, end):
                 sq_norm = sq_norm + data[jj] * data[jj]
-        eta = step_size(h, t)
+        eta = blocked_eta(&etas, h.schedule, h.eta, h.power_t, h.alpha, h.t0, t)
         coef = weight * update_coefficient(tag, h, p, target, eta, sq_norm, &loss_value)
         sum_loss += weight * loss_value
         if coef != 0.0:
