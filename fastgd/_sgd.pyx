@@ -907,7 +907,7 @@ cdef void shuffle_part(
 ) noexcept nogil:
     """``windowed_shuffle`` for the windows taken at positions first .. end - 1: their
     read-ahead segment of ``stream`` and their stretch of ``order``."""
-    cdef uint64_t state = seed
+    cdef uint64_t state = seed, bits
     cdef Py_ssize_t k, i, j, src, s, n_active = 0, next_window = first
     cdef Py_ssize_t pos = segment_start(first, window, short_at, short_by)
     cdef Py_ssize_t s_end = segment_start(end, window, short_at, short_by)
@@ -926,8 +926,12 @@ cdef void shuffle_part(
         n_active += 1
         next_window += 1
     for s in range(segment_start(first, window, short_at, short_by), s_end):
-        k = draw(&state, n_active)
-        j = cursor[k] + draw(&state, stop[k] - cursor[k])
+        # one 64-bit draw per step: its high half picks the window, its low half the
+        # row (multiply-shift, as ``draw``)
+        bits = splitmix64(&state)
+        k = <Py_ssize_t>(((bits >> 32) * <uint64_t>n_active) >> 32)
+        j = cursor[k] + <Py_ssize_t>((((bits << 32) >> 32)
+                                      * <uint64_t>(stop[k] - cursor[k])) >> 32)
         order[s] = stream[j]
         stream[j] = stream[cursor[k]]
         stream[cursor[k]] = order[s]
