@@ -8,9 +8,10 @@ Design
   (``prange`` over models, ``n_threads`` threads).  Python runs the epoch loop
   (stopping rules, verbose output, divergence checks); the kernel releases the GIL for
   the whole epoch.
-* One model on several threads (``replicas=True``): each thread trains a copy of the
-  model (on cache lines of its own) over its share of a round of rows, and the caller
-  averages the copies after every round (parameter mixing).  Measured against shared
+* One model on several threads (``round_rows > 0``, ``epoch_rows``): each thread
+  trains a copy of the model (on cache lines of its own) over its share of a round of
+  rows, and the copies are averaged after every round (parameter mixing), all within
+  one call.  Measured against shared
   lock-free (Hogwild!) updates with the same step, rows and prefetching
   (``benchmarks/hogwild``, sparse 400k x 50k, 2 threads, 5 epochs): replicas 0.60-0.65
   s, Hogwild 0.66-0.96 s, one thread 1.20 s.  Hogwild loses the cache lines of the
