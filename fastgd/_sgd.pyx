@@ -11,14 +11,13 @@ Design
 * One model on several threads (``round_rows > 0``, ``epoch_rows``): each thread
   trains a copy of the model (on cache lines of its own) over its share of a round of
   rows, and the copies are averaged after every round (parameter mixing), all within
-  one call.  Measured against shared
-  lock-free (Hogwild!) updates with the same step, rows and prefetching
-  (``benchmarks/hogwild``, sparse 400k x 50k, 2 threads, 5 epochs): replicas 0.60-0.65
-  s, Hogwild 0.66-0.96 s, one thread 1.20 s.  Hogwild loses the cache lines of the
-  frequent features to the other core on every row (and, on dense rows, every line of
-  the model); it would also need the weight scale and the lazy-penalty totals shared,
-  and gives a different model on every run.  Replicas are reproducible for a given
-  number of threads.
+  one call.  Measured against shared lock-free (Hogwild!) updates with the same step,
+  rows and prefetching (``benchmarks/hogwild``, sparse 400k x 50k, 2 threads, 5
+  epochs): replicas 0.60-0.65 s, Hogwild 0.66-0.96 s, one thread 1.20 s.  Hogwild
+  loses the cache lines of the frequent features to the other core on every row (and,
+  on dense rows, every line of the model); it would also need the weight scale and the
+  lazy-penalty totals shared, and gives a different model on every run.  Replicas are
+  reproducible for a given number of threads.
 * The loss is a compile-time choice (``LossTag`` fused type, see ``_losses.pxd``): the
   dispatch chain in ``sgd_epoch`` picks one specialised loop per call.
 * Each step is a gradient step followed by the proximal step of the penalty
@@ -43,9 +42,10 @@ Design
   input therefore give the same model, to rounding.
 * Memory: a shuffled epoch is bound by reading rows of X at random.  The kernels
   prefetch each row (a dense row into L2, see ``fg_prefetch_l2``; a sparse row, its
-  target and weight into L1) a few steps ahead, and with a windowed shuffle (``windowed_shuffle``) they also read
-  ahead along ``stream``, the windows in the order they will be opened, so X is read
-  almost sequentially, one working set of rows ahead.
+  target and weight into L1) a few steps ahead, and with a windowed shuffle
+  (``windowed_shuffle``) they also read ahead along ``stream``, the windows in the
+  order they will be opened, so X is read almost sequentially, one working set of rows
+  ahead.
 * Input check: a row holding NaN or infinity gives a non-finite margin (a dot product
   with a non-finite term is never finite); the epoch then reports its loss as NaN and
   the caller names the bad input.  X is thus checked by the epoch that reads it, not by
