@@ -167,6 +167,20 @@ def test_threads_do_not_change_results(clf_data):
     np.testing.assert_array_equal(a.decision_function(X), b.decision_function(X))
 
 
+@pytest.mark.parametrize("params", [dict(penalty="elasticnet", average=True),
+                                    dict(penalty="l1"), dict(loss="log_loss")])
+def test_threads_do_not_change_one_vs_rest_on_csr(clf_data, params):
+    # each thread trains its class models on private copies (weights, averages, L1
+    # bookkeeping) that are copied back: the same models as one thread
+    X, y = clf_data
+    Xs = sp.csr_matrix(np.where(np.abs(X) > 0.8, X, 0.0))
+    kw = dict(random_state=0, max_iter=4, tol=None, **params)
+    a = SGDClassifier(n_jobs=1, **kw).fit(Xs, y)
+    b = SGDClassifier(n_jobs=2, **kw).fit(Xs, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.intercept_, b.intercept_)
+
+
 def test_random_state_reproducible(clf_data):
     X, y = clf_data
     a = SGDClassifier(random_state=5, max_iter=3, tol=None).fit(X, y)
