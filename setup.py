@@ -17,7 +17,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-MODULES = ["_enums", "_losses", "_sgd", "_batch", "_linear", "_openmp"]
+MODULES = ["_enums", "_losses", "_sgd", "_shuffle", "_batch", "_linear", "_openmp"]
 DEBUG = os.environ.get("FASTGD_DEBUG", "0") == "1"
 
 DIRECTIVES = {

@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from fastgd import _batch, _linear, _sgd
+from fastgd import _batch, _linear, _sgd, _shuffle
 from fastgd._config import effective_n_threads
 from fastgd._enums import Schedule, State
 from fastgd._losses import loss_and_derivative
@@ -110,7 +110,7 @@ class _VisitingOrder:
     """The order in which an epoch visits the training rows.
 
     ``shuffle_window == 1`` draws a uniform random permutation every epoch.  Larger
-    windows use ``_sgd.windowed_shuffle``: every row once per epoch, in random order,
+    windows use ``_shuffle.windowed_shuffle``: every row once per epoch, in random order,
     drawn from ``SHUFFLE_OPEN_WINDOWS`` open windows of consecutive rows, with a
     read-ahead order the kernels prefetch from, so that a shuffled epoch reads X
     nearly sequentially instead of at random.
@@ -145,9 +145,9 @@ class _VisitingOrder:
                                                           size=self.n_models)
             self.model_starts = starts.astype(np.int64)
         if self.window == 1:
-            _sgd.shuffle(self.order, seed)
+            _shuffle.shuffle(self.order, seed)
         else:
-            _sgd.windowed_shuffle(self.rows, self.order, self.stream, seed,
+            _shuffle.windowed_shuffle(self.rows, self.order, self.stream, seed,
                                   self.window, SHUFFLE_OPEN_WINDOWS, self.n_threads)
 
 

@@ -43,9 +43,9 @@ Design
 * Memory: a shuffled epoch is bound by reading rows of X at random.  The kernels
   prefetch each row (a dense row into L2, see ``fg_prefetch_l2``; a sparse row, its
   target and weight into L1) a few steps ahead, and with a windowed shuffle
-  (``windowed_shuffle``) they also read ahead along ``stream``, the windows in the
-  order they will be opened, so X is read almost sequentially, one working set of rows
-  ahead.
+  (``_shuffle.windowed_shuffle``) they also read ahead along ``stream``, the windows
+  in the order they will be opened, so X is read almost sequentially, one working set
+  of rows ahead.
 * Input check: a row holding NaN or infinity gives a non-finite margin (a dot product
   with a non-finite term is never finite); the epoch then reports its loss as NaN and
   the caller names the bad input.  X is thus checked by the epoch that reads it, not by
@@ -59,7 +59,7 @@ from libc.math cimport fabs, fmax, fmin, isfinite, NAN
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from cython cimport floating
-from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t
 
 from fastgd._enums cimport Loss, Schedule, State
 from fastgd._losses cimport (
@@ -77,7 +77,6 @@ from fastgd._simd cimport (
     fg_prefetch_l2,
 )
 
-import numpy as np
 
 
 cdef double MIN_SCALE = 1e-9
@@ -85,8 +84,6 @@ cdef double MAX_DLOSS = 1e12
 # rows ahead whose cache lines are requested while the current row is processed
 cdef Py_ssize_t PREFETCH_ROWS = 5
 cdef size_t CACHE_LINE = 64
-# rows per part of a windowed shuffle that one thread generates (at least)
-cdef Py_ssize_t SHUFFLE_PART_ROWS = 65536
 
 
 ctypedef struct Hyper:
@@ -698,8 +695,8 @@ def sgd_epoch(
     order : ndarray of int32
         Rows to visit, in order.
     stream, stream_ahead : ndarray of int32, int
-        Read-ahead order of a windowed shuffle (``windowed_shuffle``) and how many
-        steps ahead of ``order`` it runs; an empty array for none.
+        Read-ahead order of a windowed shuffle (``_shuffle.windowed_shuffle``) and how
+        many steps ahead of ``order`` it runs; an empty array for none.
     coef : ndarray of shape (n_models, n_features)
         Weights, updated in place.
     avg_sum : ndarray of float64, shape (n_models, n_features) or (n_models, 0)
@@ -788,161 +785,3 @@ def sgd_epoch(
         else:
             with gil:
                 raise ValueError(f"unknown loss id {loss_id}")
-
-
-# ------------------------------------------------------------------------- shuffle
-
-cdef inline uint64_t splitmix64(uint64_t* s) noexcept nogil:
-    s[0] += <uint64_t>0x9E3779B97F4A7C15
-    cdef uint64_t z = s[0]
-    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EB
-    return z ^ (z >> 31)
-
-
-cdef inline Py_ssize_t draw(uint64_t* state, Py_ssize_t bound) noexcept nogil:
-    """A uniform integer in [0, bound), bound < 2**32: the high half of a 32 x 32-bit
-    product (Lemire's multiply-shift, no division; bias below bound / 2**32)."""
-    return <Py_ssize_t>(((splitmix64(state) >> 32) * <uint64_t>bound) >> 32)
-
-
-def shuffle(int32_t[::1] order, uint64_t seed):
-    """Fisher-Yates shuffle of ``order`` in place, reproducible from ``seed``.
-
-    Parameters
-    ----------
-    order : ndarray of int32
-    seed : int
-        64-bit seed of the splitmix64 generator.
-    """
-    cdef uint64_t state = seed
-    cdef Py_ssize_t i, j
-    cdef int32_t tmp
-    with nogil:
-        for i in range(order.shape[0] - 1, 0, -1):
-            j = draw(&state, i + 1)
-            tmp = order[i]
-            order[i] = order[j]
-            order[j] = tmp
-
-
-cdef inline Py_ssize_t segment_start(Py_ssize_t m, Py_ssize_t window,
-                                     Py_ssize_t short_at, Py_ssize_t short_by) noexcept nogil:
-    """Start in ``stream`` of the m-th window taken, when the window taken at position
-    ``short_at`` has ``short_by`` rows fewer than the others."""
-    return m * window - (short_by if m > short_at else 0)
-
-
-def windowed_shuffle(const int32_t[::1] rows, int32_t[::1] order, int32_t[::1] stream,
-                     uint64_t seed, Py_ssize_t window, Py_ssize_t n_open,
-                     int n_threads=1):
-    """A random visiting order of ``rows`` with memory locality, and its read-ahead.
-
-    ``rows`` is cut into windows of ``window`` consecutive entries; the windows are
-    taken in a random order and ``n_open`` of them are open at a time: every step takes
-    a random remaining row of a randomly drawn open window, and an exhausted window is
-    replaced by the next one.  Every row appears exactly once; with ``window == 1`` the
-    order is a uniform random permutation.  With larger windows the rows met in any
-    stretch of steps lie in ``n_open`` short runs of memory, and ``stream`` lists the
-    rows window by window, in the order the windows open (within a window in any
-    order), as they should be read ahead: a kernel that prefetches
-    ``stream[s + n_open * window]`` at step ``s`` reads X almost sequentially.
-
-    The windows taken are dealt out in parts of consecutive windows (at least 65,536
-    rows each) that ``n_threads`` threads fill in parallel, each part from its own
-    random stream: the order depends on ``seed`` and the data, not on ``n_threads``.
-
-    Parameters
-    ----------
-    rows : ndarray of int32
-        Rows to visit, ascending.
-    order, stream : ndarray of int32, same length as ``rows``
-        Outputs: the visiting order and the read-ahead order.
-    seed : int
-    window, n_open : int
-    n_threads : int, default=1
-    """
-    cdef Py_ssize_t n = rows.shape[0], n_windows
-    cdef Py_ssize_t w, k, j, i, part, n_parts
-    cdef Py_ssize_t short_by, short_at
-    cdef uint64_t state = seed
-    if order.shape[0] != n or stream.shape[0] != n:
-        raise ValueError(f"order and stream must have the length of rows ({n})")
-    if window < 1 or n_open < 1:
-        raise ValueError(f"window and n_open must be >= 1, got {window} and {n_open}")
-    n_windows = (n + window - 1) // window
-    short_by = n_windows * window - n  # rows missing from the last window
-    short_at = n_windows
-    if n == 0:
-        return
-    # parts of consecutive windows (in the order taken), generated in parallel; their
-    # number depends on the data only, so the order does not depend on n_threads
-    n_parts = max(1, n_windows // max(4 * n_open, SHUFFLE_PART_ROWS // window))
-    window_order_arr = np.arange(n_windows, dtype=np.intp)
-    cursor_arr = np.empty((n_parts, n_open), dtype=np.intp)
-    stop_arr = np.empty((n_parts, n_open), dtype=np.intp)
-    cdef Py_ssize_t[::1] window_order = window_order_arr
-    cdef Py_ssize_t[:, ::1] cursor = cursor_arr, stop = stop_arr
-    with nogil:
-        for i in range(n_windows - 1, 0, -1):
-            j = draw(&state, i + 1)
-            w = window_order[i]
-            window_order[i] = window_order[j]
-            window_order[j] = w
-        for k in range(n_windows):
-            if window_order[k] == n_windows - 1:
-                short_at = k
-        for part in prange(n_parts, schedule="static", num_threads=n_threads):
-            shuffle_part(&rows[0], &order[0], &stream[0], &window_order[0],
-                         part * n_windows // n_parts,
-                         (part + 1) * n_windows // n_parts, n, window, n_open,
-                         short_at, short_by, &cursor[part, 0], &stop[part, 0],
-                         seed + <uint64_t>(part + 1) * <uint64_t>0x9E3779B97F4A7C15)
-
-
-cdef void shuffle_part(
-    const int32_t* rows, int32_t* order, int32_t* stream,
-    const Py_ssize_t* window_order, Py_ssize_t first, Py_ssize_t end, Py_ssize_t n,
-    Py_ssize_t window, Py_ssize_t n_open, Py_ssize_t short_at, Py_ssize_t short_by,
-    Py_ssize_t* cursor, Py_ssize_t* stop, uint64_t seed,
-) noexcept nogil:
-    """``windowed_shuffle`` for the windows taken at positions first .. end - 1: their
-    read-ahead segment of ``stream`` and their stretch of ``order``."""
-    cdef uint64_t state = seed, bits
-    cdef Py_ssize_t k, i, j, src, s, n_active = 0, next_window = first
-    cdef Py_ssize_t pos = segment_start(first, window, short_at, short_by)
-    cdef Py_ssize_t s_end = segment_start(end, window, short_at, short_by)
-    # the windows in their random order, each ascending: the read-ahead order; the
-    # last window of rows may be short, which moves the later segments
-    for k in range(first, end):
-        src = window_order[k] * window
-        for i in range(src, min(src + window, n)):
-            stream[pos] = rows[i]
-            pos += 1
-    # open windows are consecutive segments of stream, consumed in random order (the
-    # draws permute each segment in place; it keeps the window's rows)
-    while n_active < n_open and next_window < end:
-        cursor[n_active] = segment_start(next_window, window, short_at, short_by)
-        stop[n_active] = segment_start(next_window + 1, window, short_at, short_by)
-        n_active += 1
-        next_window += 1
-    for s in range(segment_start(first, window, short_at, short_by), s_end):
-        # one 64-bit draw per step: its high half picks the window, its low half the
-        # row (multiply-shift, as ``draw``)
-        bits = splitmix64(&state)
-        k = <Py_ssize_t>(((bits >> 32) * <uint64_t>n_active) >> 32)
-        j = cursor[k] + <Py_ssize_t>((((bits << 32) >> 32)
-                                      * <uint64_t>(stop[k] - cursor[k])) >> 32)
-        order[s] = stream[j]
-        stream[j] = stream[cursor[k]]
-        stream[cursor[k]] = order[s]
-        cursor[k] += 1
-        if cursor[k] == stop[k]:
-            if next_window < end:
-                cursor[k] = segment_start(next_window, window, short_at, short_by)
-                stop[k] = segment_start(next_window + 1, window, short_at, short_by)
-                next_window += 1
-            else:
-                n_active -= 1
-                cursor[k] = cursor[n_active]
-                stop[k] = stop[n_active]

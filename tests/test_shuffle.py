@@ -3,7 +3,7 @@ uniform permutation even on data sorted by label."""
 import numpy as np
 import pytest
 
-from fastgd import SGDClassifier, _sgd
+from fastgd import SGDClassifier, _shuffle
 
 
 @pytest.mark.parametrize("n, window, n_open", [(1000, 64, 64), (1003, 7, 5), (10, 64, 64),
@@ -13,7 +13,7 @@ def test_windowed_shuffle_is_a_permutation(n, window, n_open):
     rng = np.random.default_rng(0)
     rows = np.sort(rng.choice(3 * n, n, replace=False)).astype(np.int32)
     order, stream = (np.empty(n, np.int32) for _ in range(2))
-    _sgd.windowed_shuffle(rows, order, stream, 11, window, n_open)
+    _shuffle.windowed_shuffle(rows, order, stream, 11, window, n_open)
     np.testing.assert_array_equal(np.sort(order), rows)
     np.testing.assert_array_equal(np.sort(stream), rows)
     # the read-ahead order is window by window: each window's rows are one stretch
@@ -23,9 +23,9 @@ def test_windowed_shuffle_is_a_permutation(n, window, n_open):
         where = np.sort(position[rows[start:start + window]])
         np.testing.assert_array_equal(np.diff(where), 1)
     again = np.empty(n, np.int32)
-    _sgd.windowed_shuffle(rows, again, stream, 11, window, n_open)
+    _shuffle.windowed_shuffle(rows, again, stream, 11, window, n_open)
     np.testing.assert_array_equal(again, order)
-    _sgd.windowed_shuffle(rows, again, stream, 12, window, n_open)
+    _shuffle.windowed_shuffle(rows, again, stream, 12, window, n_open)
     assert n < 20 or not np.array_equal(again, order)
 
 
@@ -34,7 +34,7 @@ def test_windowed_shuffle_mixes_positions():
     n = 20_000
     rows = np.arange(n, dtype=np.int32)
     order, stream = (np.empty(n, np.int32) for _ in range(2))
-    _sgd.windowed_shuffle(rows, order, stream, 3, 16, 256)
+    _shuffle.windowed_shuffle(rows, order, stream, 3, 16, 256)
     first = order[: n // 10]
     counts = np.histogram(first, bins=10, range=(0, n))[0]
     assert counts.min() > 0.3 * counts.mean()
@@ -42,7 +42,7 @@ def test_windowed_shuffle_mixes_positions():
 
 def test_uniform_shuffle_is_a_permutation():
     order = np.arange(1000, dtype=np.int32)
-    _sgd.shuffle(order, 5)
+    _shuffle.shuffle(order, 5)
     np.testing.assert_array_equal(np.sort(order), np.arange(1000))
     assert not np.array_equal(order, np.arange(1000))
 
@@ -105,7 +105,7 @@ def test_windowed_shuffle_does_not_depend_on_threads():
     outputs = []
     for n_threads in (1, 2, 3):
         order, stream = np.empty(n, np.int32), np.empty(n, np.int32)
-        _sgd.windowed_shuffle(rows, order, stream, 5, 32, 32, n_threads)
+        _shuffle.windowed_shuffle(rows, order, stream, 5, 32, 32, n_threads)
         outputs.append((order, stream))
     for order, stream in outputs[1:]:
         np.testing.assert_array_equal(order, outputs[0][0])
