@@ -300,8 +300,13 @@ static inline void fg_acc_scaled_s(double c, const float *v, double *acc, ptrdif
  * to max(0, v - (U + q)), a negative one rises to min(0, v + (U - q)), zero stays, and
  * q records what was applied.  Selects instead of branches and restrict pointers, so
  * compilers vectorise the loop (GCC -O3 reports it vectorised). */
+#if defined(_MSC_VER)
+#define FG_RESTRICT __restrict
+#else
+#define FG_RESTRICT restrict
+#endif
 #define FG_CUMULATIVE_L1(NAME, T)                                                  \
-    static inline void NAME(T *restrict v, double *restrict q, double U,          \
+    static inline void NAME(T *FG_RESTRICT v, double *FG_RESTRICT q, double U,    \
                             ptrdiff_t n) {                                         \
         for (ptrdiff_t i = 0; i < n; i++) {                                        \
             double w = v[i], owed = q[i];                                          \
