@@ -258,3 +258,34 @@ class Threads:
 
     def track_score(self, data, lib):
         return self._model(data, lib).fit(self.X, self.y).score(self.X, self.y)
+
+
+class VisitingOrder:
+    """Drawing one epoch's visiting order of 500,000 rows: the windowed shuffle (the
+    default, generated in parallel parts) on one thread and on all cores, and the
+    uniform permutation, next to numpy's permutation of the same rows."""
+
+    params = ["windowed-1", "windowed-all", "uniform", "numpy"]
+    param_names = ["order"]
+
+    def setup(self, order):
+        from fastgd import _shuffle
+        from fastgd._config import effective_n_threads
+        from fastgd._params import SHUFFLE_OPEN_WINDOWS
+
+        self.shuffle, self.n_open = _shuffle, SHUFFLE_OPEN_WINDOWS
+        self.all_threads = effective_n_threads(-1)
+        self.rows = np.arange(500_000, dtype=np.int32)
+        self.order = np.empty_like(self.rows)
+        self.stream = np.empty_like(self.rows)
+        self.rng = np.random.default_rng(0)
+
+    def time_draw(self, order):
+        if order == "numpy":
+            self.rng.permutation(self.rows)
+        elif order == "uniform":
+            self.shuffle.shuffle(self.order, 7)
+        else:
+            n_threads = 1 if order == "windowed-1" else self.all_threads
+            self.shuffle.windowed_shuffle(self.rows, self.order, self.stream, 7, 32,
+                                          self.n_open, n_threads)
