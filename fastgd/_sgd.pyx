@@ -383,6 +383,10 @@ cdef void epoch_sparse(
             fg_prefetch(&data[start], (end - start) * sizeof(floating))
             fg_prefetch(&indices[start], (end - start) * sizeof(index_t))
             prefetch_target(i_ahead, y, y_class, pos_class, sample_weight)
+        if s + stream_ahead + 2 * PREFETCH_ROWS < stream.shape[0]:
+            # the row bounds of the read-ahead, a few steps before they are read
+            fg_prefetch(&indptr[stream[s + stream_ahead + 2 * PREFETCH_ROWS]],
+                        2 * sizeof(index_t))
         if s + stream_ahead < stream.shape[0]:
             # read-ahead of a windowed shuffle: X in nearly sequential order
             i_ahead = stream[s + stream_ahead]
