@@ -55,7 +55,7 @@ Design
 """
 
 from cython.parallel cimport prange
-from libc.math cimport fabs, fmax, fmin, isfinite, NAN
+from libc.math cimport fabs, isfinite, NAN
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from cython cimport floating
@@ -68,9 +68,7 @@ from fastgd._losses cimport (
     ModifiedHuberTag, PerceptronTag, loss, loss_and_dloss,
 )
 from fastgd._rows cimport index_t
-from fastgd._schedules cimport (
-    EtaBlock, blocked_eta, scheduled_eta, start_eta_block,
-)
+from fastgd._schedules cimport EtaBlock, blocked_eta, start_eta_block
 from fastgd._targets cimport sample_target, sample_weight_of
 from fastgd._simd cimport (
     vdot, vaxpy, vaxpy_dot, vacc_scaled, vscale, vcumulative_l1, fg_prefetch,
@@ -138,17 +136,6 @@ cdef inline void target_and_weight(
 ) noexcept nogil:
     target[0] = sample_target(i, pos_class, y, y_class)
     weight[0] = sample_weight_of(i, target[0], h.w_pos, h.w_neg, sample_weight)
-
-
-cdef inline double cumulative_l1(double v, double U, double* q) noexcept nogil:
-    """Tsuruoka's cumulative-penalty step of one weight (see module docstring); a
-    zero weight stays zero and leaves q as it is.  The dense kernel applies the same
-    step to all weights at once with ``vcumulative_l1``."""
-    cdef double shrunk_pos = fmax(v - (U + q[0]), 0.0)
-    cdef double shrunk_neg = fmin(v + (U - q[0]), 0.0)
-    cdef double new = shrunk_pos if v > 0.0 else (shrunk_neg if v < 0.0 else 0.0)
-    q[0] += new - v
-    return new
 
 
 cdef inline double pending_l1(double v, double U, double q) noexcept nogil:
@@ -329,7 +316,7 @@ cdef inline void bring_up_to_date(Lazy* z, floating* v, double* avg_sum, Py_ssiz
         else:
             avg_sum[j] += lazy_average_sum(z, v[j], a, k)
     if z.l1:
-        v[j] = <floating>cumulative_l1(v[j], z.hU[k], &z.q[j])
+        vcumulative_l1(&v[j], &z.q[j], z.hU[k], 1)
     z.last[j] = <int32_t>k
 
 
@@ -583,6 +570,16 @@ cdef inline void copy_back_and_free(void* dst, void* copy, void* raw,
 
 
 
+cdef inline double replica_mean(const double[:, ::1] a, Py_ssize_t col,
+                                Py_ssize_t k) noexcept nogil:
+    """Mean of column ``col`` over the first ``k`` replicas."""
+    cdef double acc = 0.0
+    cdef Py_ssize_t r
+    for r in range(k):
+        acc = acc + a[r, col]
+    return acc / k
+
+
 cdef void epoch_rows(
     LossTag* tag, const Hyper* h, bint sparse, const floating[:, ::1] X,
     const floating[::1] data, const index_t[::1] indices, const index_t[::1] indptr,
@@ -634,20 +631,14 @@ cdef void epoch_rows(
                 acc = acc + replica_coef[r, j]
             coef[0, j] = <floating>(acc / k)
         for j in range(n_l1):
-            acc = 0.0
-            for r in range(k):
-                acc = acc + replica_l1[r, j]
-            l1_received[0, j] = acc / k
+            l1_received[0, j] = replica_mean(replica_l1, j, k)
         for j in range(n_avg):
             for r in range(k):
                 avg_sum[0, j] += replica_avg[r, j]
-        state[0, <int>State.T] = replica_state[0, <int>State.T]
-        for col in range(<int>State.N_STATE):
-            if col == <int>State.INTERCEPT or col == <int>State.L1_TOTAL:
-                acc = 0.0
-                for r in range(k):
-                    acc = acc + replica_state[r, col]
-                state[0, col] = acc / k
+        state[0, <int>State.INTERCEPT] = replica_mean(replica_state,
+                                                      <int>State.INTERCEPT, k)
+        state[0, <int>State.L1_TOTAL] = replica_mean(replica_state,
+                                                     <int>State.L1_TOTAL, k)
         for r in range(k):
             state[0, <int>State.T] = max(state[0, <int>State.T],
                                          replica_state[r, <int>State.T])

@@ -295,10 +295,11 @@ static inline void fg_acc_scaled_s(double c, const float *v, double *acc, ptrdif
     FG_DISPATCH(fg_acc_scaled_s, c, v, acc, n);
 }
 
-/* Tsuruoka's cumulative L1 step of every weight (see _sgd.pyx, cumulative_l1): with
- * U the total penalty so far and q[i] what weight i received, a positive weight falls
- * to max(0, v - (U + q)), a negative one rises to min(0, v + (U - q)), zero stays, and
- * q records what was applied.  Selects instead of branches and restrict pointers, so
+/* Tsuruoka's cumulative L1 step (see the design comment of _sgd.pyx) of n weights,
+ * dense rows all at once, sparse ones one at a time: with U the total penalty so far
+ * and q[i] what weight i received, a positive weight falls to max(0, v - (U + q)), a
+ * negative one rises to min(0, v + (U - q)), zero stays, and q records what was
+ * applied.  Selects instead of branches and restrict pointers, so
  * compilers vectorise the loop (GCC -O3 reports it vectorised). */
 #if defined(_MSC_VER)
 #define FG_RESTRICT __restrict
