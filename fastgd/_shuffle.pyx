@@ -34,10 +34,16 @@ cdef inline uint64_t splitmix64(uint64_t* s) noexcept nogil:
     return z ^ (z >> 31)
 
 
+cdef inline Py_ssize_t below(uint64_t bits32, Py_ssize_t bound) noexcept nogil:
+    """A uniform integer in [0, bound) from 32 random bits, bound < 2**32: the high half
+    of a 32 x 32-bit product (Lemire's multiply-shift, no division; bias below
+    bound / 2**32)."""
+    return <Py_ssize_t>((bits32 * <uint64_t>bound) >> 32)
+
+
 cdef inline Py_ssize_t draw(uint64_t* state, Py_ssize_t bound) noexcept nogil:
-    """A uniform integer in [0, bound), bound < 2**32: the high half of a 32 x 32-bit
-    product (Lemire's multiply-shift, no division; bias below bound / 2**32)."""
-    return <Py_ssize_t>(((splitmix64(state) >> 32) * <uint64_t>bound) >> 32)
+    """A uniform integer in [0, bound), bound < 2**32."""
+    return below(splitmix64(state) >> 32, bound)
 
 
 def shuffle(int32_t[::1] order, uint64_t seed):
@@ -65,6 +71,14 @@ cdef inline Py_ssize_t segment_start(Py_ssize_t m, Py_ssize_t window,
     """Start in ``stream`` of the m-th window taken, when the window taken at position
     ``short_at`` has ``short_by`` rows fewer than the others."""
     return m * window - (short_by if m > short_at else 0)
+
+
+cdef inline void open_window(Py_ssize_t* cursor, Py_ssize_t* stop, Py_ssize_t slot,
+                             Py_ssize_t m, Py_ssize_t window, Py_ssize_t short_at,
+                             Py_ssize_t short_by) noexcept nogil:
+    """Open slot ``slot`` on the m-th window taken: its segment of ``stream``."""
+    cursor[slot] = segment_start(m, window, short_at, short_by)
+    stop[slot] = segment_start(m + 1, window, short_at, short_by)
 
 
 def windowed_shuffle(const int32_t[::1] rows, int32_t[::1] order, int32_t[::1] stream,
@@ -144,37 +158,34 @@ cdef void shuffle_part(
     read-ahead segment of ``stream`` and their stretch of ``order``."""
     cdef uint64_t state = seed, bits
     cdef Py_ssize_t k, i, j, src, s, n_active = 0, next_window = first
-    cdef Py_ssize_t pos = segment_start(first, window, short_at, short_by)
+    cdef Py_ssize_t s_first = segment_start(first, window, short_at, short_by)
     cdef Py_ssize_t s_end = segment_start(end, window, short_at, short_by)
     # the windows in their random order, each ascending: the read-ahead order; the
     # last window of rows may be short, which moves the later segments
+    s = s_first
     for k in range(first, end):
         src = window_order[k] * window
         for i in range(src, min(src + window, n)):
-            stream[pos] = rows[i]
-            pos += 1
+            stream[s] = rows[i]
+            s += 1
     # open windows are consecutive segments of stream, consumed in random order (the
     # draws permute each segment in place; it keeps the window's rows)
     while n_active < n_open and next_window < end:
-        cursor[n_active] = segment_start(next_window, window, short_at, short_by)
-        stop[n_active] = segment_start(next_window + 1, window, short_at, short_by)
+        open_window(cursor, stop, n_active, next_window, window, short_at, short_by)
         n_active += 1
         next_window += 1
-    for s in range(segment_start(first, window, short_at, short_by), s_end):
-        # one 64-bit draw per step: its high half picks the window, its low half the
-        # row (multiply-shift, as ``draw``)
+    for s in range(s_first, s_end):
+        # one 64-bit draw per step: its high half picks the window, its low half the row
         bits = splitmix64(&state)
-        k = <Py_ssize_t>(((bits >> 32) * <uint64_t>n_active) >> 32)
-        j = cursor[k] + <Py_ssize_t>((((bits << 32) >> 32)
-                                      * <uint64_t>(stop[k] - cursor[k])) >> 32)
+        k = below(bits >> 32, n_active)
+        j = cursor[k] + below((bits << 32) >> 32, stop[k] - cursor[k])
         order[s] = stream[j]
         stream[j] = stream[cursor[k]]
         stream[cursor[k]] = order[s]
         cursor[k] += 1
         if cursor[k] == stop[k]:
             if next_window < end:
-                cursor[k] = segment_start(next_window, window, short_at, short_by)
-                stop[k] = segment_start(next_window + 1, window, short_at, short_by)
+                open_window(cursor, stop, k, next_window, window, short_at, short_by)
                 next_window += 1
             else:
                 n_active -= 1
