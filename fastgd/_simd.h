@@ -334,33 +334,30 @@ static inline void fg_scale_s(double c, float *v, ptrdiff_t n) {
         v[i] *= cs;
 }
 
-/* Ask for the cache lines of [p, p + nbytes) ahead of their use. */
-static inline void fg_prefetch(const void *p, ptrdiff_t nbytes) {
+/* Ask for the cache lines of [p, p + nbytes) ahead of their use, into every cache
+ * level (fg_prefetch) or into the outer ones only (fg_prefetch_l2, prefetcht2), the
+ * latter for whole rows of X.  A row is 10+ lines: prefetched into L1, a few rows in
+ * flight fill the core's L1 miss buffers (and evict the model), and the prefetches
+ * stall the loop.  Into L2 the misses are tracked there, and the loads that follow hit
+ * L2.  Measured on the dense 500k x 100 case: a shuffled epoch 89 -> 70 ms (uniform
+ * order), 38 -> 34 ms (windowed), and two threads in row order 16 ms instead of no
+ * gain over one.  (The locality hint must be a constant, hence the macro.) */
 #if defined(__GNUC__) || defined(__clang__)
-    const char *c = (const char *)p;
-    for (ptrdiff_t off = 0; off < nbytes; off += 64)
-        __builtin_prefetch(c + off, 0, 3);
+#define FG_DEFINE_PREFETCH(NAME, LOCALITY)                                          \
+    static inline void NAME(const void *p, ptrdiff_t nbytes) {                      \
+        const char *c = (const char *)p;                                            \
+        for (ptrdiff_t off = 0; off < nbytes; off += 64)                            \
+            __builtin_prefetch(c + off, 0, LOCALITY);                               \
+    }
 #else
-    (void)p;
-    (void)nbytes;
+#define FG_DEFINE_PREFETCH(NAME, LOCALITY)                                          \
+    static inline void NAME(const void *p, ptrdiff_t nbytes) {                      \
+        (void)p;                                                                    \
+        (void)nbytes;                                                               \
+    }
 #endif
-}
-
-/* The same into the outer caches only (prefetcht2), for whole rows of X.  A row is
- * 10+ lines: prefetched into L1, a few rows in flight fill the core's L1 miss buffers
- * (and evict the model), and the prefetches stall the loop.  Into L2 the misses are
- * tracked there, and the loads that follow hit L2.  Measured on the dense 500k x 100
- * case: a shuffled epoch 89 -> 70 ms (uniform order), 38 -> 34 ms (windowed), and
- * two threads in row order 16 ms instead of no gain over one. */
-static inline void fg_prefetch_l2(const void *p, ptrdiff_t nbytes) {
-#if defined(__GNUC__) || defined(__clang__)
-    const char *c = (const char *)p;
-    for (ptrdiff_t off = 0; off < nbytes; off += 64)
-        __builtin_prefetch(c + off, 0, 1);
-#else
-    (void)p;
-    (void)nbytes;
-#endif
-}
+FG_DEFINE_PREFETCH(fg_prefetch, 3)
+FG_DEFINE_PREFETCH(fg_prefetch_l2, 1)
+#undef FG_DEFINE_PREFETCH
 
 #endif /* FASTGD_SIMD_H */
