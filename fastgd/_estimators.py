@@ -124,18 +124,20 @@ class _VisitingOrder:
     def __init__(self, rows, shuffle, window, n_models=1, n_threads=1):
         self.rows = rows
         self.n_threads = n_threads
-        # a windowed shuffle writes every entry of order; the others start from rows
-        self.order = (np.empty_like(rows) if shuffle and window > 1 else rows.copy())
         self.shuffle = shuffle
         self.window = window
         self.n_models = n_models
         self.model_starts = None
-        self.stream = np.empty(0, dtype=np.int32)
-        self.stream_ahead = 0
         if shuffle and window > 1:
+            # the windowed shuffle writes every entry of order and of stream
+            self.order = np.empty_like(rows)
             self.stream = np.empty_like(rows)
             # one working set ahead: a window is read into L2 about when it opens
             self.stream_ahead = window * SHUFFLE_OPEN_WINDOWS
+        else:
+            self.order = rows.copy()
+            self.stream = np.empty(0, dtype=np.int32)
+            self.stream_ahead = 0
 
     def reshuffle(self, seed):
         if not self.shuffle:
@@ -148,7 +150,8 @@ class _VisitingOrder:
             _shuffle.shuffle(self.order, seed)
         else:
             _shuffle.windowed_shuffle(self.rows, self.order, self.stream, seed,
-                                  self.window, SHUFFLE_OPEN_WINDOWS, self.n_threads)
+                                      self.window, SHUFFLE_OPEN_WINDOWS,
+                                      self.n_threads)
 
 
 class _StoppingRule:
@@ -386,7 +389,6 @@ class _BaseSGD(BaseEstimator):
         # a full-batch step sums over every row: the order does not matter
         visit = _VisitingOrder(train_rows, self.shuffle and not full,
                                self.shuffle_window, targets.n_models, n_threads)
-        n_train = len(train_rows)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         first_epoch = getattr(self, "_epochs_done", 0) if partial else 0
@@ -412,22 +414,9 @@ class _BaseSGD(BaseEstimator):
             batch = len(train_rows) if full else self.batch_size
             run_epoch = self._minibatch_runner(kx, targets, sample_weight, ts, visit,
                                                n_threads, hyper, batch)
-        elif n_threads > 1 and targets.n_models == 1:
-            run_epoch = self._replica_runner(kx, targets, sample_weight, ts, visit,
-                                             n_threads, hyper, average_start)
         else:
-            last, hist = self._lazy_scratch(kx, targets.n_models)
-
-            def run_epoch(eta):
-                _sgd.sgd_epoch(
-                    loss_id, *kx.args(), kx.n_features, *targets.args(),
-                    sample_weight, targets.w_pos, targets.w_neg, visit.order,
-                    visit.stream, visit.stream_ahead, ts["coef"], ts["avg_sum"],
-                    ts["l1_received"], ts["state"], last, hist, eta=eta,
-                    average_start=average_start, n_threads=n_threads,
-                    order_starts=visit.model_starts, **hyper)
-                return (ts["state"][:, State.SUM_LOSS].sum() / max(n_train, 1)
-                        + self._penalty_value(ts["coef"]))
+            run_epoch = self._per_sample_runner(kx, targets, sample_weight, ts, visit,
+                                                n_threads, hyper, average_start)
 
         n_iter = 0
         for epoch in range(max_iter):
@@ -480,36 +469,43 @@ class _BaseSGD(BaseEstimator):
                           ConvergenceWarning)
         return self
 
-    def _replica_runner(self, kx, targets, sample_weight, ts, visit, n_threads, hyper,
-                        average_start):
-        """Per-sample SGD of one model on ``n_threads`` threads: ``_sgd.sgd_epoch``
-        with replica scratch.  In rounds of ``REPLICA_ROUND_ROWS`` rows per thread,
-        every thread runs a copy of the model over its share of the round, from the
-        same start, and the copies are averaged at the end of the round (weights,
-        intercept, L1 received); averaged SGD sums the iterates of every copy.
+    def _per_sample_runner(self, kx, targets, sample_weight, ts, visit, n_threads,
+                           hyper, average_start):
+        """One epoch of per-sample SGD per call (``_sgd.sgd_epoch``); returns the
+        epoch's mean loss met before each step plus the penalty.
 
-        Each thread reads its own rows and writes its own weights: no locks and no
-        shared cache lines, and the result is reproducible for a given ``n_jobs``.
-        The step counter advances by the rows of one share per round (the steps each
-        copy took)."""
-        n_features, n_rows = kx.n_features, len(visit.order)
+        Several models (one-vs-rest) run in parallel, one per thread.  One model on
+        ``n_threads > 1`` threads runs on replicas: in rounds of ``REPLICA_ROUND_ROWS``
+        rows per thread, every thread runs a copy of the model over its share of the
+        round, from the same start, and the copies are averaged at the end of the
+        round (weights, intercept, L1 received); averaged SGD sums the iterates of
+        every copy.  Each thread reads its own rows and writes its own weights: no
+        locks and no shared cache lines, and the result is reproducible for a given
+        ``n_jobs``.  The step counter advances by the rows of one share per round
+        (the steps each copy took)."""
         coef, state = ts["coef"], ts["state"]
-        replicas = dict(
-            replica_coef=np.empty((n_threads, n_features), coef.dtype),
-            replica_state=np.empty((n_threads, state.shape[1])),
-            replica_avg=np.empty((n_threads, ts["avg_sum"].shape[1])),
-            replica_l1=np.empty((n_threads, ts["l1_received"].shape[1])),
-            round_rows=REPLICA_ROUND_ROWS, min_share=MIN_REPLICA_ROWS)
-        last, hist = self._lazy_scratch(kx, n_threads)
+        n_train = len(visit.order)
+        replicas = {}
+        n_scratch_rows = targets.n_models
+        if n_threads > 1 and targets.n_models == 1:
+            replicas = dict(
+                replica_coef=np.empty((n_threads, kx.n_features), coef.dtype),
+                replica_state=np.empty((n_threads, state.shape[1])),
+                replica_avg=np.empty((n_threads, ts["avg_sum"].shape[1])),
+                replica_l1=np.empty((n_threads, ts["l1_received"].shape[1])),
+                round_rows=REPLICA_ROUND_ROWS, min_share=MIN_REPLICA_ROWS)
+            n_scratch_rows = n_threads
+        last, hist = self._lazy_scratch(kx, n_scratch_rows)
 
         def run_epoch(eta):
             _sgd.sgd_epoch(
-                self._loss_id(), *kx.args(), n_features, *targets.args(),
+                self._loss_id(), *kx.args(), kx.n_features, *targets.args(),
                 sample_weight, targets.w_pos, targets.w_neg, visit.order, visit.stream,
                 visit.stream_ahead, coef, ts["avg_sum"], ts["l1_received"], state,
                 last, hist, eta=eta, average_start=average_start, n_threads=n_threads,
-                **replicas, **hyper)
-            return state[0, State.SUM_LOSS] / max(n_rows, 1) + self._penalty_value(coef)
+                order_starts=visit.model_starts, **replicas, **hyper)
+            return (state[:, State.SUM_LOSS].sum() / max(n_train, 1)
+                    + self._penalty_value(coef))
 
         return run_epoch
 
