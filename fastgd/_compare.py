@@ -90,6 +90,17 @@ def _torch_contender(X, y, alpha, loss, batch=256):
     return run
 
 
+def _fastgd_and_sklearn(ours, theirs, kw, n_jobs, X, y):
+    """fastgd on one thread and on ``n_jobs``, and scikit-learn, with the same
+    parameters; each scored by its own ``score``."""
+    contenders = {
+        "fastgd (1 thread)": lambda: ours(n_jobs=1, **kw).fit(X, y),
+        f"fastgd (n_jobs={n_jobs})": lambda: ours(n_jobs=n_jobs, **kw).fit(X, y),
+        "scikit-learn": lambda: theirs(**kw).fit(X, y),
+    }
+    return contenders, {name: (lambda m: m.score(X, y)) for name in contenders}
+
+
 def dense_case(n, n_jobs, rng):
     """Squared error + L2 on dense float64 data: contenders and scoring."""
     import fastgd
@@ -98,13 +109,8 @@ def dense_case(n, n_jobs, rng):
 
     X, y = dense_regression(n, 100, rng)
     kw = dict(max_iter=N_EPOCHS, tol=None, random_state=0, penalty="l2", alpha=1e-4)
-    contenders = {
-        "fastgd (1 thread)": lambda: fastgd.SGDRegressor(n_jobs=1, **kw).fit(X, y),
-        f"fastgd (n_jobs={n_jobs})": lambda: fastgd.SGDRegressor(n_jobs=n_jobs,
-                                                                 **kw).fit(X, y),
-        "scikit-learn": lambda: linear_model.SGDRegressor(**kw).fit(X, y),
-    }
-    score = {name: (lambda m: m.score(X, y)) for name in contenders}
+    contenders, score = _fastgd_and_sklearn(fastgd.SGDRegressor,
+                                            linear_model.SGDRegressor, kw, n_jobs, X, y)
     try:
         from snapml import LinearRegression
 
@@ -146,13 +152,8 @@ def sparse_case(n, n_jobs, rng):
     X, y = sparse_classification(n, 50_000, 50, rng)
     kw = dict(loss="log_loss", max_iter=N_EPOCHS, tol=None, random_state=0,
               alpha=1e-6)
-    contenders = {
-        "fastgd (1 thread)": lambda: fastgd.SGDClassifier(n_jobs=1, **kw).fit(X, y),
-        f"fastgd (n_jobs={n_jobs})": lambda: fastgd.SGDClassifier(n_jobs=n_jobs,
-                                                                  **kw).fit(X, y),
-        "scikit-learn": lambda: linear_model.SGDClassifier(**kw).fit(X, y),
-    }
-    score = {name: (lambda m: m.score(X, y)) for name in contenders}
+    contenders, score = _fastgd_and_sklearn(fastgd.SGDClassifier,
+                                            linear_model.SGDClassifier, kw, n_jobs, X, y)
     try:
         from snapml import LogisticRegression
 
