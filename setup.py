@@ -1,10 +1,15 @@
 """Build of fastgd's Cython extensions.
 
-OpenMP is detected by compiling and linking a tiny test program with the compiler's
-OpenMP flag; without it the extensions are built serially, with a warning.  Set
-``FASTGD_DEBUG=1`` to build with bounds checking on (for debugging the kernels).
+The templates ``fastgd/*.tp`` are first rendered with the tables of
+``fastgd/_tables.py`` (Tempita, which ships with Cython): the loss types and the
+optimizer enum are generated from those tables.  OpenMP is detected by compiling and
+linking a tiny test program with the compiler's OpenMP flag; without it the extensions
+are built serially, with a warning.  Set ``FASTGD_DEBUG=1`` to build with bounds
+checking on (Cython's on memoryviews, fastgd's on the row indices the kernels form).
 """
+import glob
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -17,7 +22,8 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-MODULES = ["_enums", "_losses", "_sgd", "_shuffle", "_batch", "_linear", "_openmp"]
+MODULES = ["_enums", "_losses", "_structs", "_sgd", "_shuffle", "_batch", "_linear",
+           "_openmp"]
 DEBUG = os.environ.get("FASTGD_DEBUG", "0") == "1"
 
 DIRECTIVES = {
@@ -91,10 +97,35 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
+def render_templates():
+    """Write ``fastgd/X`` from every ``fastgd/X.tp``, with the tables of
+    ``fastgd/_tables.py`` in the namespace (only when the text changes, so that an
+    unchanged template does not trigger a rebuild)."""
+    from Cython.Tempita import Template
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    tables = runpy.run_path(os.path.join(here, "fastgd", "_tables.py"))
+    namespace = {name: tables[name] for name in ("LOSSES", "SCALAR_LOSSES",
+                                                 "OPTIMIZERS")}
+    for template in sorted(glob.glob(os.path.join(here, "fastgd", "*.tp"))):
+        with open(template) as f:
+            text = Template(f.read(), name=template).substitute(namespace)
+        target = template[:-len(".tp")]
+        if os.path.exists(target):
+            with open(target) as f:
+                if f.read() == text:
+                    continue
+        with open(target, "w") as f:
+            f.write(text)
+
+
+render_templates()
+macros = [("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")]
+if DEBUG:
+    macros.append(("FASTGD_DEBUG", "1"))
 extensions = [
     Extension(f"fastgd.{name}", [f"fastgd/{name}.pyx"],
-              include_dirs=[np.get_include(), "fastgd"],
-              define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")])
+              include_dirs=[np.get_include(), "fastgd"], define_macros=macros)
     for name in MODULES
 ]
 

@@ -1,7 +1,29 @@
-"""Build configuration and thread-count resolution."""
+"""Build configuration, and threads: how ``n_jobs`` becomes a number of threads and how
+each kernel family uses them.
+
+``n_jobs`` means one thing: the number of OpenMP threads, resolved once per call by
+``effective_n_threads``.  The kernels spend them as follows, with the policy numbers
+below (the kernels take them as arguments and hold none of their own):
+
+* per-sample SGD of several models (one-vs-rest): the models in parallel;
+* per-sample SGD of one model: one replica of the model per thread, averaged every
+  ``REPLICA_ROUND_ROWS`` rows per replica (a round with fewer than
+  ``MIN_REPLICA_ROWS`` rows per replica is run by one replica);
+* mini-batch and full-batch gradients: the rows of a batch in parallel, for batches of
+  at least ``MIN_ROWS_PER_PARALLEL_BATCH`` rows;
+* the windowed shuffle: its parts in parallel (the order does not depend on it);
+* prediction and objective: the rows in parallel.
+"""
 import os
 
 from fastgd._openmp import omp_max_threads, openmp_enabled
+
+REPLICA_ROUND_ROWS = 8192
+MIN_REPLICA_ROWS = 1024
+MIN_ROWS_PER_PARALLEL_BATCH = 256
+
+#: the largest ``n_jobs`` (threads, and replicas of one model)
+MAX_N_JOBS = 4096
 
 
 def effective_n_threads(n_jobs):

@@ -3,117 +3,129 @@
 
 Design: ``prange`` over rows with a static schedule and ``n_threads`` threads; every
 row is independent, so the output of ``decision_function`` does not depend on the
-thread count.  ``sum_loss`` reduces in double with an OpenMP reduction.  The loss is a
-compile-time choice (``LossTag``); both kernels handle dense C-contiguous and CSR X.
+thread count.  ``loss_sum`` reduces in double with an OpenMP reduction.  The loss is a
+compile-time choice (the type of the ``loss`` argument, ``AnyLoss``); both kernels
+read dense and CSR rows through ``_rows.pxd``.
 """
 
-from cython.parallel cimport prange
-from libc.stdint cimport int32_t, int64_t
+from cython cimport floating
+from cython.parallel cimport parallel, prange, threadid
+from libc.stdint cimport int32_t
 
-from fastgd._enums cimport Loss
-from fastgd._rows cimport index_t, row_dot
+from fastgd._loss_functions cimport log_sum_exp
+from fastgd._losses cimport AnyLoss, ScalarLoss, Softmax, loss_value
+from fastgd._rows cimport row_dot
+from fastgd._structs cimport Rows, RowsView, Targets, TargetsView
 from fastgd._targets cimport sample_target, sample_weight_of
-from fastgd._losses cimport (
-    LossTag, SquaredErrorTag, HuberTag, EpsilonInsensitiveTag,
-    SquaredEpsilonInsensitiveTag, LogLossTag, HingeTag, SquaredHingeTag,
-    ModifiedHuberTag, PerceptronTag, loss,
-)
 
-ctypedef fused floating:
-    float
-    double
+import numpy as np
 
 
-
-def decision_function(
-    bint sparse, const floating[:, ::1] X, const floating[::1] data,
-    const index_t[::1] indices, const index_t[::1] indptr, Py_ssize_t n_rows,
-    const floating[:, ::1] coef, const double[::1] intercept, floating[:, ::1] out,
-    int n_threads,
-):
+def decision_function(Rows X, const floating[:, ::1] coef, const double[::1] intercept,
+                      floating[:, ::1] out, int n_threads):
     """Write ``X @ coef.T + intercept`` into ``out`` (n_rows, n_models), rows in parallel.
 
     Parameters
     ----------
-    sparse : bool
-        Whether X is CSR (``data``, ``indices``, ``indptr``) or dense (``X``).
-    X, data, indices, indptr : ndarrays
-        The input; unused parts are empty arrays.
-    n_rows : int
-    coef : ndarray of shape (n_models, n_features)
+    X : Rows
+    coef : ndarray of shape (n_models, n_features), X's dtype
     intercept : ndarray of float64, shape (n_models,)
-    out : ndarray of shape (n_rows, n_models)
+    out : ndarray of shape (n_rows, n_models), X's dtype
     n_threads : int
     """
     cdef Py_ssize_t i, k, n_models = coef.shape[0], n_features = coef.shape[1]
+    if np.asarray(coef).dtype != X.dtype:
+        raise TypeError(f"coef ({np.asarray(coef).dtype}) must have X's dtype "
+                        f"({X.dtype})")
+    if (n_features != X.view.n_features or intercept.shape[0] != n_models
+            or out.shape[0] != X.view.n_rows or out.shape[1] != n_models):
+        raise ValueError("coef, intercept and out do not fit X")
+    cdef const floating* values = <const floating*>X.view.values
     with nogil:
-        for i in prange(n_rows, schedule="static", num_threads=n_threads):
+        for i in prange(X.view.n_rows, schedule="static", num_threads=n_threads):
             for k in range(n_models):
-                out[i, k] = <floating>(row_dot(sparse, X, data, indices, indptr, i,
-                                               &coef[k, 0], n_features) + intercept[k])
+                out[i, k] = <floating>(row_dot(&X.view, values, i, &coef[k, 0])
+                                       + intercept[k])
 
 
-cdef double sum_loss_rows(
-    LossTag* tag, bint sparse, const floating[:, ::1] X, const floating[::1] data,
-    const index_t[::1] indices, const index_t[::1] indptr, const floating[::1] y,
-    const int32_t[::1] y_class, const int32_t[::1] pos_classes,
-    const floating[::1] sample_weight, const double[::1] w_pos, double w_neg,
-    const int32_t[::1] rows, const floating[:, ::1] coef, const double[::1] intercept,
-    double eps, int n_threads,
-) noexcept nogil:
-    cdef Py_ssize_t r, i, k, n_models = coef.shape[0], n_features = coef.shape[1]
+cdef double scalar_loss_rows(ScalarLoss f, const RowsView* X, const TargetsView* T,
+                             const int32_t[::1] rows, const floating[:, ::1] coef,
+                             const double[::1] intercept, int n_threads) noexcept nogil:
+    cdef const floating* values = <const floating*>X.values
+    cdef const floating* y = <const floating*>T.y
+    cdef const floating* sample_weight = <const floating*>T.sample_weight
+    cdef Py_ssize_t r, i, k
     cdef double total = 0.0, p, target, weight
     for r in prange(rows.shape[0], schedule="static", num_threads=n_threads):
         i = rows[r]
-        for k in range(n_models):
-            target = sample_target(i, pos_classes[k], y, y_class)
-            weight = sample_weight_of(i, target, w_pos[k], w_neg, sample_weight)
-            p = row_dot(sparse, X, data, indices, indptr, i, &coef[k, 0],
-                        n_features) + intercept[k]
-            total += weight * loss(tag, p, target, eps)
+        for k in range(coef.shape[0]):
+            target = sample_target(T, y, i, T.pos_class[k])
+            weight = sample_weight_of(sample_weight, i, target, T.w_pos[k], T.w_neg)
+            p = row_dot(X, values, i, &coef[k, 0]) + intercept[k]
+            total += weight * loss_value(f, p, target)
     return total
 
 
-def sum_loss(
-    int loss_id, bint sparse, const floating[:, ::1] X, const floating[::1] data,
-    const index_t[::1] indices, const index_t[::1] indptr, const floating[::1] y,
-    const int32_t[::1] y_class, const int32_t[::1] pos_classes,
-    const floating[::1] sample_weight, const double[::1] w_pos, double w_neg,
-    const int32_t[::1] rows, const floating[:, ::1] coef, const double[::1] intercept,
-    double epsilon, int n_threads,
-):
+cdef double softmax_loss_rows(const RowsView* X, const TargetsView* T,
+                              const int32_t[::1] rows, const floating[:, ::1] coef,
+                              const double[::1] intercept, double[:, ::1] logits,
+                              int n_threads) noexcept nogil:
+    """The multinomial cross-entropy; ``logits`` holds a row of logits per thread."""
+    cdef const floating* values = <const floating*>X.values
+    cdef const floating* soft = <const floating*>T.soft
+    cdef const floating* sample_weight = <const floating*>T.sample_weight
+    cdef Py_ssize_t r, i, k, n_classes = coef.shape[0]
+    cdef double total = 0.0, weight, row_loss, q
+    cdef double* z
+    with parallel(num_threads=n_threads, use_threads_if=n_threads > 1):
+        z = &logits[threadid(), 0]
+        for r in prange(rows.shape[0], schedule="static"):
+            i = rows[r]
+            weight = sample_weight[i] if sample_weight != NULL else 1.0
+            if soft == NULL:
+                weight = weight * T.w_pos[T.y_class[i]]
+            for k in range(n_classes):
+                z[k] = row_dot(X, values, i, &coef[k, 0]) + intercept[k]
+            row_loss = log_sum_exp(z, n_classes)
+            for k in range(n_classes):
+                if soft != NULL:
+                    q = soft[i * n_classes + k]
+                else:
+                    q = 1.0 if T.y_class[i] == k else 0.0
+                row_loss = row_loss - q * z[k]
+            total += weight * row_loss
+    return total
+
+
+def loss_sum(AnyLoss loss, Rows X, Targets targets, const int32_t[::1] rows,
+             const floating[:, ::1] coef, const double[::1] intercept, int n_threads):
     """Weighted sum of the loss of every model row over the given rows of X.
 
-    Targets and weights follow ``fastgd._sgd.sgd_epoch``: model ``k`` regresses on
-    ``y`` when ``pos_classes[k] == -1`` and otherwise separates class
-    ``pos_classes[k]`` (+1) from the rest (-1), with weights ``w_pos[k]`` / ``w_neg``
-    times ``sample_weight``.
+    Targets and weights follow ``Targets``: model ``k`` regresses on ``y`` or
+    separates its class from the rest, with its class weight times the sample weight;
+    the softmax sums the cross-entropy of its classes.
 
     Returns
     -------
     total : float
     """
+    if np.asarray(coef).dtype != X.dtype or targets.dtype != X.dtype:
+        raise TypeError("coef and the targets must have X's dtype")
+    if (coef.shape[0] != targets.view.n_models or coef.shape[1] != X.view.n_features
+            or intercept.shape[0] != coef.shape[0]
+            or targets.view.n_rows != X.view.n_rows):
+        raise ValueError("coef, intercept and the targets do not fit X")
+    if rows.shape[0] and (np.min(rows) < 0 or np.max(rows) >= X.view.n_rows):
+        raise ValueError(f"rows must lie in [0, {X.view.n_rows})")
     cdef double total
-    with nogil:
-        if loss_id == Loss.SQUARED_ERROR:
-            total = sum_loss_rows(<SquaredErrorTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, rows, coef, intercept, epsilon, n_threads)
-        elif loss_id == Loss.HUBER:
-            total = sum_loss_rows(<HuberTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, rows, coef, intercept, epsilon, n_threads)
-        elif loss_id == Loss.EPSILON_INSENSITIVE:
-            total = sum_loss_rows(<EpsilonInsensitiveTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, rows, coef, intercept, epsilon, n_threads)
-        elif loss_id == Loss.SQUARED_EPSILON_INSENSITIVE:
-            total = sum_loss_rows(<SquaredEpsilonInsensitiveTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, rows, coef, intercept, epsilon, n_threads)
-        elif loss_id == Loss.LOG_LOSS:
-            total = sum_loss_rows(<LogLossTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, rows, coef, intercept, epsilon, n_threads)
-        elif loss_id == Loss.HINGE:
-            total = sum_loss_rows(<HingeTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, rows, coef, intercept, epsilon, n_threads)
-        elif loss_id == Loss.SQUARED_HINGE:
-            total = sum_loss_rows(<SquaredHingeTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, rows, coef, intercept, epsilon, n_threads)
-        elif loss_id == Loss.MODIFIED_HUBER:
-            total = sum_loss_rows(<ModifiedHuberTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, rows, coef, intercept, epsilon, n_threads)
-        elif loss_id == Loss.PERCEPTRON:
-            total = sum_loss_rows(<PerceptronTag*>NULL, sparse, X, data, indices, indptr, y, y_class, pos_classes, sample_weight, w_pos, w_neg, rows, coef, intercept, epsilon, n_threads)
-        else:
-            with gil:
-                raise ValueError(f"unknown loss id {loss_id}")
+    cdef double[:, ::1] logits
+    if AnyLoss is Softmax:
+        logits = np.empty((max(n_threads, 1), coef.shape[0]))
+        with nogil:
+            total = softmax_loss_rows(&X.view, &targets.view, rows, coef, intercept,
+                                      logits, n_threads)
+    else:
+        with nogil:
+            total = scalar_loss_rows(loss, &X.view, &targets.view, rows, coef,
+                                     intercept, n_threads)
     return total

@@ -1,25 +1,20 @@
-"""Parameter tables: string options -> kernel enums, constraints and defaults."""
+"""The estimators' parameters: their constraints (scikit-learn's validation), the
+string options read off the tables of ``_tables.py``, and the checks that involve
+several parameters."""
 from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from fastgd._enums import Loss, Optimizer, Schedule
+from fastgd._config import MAX_N_JOBS
+from fastgd._enums import Schedule
+from fastgd._tables import LOSSES, OPTIMIZERS
 
-REGRESSION_LOSSES = {
-    "squared_error": Loss.SQUARED_ERROR,
-    "huber": Loss.HUBER,
-    "epsilon_insensitive": Loss.EPSILON_INSENSITIVE,
-    "squared_epsilon_insensitive": Loss.SQUARED_EPSILON_INSENSITIVE,
-}
-
-CLASSIFICATION_LOSSES = {
-    "hinge": Loss.HINGE,
-    "log_loss": Loss.LOG_LOSS,
-    "modified_huber": Loss.MODIFIED_HUBER,
-    "squared_hinge": Loss.SQUARED_HINGE,
-    "perceptron": Loss.PERCEPTRON,
-    **REGRESSION_LOSSES,
-}
+LOSS_SPECS = {spec.name: spec for spec in LOSSES}
+REGRESSION_LOSSES = [spec.name for spec in LOSSES if spec.task == "regression"]
+# a classifier takes the regression losses too, on targets -1 / +1 (as scikit-learn)
+CLASSIFICATION_LOSSES = [spec.name for spec in LOSSES
+                         if spec.task == "classification"] + REGRESSION_LOSSES
+OPTIMIZER_NAMES = [spec.name for spec in OPTIMIZERS]
 
 # Learning rates whose eta is fixed within an epoch are computed in Python per epoch
 # and passed to the kernel as Schedule.FIXED.
@@ -38,31 +33,8 @@ LEARNING_RATES = {
 # every sample while a sparse feature sees few, so it moves more slowly).
 SPARSE_INTERCEPT_DECAY = 0.01
 
-OPTIMIZERS = {
-    "sgd": Optimizer.PLAIN,
-    "momentum": Optimizer.MOMENTUM,
-    "nesterov": Optimizer.NESTEROV,
-    "adagrad": Optimizer.ADAGRAD,
-    "rmsprop": Optimizer.RMSPROP,
-    "adam": Optimizer.ADAM,
-}
-
-# Windows of consecutive rows that a windowed shuffle keeps open (see
-# _estimators._VisitingOrder); their rows make the working set of an epoch.  With the
-# default window of 32 rows, 1024 rows are in use at a time: at 100 float64 features
-# that is 800 KB, which stays in a core's L2 cache while the kernel reads the next
-# windows ahead into it.
-SHUFFLE_OPEN_WINDOWS = 32
-
-# Steps between two full catch-ups of the lazy sparse updates: at least this many,
-# and at least n_features so that the O(n_features) catch-up costs O(1) per step.
-MIN_LAZY_WINDOW = 1024
-
-# Multi-threaded per-sample SGD of one model (binary, regression): every thread runs
-# its own replica over this many rows, then the replicas are averaged.  Smaller rounds
-# mix the replicas more often; larger ones cost less synchronisation.
-REPLICA_ROUND_ROWS = 8192
-MIN_REPLICA_ROWS = 1024
+# rows are indexed by int32 in the kernels' visiting orders
+MAX_ROWS = 2**31 - 1
 
 COMMON_CONSTRAINTS = {
     "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
@@ -83,13 +55,14 @@ COMMON_CONSTRAINTS = {
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     "warm_start": ["boolean"],
     "average": [Interval(Integral, 0, None, closed="neither"), "boolean"],
-    "n_jobs": [Integral, None],
+    "n_jobs": [Interval(Integral, None, -1, closed="right"),
+               Interval(Integral, 1, MAX_N_JOBS, closed="both"), None],
     "decay_rate": [Interval(Real, 0, 1, closed="right")],
     "eta_min": [Interval(Real, 0, None, closed="left")],
-    "shuffle_window": [Interval(Integral, 1, None, closed="left")],
-    "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"full"})],
-    "optimizer": [StrOptions({"sgd", "momentum", "nesterov", "adagrad", "rmsprop",
-                              "adam"})],
+    "shuffle_window": [Interval(Integral, 1, MAX_ROWS, closed="both")],
+    "batch_size": [Interval(Integral, 1, MAX_ROWS, closed="both"),
+                   StrOptions({"full"})],
+    "optimizer": [StrOptions(set(OPTIMIZER_NAMES))],
     "momentum": [Interval(Real, 0, 1, closed="left")],
     "beta_1": [Interval(Real, 0, 1, closed="left")],
     "beta_2": [Interval(Real, 0, 1, closed="left")],
@@ -108,3 +81,57 @@ CLASSIFIER_CONSTRAINTS = {
     "class_weight": [StrOptions({"balanced"}), dict, None],
     "multi_class": [StrOptions({"ovr", "multinomial"})],
 }
+
+
+def loss_spec(estimator):
+    """The table row of the estimator's loss (the softmax for a multinomial model)."""
+    if getattr(estimator, "multi_class", "ovr") == "multinomial":
+        return LOSS_SPECS["multinomial"]
+    return LOSS_SPECS[estimator.loss]
+
+
+def check_params(estimator, for_partial_fit, pa_loss):
+    """Raise scikit-learn-style errors for combinations of parameters that do not go
+    together (each parameter alone is checked by the constraints above).
+
+    Parameters
+    ----------
+    estimator : SGDRegressor or SGDClassifier
+    for_partial_fit : bool
+    pa_loss : str
+        The loss the passive-aggressive rules need (hinge or epsilon_insensitive).
+    """
+    e = estimator
+    if e.early_stopping and for_partial_fit:
+        raise ValueError("early_stopping should be False with partial_fit")
+    if e.learning_rate == "optimal" and e.alpha == 0:
+        raise ValueError("alpha must be > 0 since learning_rate is 'optimal'. "
+                         "alpha is used to compute the optimal learning rate.")
+    if e.learning_rate in ("pa1", "pa2") and e.loss != pa_loss:
+        raise ValueError(f"Learning rate {e.learning_rate!r} only works with "
+                         f"loss {pa_loss!r}; got loss={e.loss!r}.")
+    if e.penalty == "elasticnet" and e.l1_ratio is None:
+        raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
+    if e.batch_size != 1 and e.learning_rate in ("pa1", "pa2"):
+        raise ValueError(f"learning_rate={e.learning_rate!r} is a per-sample rule;"
+                         f" it needs batch_size=1, got batch_size={e.batch_size!r}.")
+    if e.batch_size != 1 and e.average:
+        raise ValueError("average (averaged SGD) needs batch_size=1; got "
+                         f"batch_size={e.batch_size!r}.")
+    if e.optimizer != "sgd":
+        if e.average:
+            raise ValueError("average (averaged SGD) needs optimizer='sgd'; got "
+                             f"optimizer={e.optimizer!r}.")
+        if e.learning_rate in ("pa1", "pa2"):
+            raise ValueError(f"learning_rate={e.learning_rate!r} needs "
+                             f"optimizer='sgd'; got optimizer={e.optimizer!r}.")
+    if getattr(e, "multi_class", "ovr") == "multinomial":
+        if e.loss != "log_loss":
+            raise ValueError("multi_class='multinomial' needs loss='log_loss'; got "
+                             f"loss={e.loss!r}.")
+        if e.average:
+            raise ValueError("average (averaged SGD) is not available with "
+                             "multi_class='multinomial'.")
+        if e.learning_rate in ("pa1", "pa2"):
+            raise ValueError(f"learning_rate={e.learning_rate!r} is not "
+                             "available with multi_class='multinomial'.")

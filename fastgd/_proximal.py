@@ -2,7 +2,7 @@
 
 Minimises ``F(w, b) = f(w, b) + lam1 |w|_1 + lam2 / 2 |w|^2`` where ``f`` is the mean
 (weighted) loss of the data, given as a callable that returns ``f`` and its gradient
-(one fused pass of ``_batch.batch_gradient`` over X).  The step is ``1 / L``; ``L``
+(one fused pass of ``_batch.gradient`` over X).  The step is ``1 / L``; ``L``
 starts from an estimate of the Lipschitz constant of ``grad f`` (a little above it) and
 is doubled whenever the sufficient-decrease condition of Beck & Teboulle (2009) fails;
 it is never lowered, so for smooth losses the steps are fixed and runs on data that
@@ -16,7 +16,8 @@ best point met, so the reported objective still never increases.  Intercepts are
 penalised.
 
 This module is NumPy on top of the gradient kernel; every call to ``smooth`` is one
-pass over X.
+pass over X.  It also holds the penalty's value and prox (the one place for them on
+the Python side) and the curvature bounds that start the line search.
 """
 import numpy as np
 
@@ -38,9 +39,24 @@ def prox_elastic_net(w, step, lam1, lam2):
     return shrunk / (1.0 + step * lam2)
 
 
-def penalty(w, lam1, lam2):
-    """``lam1 |w|_1 + lam2 / 2 |w|^2``."""
-    return lam1 * np.abs(w).sum() + 0.5 * lam2 * np.dot(w.ravel(), w.ravel())
+def penalty_value(coef, lam1, lam2):
+    """``lam1 |w|_1 + lam2 / 2 |w|^2`` of the weights, summed in float64.
+
+    Parameters
+    ----------
+    coef : ndarray
+    lam1, lam2 : float
+
+    Returns
+    -------
+    float
+    """
+    value = 0.0
+    if lam1:
+        value += lam1 * np.abs(coef).sum(dtype=np.float64)
+    if lam2:
+        value += 0.5 * lam2 * np.square(coef, dtype=np.float64).sum()
+    return value
 
 
 class ProximalGradient:
@@ -89,7 +105,7 @@ class ProximalGradient:
         self.max_backtracks = max_backtracks
         self.w, self.b = w0.astype(np.float64), b0.astype(np.float64)
         self.f, self.gw, self.gb = smooth(self.w, self.b)
-        self.F = self.f + penalty(self.w, lam1, lam2)
+        self.F = self.f + penalty_value(self.w, lam1, lam2)
         self.L = max(float(lipschitz), 1e-12)
         # the intercept may take its own step: 1 / L_b instead of 1 / L
         self.intercept_ratio = (1.0 if lipschitz_intercept is None
@@ -125,7 +141,7 @@ class ProximalGradient:
         z_b = c_b - eta / self.intercept_ratio * c_gb if self.fit_intercept else c_b
         z_f, z_gw, z_gb = self.smooth(z_w, z_b)
         self.y = (z_w, z_b, z_f, z_gw, z_gb)
-        z_F = z_f + penalty(z_w, self.lam1, self.lam2)
+        z_F = z_f + penalty_value(z_w, self.lam1, self.lam2)
         if z_F < self.F:
             self.w, self.b, self.F, self.f = z_w, z_b, z_F, z_f
         return True
@@ -136,7 +152,7 @@ class ProximalGradient:
         if not self.differentiable:
             return self._subgradient_step()
         z_w, z_b, z_f, z_gw, z_gb = self._prox_step()
-        z_F = z_f + penalty(z_w, self.lam1, self.lam2)
+        z_F = z_f + penalty_value(z_w, self.lam1, self.lam2)
         progressed = z_F <= self.F
         if self.accelerated:
             t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * self.t * self.t))
@@ -157,58 +173,6 @@ class ProximalGradient:
             self.f, self.gw, self.gb = z_f, z_gw, z_gb
             self.y = (self.w, self.b, self.f, self.gw, self.gb)
         return progressed or self.accelerated
-
-
-def proximal_gradient(smooth, w0, b0, *, lam1, lam2, fit_intercept, lipschitz,
-                      max_iter, tol, accelerated, max_backtracks=40):
-    """Minimise ``smooth(w, b)[0] + penalty(w)`` by (accelerated) proximal gradient.
-
-    Parameters
-    ----------
-    smooth, w0, b0, lam1, lam2, fit_intercept, lipschitz, accelerated, max_backtracks
-        As in ``ProximalGradient``.
-    max_iter : int
-        Iterations (each one gradient step, i.e. one epoch of full-batch GD).
-    tol : float or None
-        Stop when ``F`` decreased by less than ``tol * max(1, |F|)`` in an iteration
-        that made progress.
-
-    Returns
-    -------
-    w, b : ndarrays
-        The final iterate.
-    history : list of float
-        ``F`` after every iteration.
-    n_iter : int
-    """
-    solver = ProximalGradient(smooth, w0, b0, lam1=lam1, lam2=lam2,
-                              fit_intercept=fit_intercept, lipschitz=lipschitz,
-                              accelerated=accelerated, max_backtracks=max_backtracks)
-    history = []
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        previous = solver.F
-        if not solver.step():
-            history.append(solver.F)
-            break
-        history.append(solver.F)
-        decrease = previous - solver.F
-        # a rejected FISTA step (no decrease) is not convergence
-        if (tol is not None and decrease < tol * max(1.0, abs(solver.F))
-                and (decrease > 0.0 or not accelerated)):
-            break
-    return solver.w, solver.b, history, n_iter
-
-
-# Bound on the second derivative of each smooth loss in the prediction (1 for the
-# non-smooth ones, where the line search decides).
-NON_SMOOTH = {"hinge", "perceptron", "epsilon_insensitive"}
-
-CURVATURE = {
-    "squared_error": 1.0, "huber": 1.0, "log_loss": 0.25, "squared_hinge": 2.0,
-    "modified_huber": 2.0, "squared_epsilon_insensitive": 2.0, "hinge": 1.0,
-    "perceptron": 1.0, "epsilon_insensitive": 1.0,
-}
 
 
 def lipschitz_estimate(X, sample_weight, curvature, fit_intercept, n_iter=20, seed=0,

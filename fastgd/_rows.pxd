@@ -1,41 +1,75 @@
-# One row of X, dense (C-contiguous) or CSR: its dot product with a weight vector and
-# its scaled addition to a float64 accumulator.  Shared by the batch, softmax and
-# prediction kernels so that every kernel reads a row the same way.
+# Reading one row of X, dense (C order) or CSR with int32 or int64 indices: its
+# dot product with a weight vector and its scaled addition to a float64 accumulator.
+# Every kernel reads a row through these, the per-sample epochs through their typed
+# pieces (``dense_row``, ``csr_range``).
+#
+# ``values`` is ``X.values`` typed by the caller's ``floating`` (see ``_structs.pxd``).
 
 from cython cimport floating
 from libc.stdint cimport int32_t, int64_t
 
 from fastgd._simd cimport vacc_scaled, vdot
+from fastgd._structs cimport RowsView, checked
 
 ctypedef fused index_t:
     int32_t
     int64_t
 
 
-cdef inline double row_dot(
-    bint sparse, const floating[:, ::1] X, const floating[::1] data,
-    const index_t[::1] indices, const index_t[::1] indptr, Py_ssize_t i,
-    const floating* w, Py_ssize_t n_features,
-) noexcept nogil:
-    """``x_i . w``."""
+cdef inline const floating* dense_row(const RowsView* X, const floating* values,
+                                      Py_ssize_t i) noexcept nogil:
+    """The first value of dense row ``i``."""
+    return values + checked(i, X.n_rows, "row") * X.n_features
+
+
+cdef inline void csr_range(const index_t* indptr, Py_ssize_t i, Py_ssize_t n_rows,
+                           Py_ssize_t* start, Py_ssize_t* end) noexcept nogil:
+    """The stored values of CSR row ``i``: positions ``start`` to ``end - 1``."""
+    i = checked(i, n_rows, "row")
+    start[0] = indptr[i]
+    end[0] = indptr[i + 1]
+
+
+cdef inline double csr_dot(const index_t* indices, const index_t* indptr,
+                           const floating* data, Py_ssize_t n_rows, Py_ssize_t i,
+                           const floating* w) noexcept nogil:
     cdef double acc = 0.0
-    cdef Py_ssize_t jj
-    if sparse:
-        for jj in range(indptr[i], indptr[i + 1]):
-            acc = acc + w[indices[jj]] * data[jj]
-        return acc
-    return vdot(w, &X[i, 0], n_features)
+    cdef Py_ssize_t jj, start, end
+    csr_range(indptr, i, n_rows, &start, &end)
+    for jj in range(start, end):
+        acc = acc + w[indices[jj]] * data[jj]
+    return acc
 
 
-cdef inline void row_add_scaled(
-    double g, bint sparse, const floating[:, ::1] X, const floating[::1] data,
-    const index_t[::1] indices, const index_t[::1] indptr, Py_ssize_t i,
-    double* acc, Py_ssize_t n_features,
-) noexcept nogil:
+cdef inline void csr_add_scaled(double g, const index_t* indices, const index_t* indptr,
+                                const floating* data, Py_ssize_t n_rows, Py_ssize_t i,
+                                double* acc) noexcept nogil:
+    cdef Py_ssize_t jj, start, end
+    csr_range(indptr, i, n_rows, &start, &end)
+    for jj in range(start, end):
+        acc[indices[jj]] += g * data[jj]
+
+
+cdef inline double row_dot(const RowsView* X, const floating* values, Py_ssize_t i,
+                           const floating* w) noexcept nogil:
+    """``x_i . w``."""
+    if not X.sparse:
+        return vdot(w, dense_row(X, values, i), X.n_features)
+    if X.wide_indices:
+        return csr_dot(<const int64_t*>X.indices, <const int64_t*>X.indptr, values,
+                       X.n_rows, i, w)
+    return csr_dot(<const int32_t*>X.indices, <const int32_t*>X.indptr, values,
+                   X.n_rows, i, w)
+
+
+cdef inline void row_add_scaled(double g, const RowsView* X, const floating* values,
+                                Py_ssize_t i, double* acc) noexcept nogil:
     """``acc += g * x_i``."""
-    cdef Py_ssize_t jj
-    if sparse:
-        for jj in range(indptr[i], indptr[i + 1]):
-            acc[indices[jj]] += g * data[jj]
+    if not X.sparse:
+        vacc_scaled(g, dense_row(X, values, i), acc, X.n_features)
+    elif X.wide_indices:
+        csr_add_scaled(g, <const int64_t*>X.indices, <const int64_t*>X.indptr, values,
+                       X.n_rows, i, acc)
     else:
-        vacc_scaled(g, &X[i, 0], acc, n_features)
+        csr_add_scaled(g, <const int32_t*>X.indices, <const int32_t*>X.indptr, values,
+                       X.n_rows, i, acc)

@@ -28,6 +28,10 @@
 
 #define FG_LANES 8
 
+/* bytes per cache line (x86-64 and most ARM cores): the step of the row prefetches,
+ * and the alignment of the threads' private copies (_private_copy.pxd) */
+#define FG_CACHE_LINE 64
+
 /* ------------------------------------------------------------ portable versions */
 
 #define FG_DEFINE_GENERIC(T, S)                                                     \
@@ -346,7 +350,7 @@ static inline void fg_scale_s(double c, float *v, ptrdiff_t n) {
 #define FG_DEFINE_PREFETCH(NAME, LOCALITY)                                          \
     static inline void NAME(const void *p, ptrdiff_t nbytes) {                      \
         const char *c = (const char *)p;                                            \
-        for (ptrdiff_t off = 0; off < nbytes; off += 64)                            \
+        for (ptrdiff_t off = 0; off < nbytes; off += FG_CACHE_LINE)                 \
             __builtin_prefetch(c + off, 0, LOCALITY);                               \
     }
 #else

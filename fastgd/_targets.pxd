@@ -1,28 +1,39 @@
-# The target and weight of one sample for one model row, shared by every kernel.
-#
-# Model rows either regress on ``y`` (``pos_class == -1``) or separate class index
-# ``pos_class`` (+1) from the others (-1); the positive samples weigh ``w_pos``, the
-# others ``w_neg``, both times the sample weight when there is one.
+# The target and weight of one row for one model row, shared by every kernel (see
+# ``TargetsView`` in ``_structs.pxd``).  ``y`` and ``sample_weight`` are the view's
+# arrays typed by the caller's ``floating``.
 
 from cython cimport floating
-from libc.stdint cimport int32_t
+
+from fastgd._simd cimport fg_prefetch
+from fastgd._structs cimport TargetsView, checked
 
 
-cdef inline double sample_target(
-    Py_ssize_t i, int pos_class, const floating[::1] y, const int32_t[::1] y_class,
-) noexcept nogil:
+cdef inline double sample_target(const TargetsView* T, const floating* y, Py_ssize_t i,
+                                 int pos_class) noexcept nogil:
     """+1 / -1 for a class model, ``y[i]`` for a regression model."""
+    i = checked(i, T.n_rows, "target")
     if pos_class >= 0:
-        return 1.0 if y_class[i] == pos_class else -1.0
+        return 1.0 if T.y_class[i] == pos_class else -1.0
     return y[i]
 
 
-cdef inline double sample_weight_of(
-    Py_ssize_t i, double target, double w_pos, double w_neg,
-    const floating[::1] sample_weight,
-) noexcept nogil:
+cdef inline double sample_weight_of(const floating* sample_weight, Py_ssize_t i,
+                                    double target, double w_pos,
+                                    double w_neg) noexcept nogil:
     """Class weight of the target's side times the sample weight (if any)."""
     cdef double weight = w_pos if target > 0.0 else w_neg
-    if sample_weight.shape[0] > 0:
+    if sample_weight != NULL:
         weight = weight * sample_weight[i]
     return weight
+
+
+cdef inline void prefetch_target(const TargetsView* T, const floating* y,
+                                 const floating* sample_weight, Py_ssize_t i,
+                                 int pos_class) noexcept nogil:
+    """Ask for the target and weight of row i (shuffled rows make them cache misses)."""
+    if pos_class >= 0:
+        fg_prefetch(&T.y_class[i], 1)
+    else:
+        fg_prefetch(&y[i], 1)
+    if sample_weight != NULL:
+        fg_prefetch(&sample_weight[i], 1)

@@ -5,10 +5,13 @@ import pytest
 import scipy.sparse as sp
 
 from fastgd import _batch
-from fastgd._params import CLASSIFICATION_LOSSES
+from fastgd._enums import Schedule
+from fastgd._shuffle import VisitingOrder
+from fastgd._state import TrainingState
+from fastgd._structs import Rows, StepRule
+from kernels import (CLASSIFY, SCALAR_LOSSES, class_targets, gradient, loss,
+                     regression_targets)
 from reference import naive_dloss, naive_loss
-
-CLASSIFY = {"log_loss", "hinge", "squared_hinge", "modified_huber", "perceptron"}
 
 
 def numpy_gradient(name, X, target, weight, coef, intercept, eps):
@@ -19,29 +22,19 @@ def numpy_gradient(name, X, target, weight, coef, intercept, eps):
 
 def run_kernel(name, X, y, y_class, pos_classes, sw, w_pos, w_neg, rows, coef, b,
                n_threads, eps=0.2):
-    sparse = sp.issparse(X)
     dtype = X.dtype
-    empty = np.empty(0, dtype=dtype)
-    dense = np.empty((0, 0), dtype=dtype) if sparse else X
-    data = X.data if sparse else empty
-    indices = X.indices if sparse else np.empty(0, np.int32)
-    indptr = X.indptr if sparse else np.empty(0, np.int32)
-    n_models, d = coef.shape
-    grad = np.empty((n_models, d))
-    grad_b = np.empty(n_models)
-    scratch = np.empty((n_threads, n_models * (d + 1)))
-    n_rows = len(rows) if len(rows) else X.shape[0]
-    total = _batch.batch_gradient(
-        CLASSIFICATION_LOSSES[name], sparse, dense, data, indices, indptr,
-        y if y is not None else empty, y_class, pos_classes, sw, w_pos, w_neg, rows,
-        n_rows, coef, b, eps, grad, grad_b, scratch, n_threads)
-    return total, grad, grad_b
+    if y is not None:
+        targets = regression_targets(y, sw, dtype)
+    else:
+        targets = class_targets(y_class, pos_classes, w_pos, w_neg, sw, dtype)
+    return gradient(loss(name, eps), X, targets, coef, b,
+                    rows=rows if len(rows) else None, n_threads=n_threads)
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
-@pytest.mark.parametrize("name", sorted(CLASSIFICATION_LOSSES))
+@pytest.mark.parametrize("name", SCALAR_LOSSES)
 def test_gradient_matches_numpy(name, sparse, dtype, n_threads):
     rng = np.random.default_rng(0)
     n, d = 300, 7
@@ -74,8 +67,7 @@ def test_gradient_matches_numpy(name, sparse, dtype, n_threads):
         y = rng.normal(size=n).astype(dtype)
         coef = rng.normal(size=(1, d)).astype(dtype)
         b = np.array([0.3])
-        total, grad, grad_b = run_kernel(name, X, y, np.empty(0, np.int32),
-                                         np.array([-1], np.int32), sw, np.ones(1), 1.0,
+        total, grad, grad_b = run_kernel(name, X, y, None, None, sw, None, None,
                                          rows, coef, b, n_threads)
         expect_total, g0, gb0 = numpy_gradient(name, X64[rows], y[rows].astype(float),
                                                sw[rows].astype(float),
@@ -90,8 +82,8 @@ def test_all_rows_and_thread_counts_agree():
     X = rng.normal(size=(5000, 30))
     y = X @ rng.normal(size=30)
     coef = rng.normal(size=(1, 30))
-    args = ("squared_error", X, y, np.empty(0, np.int32), np.array([-1], np.int32),
-            np.empty(0), np.ones(1), 1.0, np.empty(0, np.int32), coef, np.zeros(1))
+    args = ("squared_error", X, y, None, None, None, None, None,
+            np.empty(0, np.int32), coef, np.zeros(1))
     one = run_kernel(*args, n_threads=1)
     two = run_kernel(*args, n_threads=2)
     r = X @ coef[0] - y
@@ -101,15 +93,22 @@ def test_all_rows_and_thread_counts_agree():
         np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
-def test_scratch_shape_is_checked():
+def test_workspace_and_arrays_must_fit_the_problem():
     X = np.ones((3, 2))
-    with pytest.raises(ValueError, match="scratch"):
-        _batch.batch_gradient(
-            CLASSIFICATION_LOSSES["squared_error"], False, X, np.empty(0),
-            np.empty(0, np.int32), np.empty(0, np.int32), np.ones(3),
-            np.empty(0, np.int32), np.array([-1], np.int32), np.empty(0), np.ones(1),
-            1.0, np.empty(0, np.int32), 3, np.zeros((1, 2)), np.zeros(1), 0.1,
-            np.empty((1, 2)), np.empty(1), np.empty((1, 2)), 1)
+    f = loss("squared_error")
+    targets = regression_targets(np.ones(3))
+    other = _batch.Workspace(f, Rows(np.ones((3, 4))), 1, 1, min_parallel_rows=1)
+    with pytest.raises(ValueError, match="another problem"):
+        _batch.gradient(f, Rows(X), targets, None, np.zeros((1, 2)), np.zeros(1), other)
+    work = _batch.Workspace(f, Rows(X), 1, 1, min_parallel_rows=1)
+    with pytest.raises(ValueError, match="coef must have shape"):
+        _batch.gradient(f, Rows(X), targets, None, np.zeros((1, 3)), np.zeros(1), work)
+    with pytest.raises(TypeError, match="dtype"):
+        _batch.gradient(f, Rows(X), targets, None, np.zeros((1, 2), np.float32),
+                        np.zeros(1), work)
+    with pytest.raises(ValueError, match="rows must lie"):
+        _batch.gradient(f, Rows(X), targets, np.array([0, 3], np.int32),
+                        np.zeros((1, 2)), np.zeros(1), work)
 
 
 def naive_minibatch(name, X, target, weight, order, batch_size, n_epochs, etas, lam1,
@@ -137,8 +136,6 @@ def naive_minibatch(name, X, target, weight, order, batch_size, n_epochs, etas, 
                                               ("hinge", 0.01, 0.0),
                                               ("huber", 0.0, 0.0)])
 def test_minibatch_epoch_matches_naive(name, lam1, lam2, batch_size, sparse):
-    from fastgd._enums import Schedule
-
     rng = np.random.default_rng(2)
     n, d = 300, 6
     Xd = 0.5 * rng.normal(size=(n, d)) * (rng.random((n, d)) < (0.5 if sparse else 1))
@@ -148,23 +145,21 @@ def test_minibatch_epoch_matches_naive(name, lam1, lam2, batch_size, sparse):
     y = (score > 0).astype(np.int32) if classify else score
     target = np.where(y == 1, 1.0, -1.0) if classify else y
     sw = rng.uniform(0.5, 2.0, n)
-    order = rng.permutation(n).astype(np.int32)
-    coef, b, step = np.zeros((1, d)), np.zeros(1), np.ones(1)
-    empty = np.empty(0)
-    ei = np.empty(0, np.int32)
+    order = VisitingOrder(rng.permutation(n).astype(np.int32), n, False, 1)
+    targets = (class_targets(y, [1], [1.0], 1.0, sw) if classify
+               else regression_targets(y, sw))
+    rule = StepRule(schedule=Schedule.INVSCALING, eta0=0.1, power_t=0.5, alpha=0.0,
+                    t0=0.0, lam1=lam1, lam2=lam2, average_start=0.0,
+                    fit_intercept=True, intercept_decay=0.5)
+    f, R = loss(name, 0.1), Rows(X)
+    state = TrainingState.start(1, d, np.float64, rule)
+    work = _batch.Workspace(f, R, 1, 2, min_parallel_rows=256)
     for epoch in range(2):
-        _batch.minibatch_epoch(
-            CLASSIFICATION_LOSSES[name], sparse, np.empty((0, 0)) if sparse else Xd,
-            X.data if sparse else empty, X.indices if sparse else ei,
-            X.indptr if sparse else ei, empty if classify else y,
-            y if classify else ei, np.array([1 if classify else -1], np.int32), sw,
-            np.ones(1), 1.0, order, batch_size, coef, b, step, epsilon=0.1,
-            schedule=Schedule.INVSCALING, eta=0.1, power_t=0.5, alpha=0.0, t0=0.0,
-            lam1=lam1, lam2=lam2, fit_intercept=True, intercept_decay=0.5,
-            grad=np.empty((1, d)), grad_intercept=np.empty(1),
-            scratch=np.empty((2, d + 1)), n_threads=2)
-    w_ref, b_ref, t_ref = naive_minibatch(name, Xd, target, sw, order, batch_size, 2,
-                                          lambda t: 0.1 / np.sqrt(t), lam1, lam2, 0.5)
-    np.testing.assert_allclose(coef[0], w_ref, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(b[0], b_ref, rtol=1e-9, atol=1e-12)
-    assert step[0] == t_ref
+        _batch.minibatch_epoch(f, R, targets, rule, 0.1, order, batch_size, state.coef,
+                               state, work)
+    w_ref, b_ref, t_ref = naive_minibatch(name, Xd, target, sw, order.order,
+                                          batch_size, 2, lambda t: 0.1 / np.sqrt(t),
+                                          lam1, lam2, 0.5)
+    np.testing.assert_allclose(state.coef[0], w_ref, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(state.intercept[0], b_ref, rtol=1e-9, atol=1e-12)
+    assert state.t == t_ref

@@ -1,14 +1,19 @@
-"""Loss point functions against their definitions and finite differences."""
+"""Loss point functions against their definitions and finite differences, and the
+loss table against what is built from it."""
 import numpy as np
 import pytest
 
-from fastgd._enums import Loss
-from fastgd._losses import loss_and_derivative
-from fastgd._params import CLASSIFICATION_LOSSES
+from fastgd import _losses
+from fastgd._params import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
+from fastgd._tables import LOSSES as TABLE
+from kernels import CLASSIFY, SCALAR_LOSSES, loss
 from reference import naive_dloss, naive_loss
 
-LOSSES = sorted(CLASSIFICATION_LOSSES)
-CLASSIFY = {"log_loss", "hinge", "squared_hinge", "modified_huber", "perceptron"}
+LOSSES = SCALAR_LOSSES
+
+
+def loss_and_derivative(name, p, y, epsilon=0.1):
+    return loss(name, epsilon).value_and_derivative(p, y)
 
 
 def _points(name, rng):
@@ -20,7 +25,7 @@ def _points(name, rng):
 @pytest.mark.parametrize("name", LOSSES)
 def test_loss_values_match_definition(name):
     p, y = _points(name, np.random.default_rng(0))
-    value, deriv = loss_and_derivative(CLASSIFICATION_LOSSES[name], p, y, 0.3)
+    value, deriv = loss_and_derivative(name, p, y, 0.3)
     np.testing.assert_allclose(value, naive_loss(name, p, y, 0.3), rtol=1e-12,
                                atol=1e-12)
     np.testing.assert_allclose(deriv, naive_dloss(name, p, y, 0.3), rtol=1e-12,
@@ -31,10 +36,9 @@ def test_loss_values_match_definition(name):
 def test_derivative_matches_finite_differences(name):
     p, y = _points(name, np.random.default_rng(1))
     h = 1e-6
-    loss_id = CLASSIFICATION_LOSSES[name]
-    lo, _ = loss_and_derivative(loss_id, p - h, y, 0.3)
-    hi, _ = loss_and_derivative(loss_id, p + h, y, 0.3)
-    _, deriv = loss_and_derivative(loss_id, p, y, 0.3)
+    lo, _ = loss_and_derivative(name, p - h, y, 0.3)
+    hi, _ = loss_and_derivative(name, p + h, y, 0.3)
+    _, deriv = loss_and_derivative(name, p, y, 0.3)
     numeric = (hi - lo) / (2 * h)
     # away from the kinks the derivative is the slope
     kinks = {"huber": [y - 0.3, y + 0.3], "epsilon_insensitive": [y - 0.3, y + 0.3],
@@ -51,10 +55,33 @@ def test_derivative_matches_finite_differences(name):
 def test_log_loss_is_stable_for_large_margins():
     p = np.array([-1e4, -800.0, -40.0, 40.0, 800.0, 1e4])
     y = np.ones_like(p)
-    value, deriv = loss_and_derivative(Loss.LOG_LOSS, p, y)
+    value, deriv = loss_and_derivative("log_loss", p, y)
     assert np.all(np.isfinite(value)) and np.all(np.isfinite(deriv))
     np.testing.assert_allclose(value[:3], -p[:3], rtol=1e-12)
     np.testing.assert_allclose(value[3], np.exp(-40.0), rtol=1e-12)
     assert value[4] == value[5] == 0.0 or value[4] < 1e-300
     np.testing.assert_allclose(deriv[:3], -1.0)
     np.testing.assert_allclose(deriv[3], -np.exp(-40.0), rtol=1e-12)
+
+
+def test_every_row_of_the_table_is_a_loss_type():
+    # the types, the fused types' versions and the Python tables come from the table
+    assert [spec.name for spec in TABLE] == list(_losses.LOSS_TYPES)
+    for spec in TABLE:
+        f = _losses.LOSS_TYPES[spec.name](0.25)
+        assert type(f).__name__ == spec.type_name and f.name == spec.name
+        assert f.epsilon == 0.25 and isinstance(f, _losses.LossFunction)
+        assert hasattr(f, "value_and_derivative") == (spec.task != "multiclass")
+    assert set(REGRESSION_LOSSES) == {s.name for s in TABLE if s.task == "regression"}
+    assert set(CLASSIFICATION_LOSSES) == {s.name for s in TABLE
+                                          if s.task != "multiclass"}
+    assert CLASSIFY == {s.name for s in TABLE if s.task == "classification"}
+
+
+def test_loss_objects_pickle_and_bad_input():
+    import pickle
+
+    f = pickle.loads(pickle.dumps(loss("huber", 0.7)))
+    assert type(f) is _losses.Huber and f.epsilon == 0.7
+    with pytest.raises(ValueError, match="same length"):
+        loss("hinge").value_and_derivative([1.0, 2.0], [1.0])

@@ -4,33 +4,49 @@ import pytest
 import scipy.sparse as sp
 from sklearn.linear_model import Lasso, LogisticRegression, Ridge
 
-from fastgd import _batch
-from fastgd._params import CLASSIFICATION_LOSSES
-from fastgd._proximal import (CURVATURE, lipschitz_estimate, penalty,
-                              prox_elastic_net, proximal_gradient)
+from fastgd._params import LOSS_SPECS
+from fastgd._proximal import (ProximalGradient, lipschitz_estimate, penalty_value,
+                              prox_elastic_net)
+from kernels import class_targets, gradient, loss, regression_targets
+
+CURVATURE = {name: spec.curvature for name, spec in LOSS_SPECS.items()}
 
 
 def make_smooth(name, X, y, classify, n_threads=1):
     """``(w, b) -> (mean loss, grad_w, grad_b)`` through the batch gradient kernel."""
-    sparse = sp.issparse(X)
-    n, d = X.shape
-    empty = np.empty(0)
-    ei = np.empty(0, np.int32)
-    y_class = y.astype(np.int32) if classify else ei
-    yf = empty if classify else y.astype(np.float64)
-    pos = np.array([1 if classify else -1], np.int32)
-    scratch = np.empty((n_threads, d + 1))
+    n = X.shape[0]
+    targets = (class_targets(y, [1], [1.0], 1.0, n_classes=2) if classify
+               else regression_targets(y))
 
     def smooth(w, b):
-        grad, grad_b = np.empty((1, d)), np.empty(1)
-        total = _batch.batch_gradient(
-            CLASSIFICATION_LOSSES[name], sparse, np.empty((0, 0)) if sparse else X,
-            X.data if sparse else empty, X.indices if sparse else ei,
-            X.indptr if sparse else ei, yf, y_class, pos, empty, np.ones(1), 1.0, ei,
-            n, np.ascontiguousarray(w), b, 0.1, grad, grad_b, scratch, n_threads)
+        total, grad, grad_b = gradient(loss(name), X, targets, w, b,
+                                       n_threads=n_threads)
         return total / n, grad / n, grad_b / n
 
     return smooth
+
+
+def proximal_gradient(smooth, w0, b0, *, lam1, lam2, fit_intercept, lipschitz,
+                      max_iter, tol, accelerated):
+    """Iterate ``ProximalGradient`` until the objective decreases by less than
+    ``tol * max(1, |F|)`` in an iteration that made progress; return the iterate, the
+    objective after every iteration and the number of iterations."""
+    solver = ProximalGradient(smooth, w0, b0, lam1=lam1, lam2=lam2,
+                              fit_intercept=fit_intercept, lipschitz=lipschitz,
+                              accelerated=accelerated)
+    history = []
+    for n_iter in range(1, max_iter + 1):
+        previous = solver.F
+        progressed = solver.step()
+        history.append(solver.F)
+        if not progressed:
+            break
+        decrease = previous - solver.F
+        # a rejected FISTA step (no decrease) is not convergence
+        if (tol is not None and decrease < tol * max(1.0, abs(solver.F))
+                and (decrease > 0.0 or not accelerated)):
+            break
+    return solver.w, solver.b, history, n_iter
 
 
 @pytest.fixture(scope="module")
@@ -120,4 +136,4 @@ def test_lipschitz_estimate_matches_the_spectrum(data):
     exact = np.linalg.eigvalsh(X1.T @ X1)[-1] / len(X)
     est = lipschitz_estimate(X, None, 1.0, True, n_iter=30, margin=1.0)
     assert 0.9 * exact <= est <= exact * (1 + 1e-9)
-    assert penalty(np.array([[1.0, -2.0]]), 0.5, 2.0) == pytest.approx(1.5 + 5.0)
+    assert penalty_value(np.array([[1.0, -2.0]]), 0.5, 2.0) == pytest.approx(1.5 + 5.0)

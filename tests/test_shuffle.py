@@ -65,17 +65,17 @@ def test_sorted_labels_train_as_well_as_uniform_shuffle():
 def test_one_vs_rest_models_start_the_order_at_their_own_positions(monkeypatch):
     # each one-vs-rest model visits the epoch's order from its own random start: model
     # k equals the naive loop over the rows in the order rolled by its start
-    import fastgd._estimators as est_module
+    from fastgd._shuffle import VisitingOrder
     from reference import reference_sgd
 
     seen = {}
-    reshuffle = est_module._VisitingOrder.reshuffle
 
-    def record(self, seed):
-        reshuffle(self, seed)
-        seen["order"], seen["starts"] = self.order.copy(), self.model_starts.copy()
+    class Recorded(VisitingOrder):
+        def reshuffle(self, seed):
+            super().reshuffle(seed)
+            seen["order"], seen["starts"] = self.order.copy(), self.model_starts.copy()
 
-    monkeypatch.setattr(est_module._VisitingOrder, "reshuffle", record)
+    monkeypatch.setattr("fastgd._training.VisitingOrder", Recorded)
     rng = np.random.default_rng(3)
     X = rng.normal(size=(300, 5))
     y = rng.integers(3, size=300)

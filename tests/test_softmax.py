@@ -4,16 +4,8 @@ import pytest
 import scipy.sparse as sp
 from scipy.special import logsumexp, softmax
 
-from fastgd import _batch
-
-
-def kernel_args(X):
-    sparse = sp.issparse(X)
-    dtype = X.dtype
-    return (sparse, np.empty((0, 0), dtype) if sparse else X,
-            X.data if sparse else np.empty(0, dtype),
-            X.indices if sparse else np.empty(0, np.int32),
-            X.indptr if sparse else np.empty(0, np.int32))
+from kernels import class_targets, gradient, loss_sum, soft_targets
+from kernels import loss as loss_function
 
 
 def numpy_softmax(X, Q, weight, coef, b):
@@ -38,10 +30,14 @@ def test_softmax_gradient_matches_numpy(soft, sparse, n_threads):
     coef = rng.normal(size=(K, d)) * 3  # large logits: the log-sum-exp must be stable
     b = rng.normal(size=K)
     rows = np.sort(rng.choice(n, 150, replace=False)).astype(np.int32)
-    grad, grad_b = np.empty((K, d)), np.empty(K)
-    total = _batch.softmax_gradient(*kernel_args(X), Y, y, sw, cw, rows, len(rows),
-                                    coef, b, grad, grad_b,
-                                    np.empty((n_threads, K * (d + 2))), n_threads)
+    targets = (soft_targets(Y, sw) if soft
+               else class_targets(y, np.arange(K), cw, 1.0, sw, n_classes=K))
+    total, grad, grad_b = gradient(loss_function("multinomial"), X, targets, coef, b, rows,
+                                   n_threads)
+    # the loss alone (objective, validation loss) is the same sum
+    np.testing.assert_allclose(
+        loss_sum(loss_function("multinomial"), X, targets, coef, b, rows, n_threads), total,
+        rtol=1e-12)
     Q = Y[rows] if soft else np.eye(K)[y[rows]]
     weight = sw[rows] * (1.0 if soft else cw[y[rows]])
     loss, G, Gb = numpy_softmax(Xd[rows], Q, weight, coef, b)
@@ -58,17 +54,13 @@ def test_soft_label_equals_weighted_hard_copies():
     X = rng.normal(size=(n, d))
     Y = rng.dirichlet(np.ones(K), n)
     coef, b = rng.normal(size=(K, d)), rng.normal(size=K)
-    ei = np.empty(0, np.int32)
-    g1, gb1 = np.empty((K, d)), np.empty(K)
-    soft = _batch.softmax_gradient(*kernel_args(X), Y, ei, np.empty(0), np.ones(K), ei,
-                                   n, coef, b, g1, gb1, np.empty((1, K * (d + 2))), 1)
+    soft, g1, gb1 = gradient(loss_function("multinomial"), X, soft_targets(Y), coef, b)
     Xc = np.repeat(X, K, axis=0)
     yc = np.tile(np.arange(K), n).astype(np.int32)
     wc = Y.ravel()
-    g2, gb2 = np.empty((K, d)), np.empty(K)
-    hard = _batch.softmax_gradient(*kernel_args(Xc), np.empty((0, 0)), yc, wc,
-                                   np.ones(K), ei, len(yc), coef, b, g2, gb2,
-                                   np.empty((1, K * (d + 2))), 1)
+    hard, g2, gb2 = gradient(loss_function("multinomial"), Xc,
+                             class_targets(yc, np.arange(K), np.ones(K), 1.0, wc), coef,
+                             b)
     np.testing.assert_allclose(soft, hard, rtol=1e-12)
     np.testing.assert_allclose(g1, g2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(gb1, gb2, rtol=1e-10, atol=1e-12)

@@ -1,0 +1,53 @@
+"""Parameter documentation shared by SGDRegressor and SGDClassifier, filled into their
+docstrings by ``shared_docs``."""
+from fastgd._config import REPLICA_ROUND_ROWS
+
+N_JOBS_DOC = f"""n_jobs : int or None, default=None
+        Threads of every kernel: one-vs-rest models in parallel, one model by
+        per-sample SGD on averaged replicas (one per thread, averaged every
+        {REPLICA_ROUND_ROWS} rows per thread), mini-batch gradients, prediction and
+        objective.  ``None`` is one thread unless ``OMP_NUM_THREADS`` / a
+        threadpoolctl limit says otherwise, ``-1`` all cores.  Every fixed ``n_jobs``
+        is reproducible with ``random_state``."""
+
+EXTRA_PARAMETERS_DOC = """decay_rate : float, default=0.9
+        Factor per epoch of ``learning_rate='exponential'``.
+    eta_min : float, default=0.0
+        Floor of ``learning_rate='linear'``.
+    shuffle_window : int, default=32
+        With ``shuffle=True``, every epoch visits each row once in random order,
+        drawing it from one of 32 open windows of ``shuffle_window`` consecutive rows,
+        so that X is read nearly sequentially.  ``1`` draws a uniform random
+        permutation of the rows (slower on data larger than the CPU caches).
+    batch_size : int or "full", default=1
+        Rows per gradient step: ``1`` is per-sample SGD (scikit-learn's algorithm);
+        ``k > 1`` is mini-batch SGD, the mean gradient of ``k`` rows per step followed
+        by the exact proximal step of the penalty; ``"full"`` is full-batch proximal
+        gradient descent, one step per epoch on the weighted mean loss, with the step
+        size from the Lipschitz constant and a backtracking line search
+        (``learning_rate`` and ``eta0`` are not used; the objective never increases).
+        ``average`` and the ``pa1``/``pa2`` rules need ``batch_size=1``.
+    optimizer : {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}, \
+            default="sgd"
+        How a gradient becomes a step, for every batch size (PyTorch's update rules;
+        the learning-rate schedule gives eta, and the penalty's prox uses each
+        coordinate's step).  With ``batch_size="full"``, ``"nesterov"`` is FISTA
+        (accelerated proximal gradient with the line search).  On CSR input a step
+        updates only the columns stored in its rows: exact for ``"sgd"`` (and
+        ``"adagrad"`` with a constant learning rate); the others then run on each
+        coordinate's own steps, as PyTorch's SparseAdam does.
+    momentum : float, default=0.9
+        Of ``"momentum"`` and ``"nesterov"``.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Moment decays of ``"adam"``.
+    rho : float, default=0.99
+        Decay of the squared-gradient average of ``"rmsprop"``.
+    eps : float, default=1e-8
+        Added to the denominator of ``"adagrad"``, ``"rmsprop"`` and ``"adam"``."""
+
+
+def shared_docs(cls):
+    """Fill the ``{n_jobs}`` and ``{extra_parameters}`` slots of a docstring."""
+    cls.__doc__ = (cls.__doc__.replace("{n_jobs}", N_JOBS_DOC)
+                   .replace("{extra_parameters}", EXTRA_PARAMETERS_DOC))
+    return cls

@@ -1,0 +1,180 @@
+"""Runners: one epoch of an algorithm over given rows, from a given model.
+
+Every runner is made once per fit for a loss, the rows of X, the targets and the
+threads, and is then called once per epoch (or per evaluation):
+
+* ``PerSampleRunner.run(state, order, eta)`` and ``MiniBatchRunner.run(...)`` train the
+  model of a ``TrainingState`` in place over the rows of a ``VisitingOrder`` and return
+  the summed loss met before each step: what a caller combines is the new model.
+* ``GradientRunner.run(coef, intercept, rows)`` returns the summed loss and gradient
+  at a model over the given rows: what a caller combines is a sum.
+
+A runner reads only the rows it is given, so several can run on slices of the rows (on
+threads, or on the workers that hold the slices) and their results be combined by the
+caller: averaged models (as the per-sample kernel's replicas are), summed gradients.
+``FullBatchEpochs`` is such a caller on one machine: proximal gradient descent on the
+summed gradients.
+"""
+import numpy as np
+
+from fastgd import _batch, _sgd
+from fastgd._config import MIN_REPLICA_ROWS, MIN_ROWS_PER_PARALLEL_BATCH, \
+    REPLICA_ROUND_ROWS
+from fastgd._proximal import ProximalGradient, block_lipschitz, penalty_value
+
+
+class PerSampleRunner:
+    """Per-sample SGD (``_sgd.sgd_epoch``): one step per row, every model row at once
+    (in parallel), or one model on replicas (one per thread).
+
+    Parameters
+    ----------
+    loss : LossFunction
+    X : Rows
+    targets : Targets
+    rule : StepRule
+    n_threads : int
+    """
+
+    def __init__(self, loss, X, targets, rule, n_threads):
+        self.loss, self.X, self.targets, self.rule = loss, X, targets, rule
+        self.work = _sgd.Workspace(X, targets.n_models, rule, n_threads,
+                                   replica_round_rows=REPLICA_ROUND_ROWS,
+                                   min_replica_rows=MIN_REPLICA_ROWS)
+
+    def run(self, state, order, eta):
+        """One epoch over ``order``; returns the summed (weighted) loss over the rows
+        and models, NaN when a row's margin was not finite (NaN or inf in X)."""
+        _sgd.sgd_epoch(self.loss, self.X, self.targets, self.rule, eta, order,
+                       state.coef, state, self.work)
+        return state.scalars["sum_loss"].sum()
+
+
+class MiniBatchRunner:
+    """Mini-batch proximal SGD with an optimizer (``_batch.minibatch_epoch``).
+
+    Parameters
+    ----------
+    loss, X, targets, rule, n_threads
+        As in ``PerSampleRunner``; the softmax trains the model rows jointly.
+    batch_size : int
+    """
+
+    def __init__(self, loss, X, targets, rule, n_threads, batch_size):
+        self.loss, self.X, self.targets, self.rule = loss, X, targets, rule
+        self.batch_size = batch_size
+        self.work = _batch.Workspace(loss, X, targets.n_models, n_threads,
+                                     min_parallel_rows=MIN_ROWS_PER_PARALLEL_BATCH)
+
+    def run(self, state, order, eta):
+        """One epoch over ``order`` in batches; returns the summed loss met before
+        each step."""
+        return _batch.minibatch_epoch(self.loss, self.X, self.targets, self.rule, eta,
+                                      order, self.batch_size, state.coef, state,
+                                      self.work)
+
+
+class GradientRunner:
+    """The summed loss and gradient at a model (``_batch.gradient``, one fused pass
+    over the rows).
+
+    Parameters
+    ----------
+    loss : LossFunction
+    X : Rows
+    targets : Targets
+    n_threads : int
+    """
+
+    def __init__(self, loss, X, targets, n_threads):
+        self.loss, self.X, self.targets = loss, X, targets
+        self.work = _batch.Workspace(loss, X, targets.n_models, n_threads,
+                                     min_parallel_rows=MIN_ROWS_PER_PARALLEL_BATCH)
+
+    def run(self, coef, intercept, rows=None):
+        """(loss sum, gradient of the weights, gradient of the intercepts) over
+        ``rows`` (all rows when None), as new arrays."""
+        total = _batch.gradient(self.loss, self.X, self.targets, rows, coef,
+                                np.ascontiguousarray(intercept, dtype=np.float64),
+                                self.work)
+        return total, self.work.grad.copy(), self.work.grad_intercept.copy()
+
+
+class FullBatchEpochs:
+    """Full-batch proximal gradient descent on the weighted mean loss, one iteration
+    per call: ISTA, or FISTA when ``accelerated`` (Beck & Teboulle 2009), with a
+    backtracking line search from a Lipschitz estimate (``_proximal``); subgradient
+    steps with the best point kept for the non-smooth losses.
+
+    The objective is ``sum_i s_i loss_i / sum_i s_i`` plus the penalty, so a row of
+    weight 2 is the same as two copies of it.
+
+    Parameters
+    ----------
+    runner : GradientRunner
+    state : TrainingState
+        Its model is replaced by the solver's iterate after every call.
+    rows : ndarray of int32
+        The training rows.
+    X_matrix : ndarray or sparse matrix
+        X itself, for the Lipschitz estimate.
+    sample_weight : ndarray or None
+    spec : LossSpec
+        The loss's table row (curvature, smoothness).
+    class_scale : float
+        The largest class weight (it scales the curvature of its rows).
+    lam1, lam2 : float
+    fit_intercept, accelerated : bool
+    """
+
+    def __init__(self, runner, state, rows, X_matrix, sample_weight, spec, class_scale,
+                 lam1, lam2, fit_intercept, accelerated):
+        self.state = state
+        n_rows = runner.X.n_rows
+        self.rows = None if len(rows) == n_rows else rows
+        self.total_weight = (float(np.sum(sample_weight[rows]))
+                             if sample_weight is not None else float(len(rows)))
+        if not self.total_weight > 0:
+            raise ValueError(
+                "batch_size='full' minimises the weighted mean loss, which needs "
+                "training rows whose sample weights sum to a positive number; they sum "
+                f"to {self.total_weight:g}.")
+        dtype = state.coef.dtype
+
+        def smooth(w, b):
+            coef = np.ascontiguousarray(w, dtype=dtype)
+            total, grad, grad_b = runner.run(coef, b, self.rows)
+            return (total / self.total_weight, grad / self.total_weight,
+                    grad_b / self.total_weight)
+
+        L_w, L_b = block_lipschitz(
+            X_matrix, np.empty(0) if sample_weight is None else sample_weight,
+            spec.curvature * class_scale, self.total_weight)
+        self.solver = ProximalGradient(
+            smooth, state.coef, state.intercept, lam1=lam1, lam2=lam2,
+            fit_intercept=fit_intercept, lipschitz=L_w, lipschitz_intercept=L_b,
+            accelerated=accelerated, differentiable=spec.smooth)
+
+    def __call__(self, eta):
+        """One iteration; returns the exact objective, which never increases."""
+        solver, scalars = self.solver, self.state.scalars
+        solver.step()
+        self.state.coef[:] = solver.w
+        scalars["intercept"] = solver.b
+        scalars["t"] += 1.0
+        scalars["sum_loss"] = solver.f * self.total_weight
+        return solver.F
+
+
+class SgdEpochs:
+    """Epochs of a per-sample or mini-batch runner over a visiting order, one per call;
+    returns the epoch's mean loss met before each step plus the penalty at its end."""
+
+    def __init__(self, runner, state, order, lam1, lam2):
+        self.runner, self.state, self.order = runner, state, order
+        self.lam1, self.lam2 = lam1, lam2
+
+    def __call__(self, eta):
+        total = self.runner.run(self.state, self.order, eta)
+        return (total / max(len(self.order), 1)
+                + penalty_value(self.state.coef, self.lam1, self.lam2))

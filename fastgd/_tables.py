@@ -1,0 +1,67 @@
+"""The one table of losses and the one table of optimizers.
+
+Everything else about a loss or an optimizer is derived from these rows: at build time
+``setup.py`` renders the Tempita templates (``*.tp``) with them (the loss types, the
+fused types the kernels are specialised over, the point-function dispatch, the
+optimizer enum), and at run time the Python tables (parameter options, curvature
+bounds, which losses give probabilities) are read off them.  This module is plain
+Python with no imports from fastgd, so that the build can load it before anything is
+compiled.
+
+Adding a loss: its point functions ``<name>_loss`` and ``<name>_dloss`` in
+``_loss_functions.pxd``, a row here, and its textbook formula in
+``tests/reference.py``.  Adding an optimizer: a row here and its update rule in
+``_optimizers.pxd.tp`` (``optimizer_direction``, and ``coordinate_scale`` when its
+step size depends on its state).
+"""
+from collections import namedtuple
+
+LossSpec = namedtuple("LossSpec", [
+    "name",        # the ``loss`` parameter (scikit-learn's names)
+    "type_name",   # the extension type that selects the kernels' specialisation
+    "task",        # "regression", "classification" (targets -1/+1) or "multiclass"
+    "smooth",      # differentiable: full batch takes proximal gradient steps (else
+                   # subgradient steps)
+    "curvature",   # bound on the second derivative in the prediction (the full-batch
+                   # Lipschitz estimate); 1 for the non-smooth ones
+    "has_proba",   # predict_proba is available
+    "own_value_and_derivative",  # _loss_functions.pxd has <name>_loss_and_dloss
+])
+
+LOSSES = [
+    LossSpec("squared_error", "SquaredError", "regression", True, 1.0, False, False),
+    LossSpec("huber", "Huber", "regression", True, 1.0, False, False),
+    LossSpec("epsilon_insensitive", "EpsilonInsensitive", "regression", False, 1.0,
+             False, False),
+    LossSpec("squared_epsilon_insensitive", "SquaredEpsilonInsensitive", "regression",
+             True, 2.0, False, False),
+    LossSpec("log_loss", "LogLoss", "classification", True, 0.25, True, True),
+    LossSpec("hinge", "Hinge", "classification", False, 1.0, False, False),
+    LossSpec("squared_hinge", "SquaredHinge", "classification", True, 2.0, False,
+             False),
+    LossSpec("modified_huber", "ModifiedHuber", "classification", True, 2.0, True,
+             False),
+    LossSpec("perceptron", "Perceptron", "classification", False, 1.0, False, False),
+    # the multinomial cross-entropy of a softmax over the model rows (log-sum-exp);
+    # ``loss="log_loss", multi_class="multinomial"``.  Its Hessian in the logits is
+    # below 1/2 in every direction.
+    LossSpec("multinomial", "Softmax", "multiclass", True, 0.5, True, False),
+]
+
+SCALAR_LOSSES = [spec for spec in LOSSES if spec.task != "multiclass"]
+
+OptimizerSpec = namedtuple("OptimizerSpec", [
+    "name",        # the ``optimizer`` parameter
+    "kind",        # its member of the Optimizer enum
+    "slots",       # state per coordinate, in this order (``steps``: the number of
+                   # steps the coordinate has taken, for Adam's bias correction)
+])
+
+OPTIMIZERS = [
+    OptimizerSpec("sgd", "PLAIN", ()),
+    OptimizerSpec("momentum", "MOMENTUM", ("velocity",)),
+    OptimizerSpec("nesterov", "NESTEROV", ("velocity",)),
+    OptimizerSpec("adagrad", "ADAGRAD", ("squared_sum",)),
+    OptimizerSpec("rmsprop", "RMSPROP", ("squared_mean",)),
+    OptimizerSpec("adam", "ADAM", ("mean", "squared_mean", "steps")),
+]

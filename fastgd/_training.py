@@ -1,0 +1,244 @@
+"""The epochs of a fit: the algorithm a setting calls for, the stopping rules, early
+stopping, divergence, verbose output.
+
+The path of one fit: the estimator validates its input and builds a ``Problem`` and a
+``TrainingState``; ``train`` picks the runner (per-sample, mini-batch or full-batch),
+runs its epochs until a stopping rule fires, and hands back the trained state with the
+curves; the estimator sets its attributes from it.
+"""
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.utils import check_random_state
+
+from fastgd import _linear
+from fastgd._enums import Schedule
+from fastgd._params import LEARNING_RATES
+from fastgd._runners import (
+    FullBatchEpochs, GradientRunner, MiniBatchRunner, PerSampleRunner, SgdEpochs,
+)
+from fastgd._shuffle import VisitingOrder
+from fastgd._step_rule import epoch_eta, penalty_strengths
+
+# sample or class weights from this size on are named as a likely cause of divergence
+LARGE_WEIGHT = 1e3
+
+
+@dataclass
+class Problem:
+    """What a fit trains on, validated.
+
+    Attributes
+    ----------
+    X : ndarray or CSR matrix
+        The validated X (for the Lipschitz estimate of full batch).
+    rows : Rows
+        X as the kernels read it.
+    targets : Targets
+    loss : LossFunction
+    spec : LossSpec
+        The loss's row of ``_tables.LOSSES``.
+    sample_weight : ndarray or None
+    stratify : ndarray or None
+        Class of every row, for a stratified early-stopping split.
+    """
+
+    X: Any
+    rows: Any
+    targets: Any
+    loss: Any
+    spec: Any
+    sample_weight: Optional[np.ndarray]
+    stratify: Optional[np.ndarray]
+
+
+@dataclass
+class Result:
+    """A finished run of epochs."""
+
+    state: Any
+    n_iter: int
+    loss_curve: list
+    validation_loss_curve: list = field(default_factory=list)
+
+
+class StoppingRule:
+    """scikit-learn's stopping rule: stop when the criterion (lower is better) has not
+    improved by ``tol`` for ``n_iter_no_change`` epochs; with the adaptive learning
+    rate, divide eta by 5 instead, until it falls below 1e-6."""
+
+    def __init__(self, tol, n_iter_no_change, adaptive, eta):
+        self.tol = -np.inf if tol is None else tol
+        self.n_iter_no_change = n_iter_no_change
+        self.adaptive = adaptive
+        self.eta = eta
+        self.best = np.inf
+        self.no_improvement = 0
+
+    def should_stop(self, criterion):
+        self.no_improvement = (self.no_improvement + 1
+                               if criterion > self.best - self.tol else 0)
+        self.best = min(self.best, criterion)
+        if self.no_improvement < self.n_iter_no_change:
+            return False
+        if self.adaptive and self.eta > 1e-6:
+            self.eta /= 5.0
+            self.no_improvement = 0
+            return False
+        return True
+
+
+def split_rows(estimator, n_rows, stratify, sample_weight):
+    """Training rows and validation rows (int32): all rows and none without early
+    stopping.  Raises when the training rows (or the validation rows) weigh nothing."""
+    all_rows = np.arange(n_rows, dtype=np.int32)
+    if not estimator.early_stopping:
+        train, val = all_rows, np.empty(0, dtype=np.int32)
+    else:
+        splitter = StratifiedShuffleSplit if stratify is not None else ShuffleSplit
+        cv = splitter(test_size=estimator.validation_fraction,
+                      random_state=estimator.random_state)
+        strat = stratify if stratify is not None else np.zeros(n_rows)
+        train, val = next(cv.split(np.zeros((n_rows, 1)), strat))
+        if len(train) == 0 or len(val) == 0:
+            raise ValueError(
+                f"Splitting {n_rows} samples into a train set and a validation set "
+                f"with validation_fraction={estimator.validation_fraction} led to an "
+                f"empty set ({len(train)} and {len(val)} samples). Please either "
+                f"change validation_fraction, increase number of samples, or disable "
+                f"early_stopping.")
+        if sample_weight is not None and not np.any(sample_weight[val] > 0):
+            raise ValueError("The sample weights for validation set are all zero, "
+                             "consider using a different random state.")
+        train, val = np.sort(train).astype(np.int32), np.sort(val).astype(np.int32)
+    if sample_weight is not None and not np.any(sample_weight[train] != 0):
+        raise ValueError("The sample weights of the training rows are all zero: there "
+                         "is nothing to train on"
+                         + (" (every row of non-zero weight fell in the validation "
+                            "set; consider a different random_state or "
+                            "validation_fraction)." if estimator.early_stopping
+                            else "."))
+    return train, val
+
+
+def algorithm(estimator, spec):
+    """``"per_sample"``, ``"minibatch"`` or ``"full_batch"`` (proximal gradient):
+    which runner a setting trains with."""
+    full = estimator.batch_size == "full"
+    if full and estimator.optimizer in ("sgd", "nesterov"):
+        return "full_batch"
+    if (full or estimator.batch_size > 1 or spec.task == "multiclass"
+            or estimator.optimizer != "sgd"):
+        return "minibatch"
+    return "per_sample"
+
+
+def make_epochs(estimator, problem, state, rule, train_rows, n_threads):
+    """The epoch callable (``eta -> objective``) of the estimator's algorithm, and the
+    visiting order it reshuffles each epoch."""
+    kind = algorithm(estimator, problem.spec)
+    full = estimator.batch_size == "full"
+    # a full-batch step sums over every row: the order does not matter
+    order = VisitingOrder(train_rows, problem.rows.n_rows,
+                          estimator.shuffle and not full, estimator.shuffle_window,
+                          problem.targets.n_models, n_threads)
+    lam1, lam2 = penalty_strengths(estimator)
+    if kind == "full_batch":
+        runner = GradientRunner(problem.loss, problem.rows, problem.targets, n_threads)
+        w_pos = problem.targets.arrays["w_pos"]
+        class_scale = max(float(np.max(w_pos)), problem.targets.w_neg)
+        epochs = FullBatchEpochs(runner, state, train_rows, problem.X,
+                                 problem.sample_weight, problem.spec, class_scale,
+                                 lam1, lam2, estimator.fit_intercept,
+                                 accelerated=estimator.optimizer == "nesterov")
+    elif kind == "minibatch":
+        batch = len(train_rows) if full else estimator.batch_size
+        runner = MiniBatchRunner(problem.loss, problem.rows, problem.targets, rule,
+                                 n_threads, batch)
+        epochs = SgdEpochs(runner, state, order, lam1, lam2)
+    else:
+        runner = PerSampleRunner(problem.loss, problem.rows, problem.targets, rule,
+                                 n_threads)
+        epochs = SgdEpochs(runner, state, order, lam1, lam2)
+    return epochs, order, kind
+
+
+def divergence_error(estimator, epoch, problem, kind):
+    """The error of a run whose weights or objective stopped being finite, naming the
+    likely causes for this setting."""
+    causes = []
+    sw = problem.sample_weight
+    if sw is not None and sw.size and np.max(np.abs(sw)) >= LARGE_WEIGHT:
+        causes.append(f"sample weights up to {np.max(np.abs(sw)):g} make a row's step "
+                      "that many times larger: rescale sample_weight (e.g. to a mean "
+                      "of 1)")
+    w_pos = problem.targets.arrays["w_pos"]
+    if problem.spec.task != "regression" and np.max(np.abs(w_pos)) >= LARGE_WEIGHT:
+        causes.append(f"class weights up to {np.max(np.abs(w_pos)):g} scale the steps "
+                      "of their rows alike: rescale class_weight")
+    lr, eta0 = estimator.learning_rate, estimator.eta0
+    if kind == "full_batch":
+        pass  # step sizes come from the line search
+    elif lr == "optimal":
+        causes.append(f"learning_rate='optimal' steps 1 / (alpha * (t0 + t)): a larger "
+                      f"alpha (now {estimator.alpha:g}), or learning_rate='constant' "
+                      f"or 'invscaling' with a small eta0, takes smaller steps")
+    else:
+        hint = "lower eta0" + ("" if lr in ("pa1", "pa2")
+                               else ", use learning_rate='optimal' or 'invscaling'")
+        causes.append(f"the learning rate is likely too large for this data "
+                      f"(learning_rate={lr!r}, eta0={eta0}): {hint}")
+    causes.append("scale the features (e.g. with StandardScaler)")
+    return ValueError(f"Training diverged at epoch {epoch}: the weights or the objective "
+                      f"became non-finite (inf or NaN). " + "; or ".join(causes) + ".")
+
+
+def train(estimator, problem, state, max_iter, partial, rule, n_threads):
+    """Run up to ``max_iter`` epochs of the estimator's algorithm on ``problem`` from
+    ``state`` (updated in place) with the step rule ``rule``; return the ``Result``."""
+    e = estimator
+    train_rows, val_rows = split_rows(e, problem.rows.n_rows, problem.stratify,
+                                      problem.sample_weight)
+    if algorithm(e, problem.spec) != "per_sample" or e.early_stopping:
+        # only the per-sample kernel checks every margin it computes (a NaN or inf in
+        # X makes its epoch loss NaN); the other paths check X first
+        e._check_finite(problem.X)
+    epochs, order, kind = make_epochs(e, problem, state, rule, train_rows, n_threads)
+    seed = int(check_random_state(e.random_state).randint(np.iinfo(np.int32).max))
+    first_epoch = state.epochs_done
+    fixed = LEARNING_RATES[e.learning_rate] == Schedule.FIXED
+    stopping = StoppingRule(e.tol, e.n_iter_no_change,
+                            adaptive=e.learning_rate == "adaptive", eta=e.eta0)
+    averaging = bool(e.average)
+    result = Result(state=state, n_iter=0,
+                    loss_curve=list(getattr(e, "loss_curve_", [])) if partial else [])
+    for epoch in range(max_iter):
+        order.reshuffle(seed + epoch)
+        eta = epoch_eta(e, first_epoch + epoch, stopping.eta) if fixed else e.eta0
+        objective = epochs(eta)
+        result.n_iter = epoch + 1
+        if not (np.isfinite(objective) and state.finite()):
+            e._check_finite(problem.X)  # bad input, or else divergence
+            raise divergence_error(e, result.n_iter, problem, kind)
+        result.loss_curve.append(float(objective))
+        criterion = objective
+        if e.early_stopping:
+            coef, intercept = state.model(averaging)
+            criterion = _linear.loss_sum(problem.loss, problem.rows, problem.targets,
+                                         val_rows, coef, intercept,
+                                         n_threads) / len(val_rows)
+            result.validation_loss_curve.append(float(criterion))
+        if e.verbose:
+            print(f"-- Epoch {result.n_iter}\nNorm: {np.linalg.norm(state.coef):.2f}, "
+                  f"NNZs: {np.count_nonzero(state.coef)}, "
+                  f"Bias: {state.intercept[0]:.6f}, T: {int(state.t) - 1}, "
+                  f"Objective: {objective:.6f}"
+                  + (f", Validation loss: {criterion:.6f}" if e.early_stopping else ""))
+        if stopping.should_stop(criterion):
+            if e.verbose:
+                print(f"Convergence after {result.n_iter} epochs")
+            break
+    state.epochs_done = first_epoch + result.n_iter
+    return result
