@@ -130,6 +130,8 @@ extensions = [
 ]
 
 setup(
-    ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES),
+    # the debug build's C files go elsewhere, so that neither build reuses the other's
+    ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES,
+                          build_dir=os.path.join("build", "debug-c") if DEBUG else None),
     cmdclass={"build_ext": BuildExt},
 )

@@ -5,30 +5,20 @@ Every suite is parametrised by library so that a ratio is read off one run; the
 ``track_`` benchmarks record the score so a faster but worse fit shows up.
 """
 import numpy as np
-import scipy.sparse as sp
 
 import fastgd
+from fastgd._data import dense_multiclass, dense_regression, sparse_classification
 from sklearn import linear_model
 
 LIBS = ["fastgd", "sklearn"]
 
 
 def _dense(n=200_000, d=100, dtype=np.float64):
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((n, d)).astype(dtype)
-    y = (X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)).astype(dtype)
-    return X, y
+    return dense_regression(n, d, np.random.default_rng(0), dtype=dtype)
 
 
 def _sparse(n=200_000, d=50_000, k=50):
-    rng = np.random.default_rng(0)
-    p = 1.0 / np.arange(1, d + 1) ** 1.1
-    idx = rng.choice(d, size=n * k, p=p / p.sum())
-    X = sp.csr_matrix((rng.random(n * k), idx, np.arange(0, n * k + 1, k)), shape=(n, d))
-    X.sum_duplicates()
-    X = (sp.diags(1 / np.sqrt(np.asarray(X.multiply(X).sum(1)).ravel())) @ X).tocsr()
-    y = (X @ (rng.standard_normal(d) * (rng.random(d) < 0.1)) > 0).astype(int)
-    return X, y
+    return sparse_classification(n, d, k, np.random.default_rng(0))
 
 
 def _regressor(lib, **kw):
@@ -93,9 +83,7 @@ class MulticlassOvR:
     timeout = 300
 
     def setup(self, lib):
-        rng = np.random.default_rng(0)
-        self.X = rng.standard_normal((50_000, 50))
-        self.y = np.argmax(self.X @ rng.standard_normal((50, 8)), axis=1)
+        self.X, self.y = dense_multiclass(50_000, 50, 8, np.random.default_rng(0))
 
     def _model(self, lib):
         if lib == "sklearn":
@@ -127,21 +115,18 @@ class FullBatchGradient:
     and gradient in one read of X) next to numpy's two passes ``X.T @ (X @ w - y)``."""
 
     def setup(self):
-        from fastgd import _batch
+        from fastgd._runners import GradientRunner
+        from fastgd._losses import SquaredError
+        from fastgd._structs import Rows, Targets
 
         self.X, self.y = _dense()
         n, d = self.X.shape
         self.coef = np.full((1, d), 0.1)
-        self.e, self.ei = np.empty(0), np.empty(0, np.int32)
-        self.grad, self.grad_b = np.empty((1, d)), np.empty(1)
-        self.scratch = np.empty((1, d + 1))
-        self.kernel = _batch.batch_gradient
+        targets = Targets(self.X.dtype, n, [-1], [1.0], 1.0, y=self.y)
+        self.runner = GradientRunner(SquaredError(), Rows(self.X), targets, 1)
 
     def time_fastgd_fused_gradient(self):
-        self.kernel(0, False, self.X, self.e, self.ei, self.ei, self.y, self.ei,
-                    np.array([-1], np.int32), self.e, np.ones(1), 1.0, self.ei,
-                    self.X.shape[0], self.coef, np.zeros(1), 0.1, self.grad,
-                    self.grad_b, self.scratch, 1)
+        self.runner.run(self.coef, np.zeros(1))
 
     def time_numpy_two_passes(self):
         self.X.T @ (self.X @ self.coef[0] - self.y)
@@ -271,9 +256,8 @@ class VisitingOrder:
     def setup(self, order):
         from fastgd import _shuffle
         from fastgd._config import effective_n_threads
-        from fastgd._params import SHUFFLE_OPEN_WINDOWS
 
-        self.shuffle, self.n_open = _shuffle, SHUFFLE_OPEN_WINDOWS
+        self.shuffle, self.n_open = _shuffle, _shuffle.SHUFFLE_OPEN_WINDOWS
         self.all_threads = effective_n_threads(-1)
         self.rows = np.arange(500_000, dtype=np.int32)
         self.order = np.empty_like(self.rows)

@@ -9,34 +9,8 @@ import argparse
 import time
 
 import numpy as np
-import scipy.sparse as sp
 
-
-def dense_regression(n, d, rng):
-    """Dense float64 regression data with a little noise."""
-    X = rng.standard_normal((n, d))
-    y = X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)
-    return X, y
-
-
-def sparse_classification(n, d, nnz, rng):
-    """CSR data with Zipf-distributed features, unit-norm rows, and a binary target."""
-    p = 1.0 / np.arange(1, d + 1) ** 1.1
-    cols = rng.choice(d, size=n * nnz, p=p / p.sum())
-    X = sp.csr_matrix((rng.random(n * nnz), cols, np.arange(0, n * nnz + 1, nnz)),
-                      shape=(n, d))
-    X.sum_duplicates()
-    X = sp.diags(1 / np.sqrt(np.asarray(X.multiply(X).sum(1)).ravel())) @ X
-    w = rng.standard_normal(d) * (rng.random(d) < 0.1)
-    y = (X @ w + 0.01 * rng.standard_normal(n) > 0).astype(int)
-    return X.tocsr(), y
-
-
-def dense_multiclass(n, d, k, rng):
-    """Dense data with k classes from a random linear model."""
-    X = rng.standard_normal((n, d))
-    y = np.argmax(X @ rng.standard_normal((d, k)) + rng.standard_normal((n, k)), axis=1)
-    return X, y
+from fastgd._data import dense_multiclass, dense_regression, sparse_classification
 
 
 def side_by_side(make_ours, make_theirs, X, y, repeat):

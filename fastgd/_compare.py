@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from fastgd.__main__ import dense_regression, sparse_classification
+from fastgd._data import dense_regression, sparse_classification
 
 N_EPOCHS = 5
 

@@ -60,7 +60,10 @@ def show_config():
     """Print fastgd's version, whether OpenMP is compiled in and the default threads."""
     from fastgd import __version__
 
+    from fastgd._structs import DEBUG_BUILD
+
     print(f"fastgd {__version__}")
+    print(f"  debug build (index checks): {DEBUG_BUILD}")
     print(f"  OpenMP compiled in: {openmp_enabled()}")
     print(f"  OpenMP max threads: {omp_max_threads()}")
     print(f"  threads for n_jobs=None: {effective_n_threads(None)}")

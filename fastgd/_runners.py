@@ -176,5 +176,6 @@ class SgdEpochs:
 
     def __call__(self, eta):
         total = self.runner.run(self.state, self.order, eta)
-        return (total / max(len(self.order), 1)
-                + penalty_value(self.state.coef, self.lam1, self.lam2))
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
+            return (total / max(len(self.order), 1)
+                    + penalty_value(self.state.coef, self.lam1, self.lam2))

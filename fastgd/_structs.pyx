@@ -17,6 +17,9 @@ cdef ModelScalars _prototype
 #: the struct itself: its fields are named as in ``_structs.pxd``.
 MODEL_SCALARS = np.asarray(<ModelScalars[:1]>&_prototype).dtype
 
+#: whether the kernels were built with ``FASTGD_DEBUG=1`` (index checks on)
+DEBUG_BUILD = bool(FASTGD_INDEX_CHECKS)
+
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
 

@@ -9,6 +9,7 @@ import os
 import pytest
 
 import golden
+from fastgd._structs import DEBUG_BUILD
 
 with open(os.path.join(os.path.dirname(__file__), "golden_models.json")) as f:
     GOLDEN = json.load(f)
@@ -29,6 +30,8 @@ def test_the_matrix_is_the_recorded_one():
 
 @pytest.mark.parametrize("key", sorted(CASES))
 def test_model_is_bit_for_bit_the_recorded_one(key, data):
+    if DEBUG_BUILD:
+        pytest.skip("a debug build (bounds checks) compiles the arithmetic differently")
     here = golden.platform_signature()
     if here != GOLDEN["platform"]:
         pytest.skip(f"hashes recorded on {GOLDEN['platform']}, this machine is {here}: "
