@@ -35,13 +35,15 @@ from fastgd._batch_lazy cimport (
 from fastgd._loss_functions cimport log_sum_exp
 from fastgd._losses cimport AnyLoss, ScalarLoss, Softmax, loss_value_and_derivative
 from fastgd._optimizers cimport Optimizer, OptimizerRule, optimizer_direction
-from fastgd._rows cimport csr_range, index_t, row_add_scaled, row_dot
+from fastgd._rows cimport csr_range, index_t, row_add_scaled, row_dot, row_logits
 from fastgd._schedules cimport scheduled_eta
 from fastgd._shuffle cimport VisitingOrder
 from fastgd._structs cimport (
     ModelScalars, Rows, RowsView, StepRule, StepRuleView, Targets, TargetsView,
 )
-from fastgd._targets cimport sample_target, sample_weight_of
+from fastgd._targets cimport (
+    sample_target, sample_weight_of, softmax_target, softmax_weight,
+)
 
 import numpy as np
 
@@ -119,18 +121,12 @@ cdef double softmax_rows(const RowsView* X, const TargetsView* T, const int32_t*
         z = local + grad_width
         for r in prange(n_rows, schedule="static"):
             i = rows[r] if rows != NULL else r
-            weight = sample_weight[i] if sample_weight != NULL else 1.0
-            if soft == NULL:
-                weight = weight * T.w_pos[T.y_class[i]]
-            for k in range(n_classes):
-                z[k] = row_dot(X, values, i, coef + k * n_features) + intercept[k]
+            weight = softmax_weight(T, soft, sample_weight, i)
+            row_logits(X, values, i, coef, intercept, n_classes, z)
             lse = log_sum_exp(z, n_classes)
             row_loss = lse
             for k in range(n_classes):
-                if soft != NULL:
-                    q = soft[i * n_classes + k]
-                else:
-                    q = 1.0 if T.y_class[i] == k else 0.0
+                q = softmax_target(T, soft, i, k)
                 row_loss = row_loss - q * z[k]
                 # d loss / d z_k = p_k - q_k
                 g = weight * (exp(z[k] - lse) - q)

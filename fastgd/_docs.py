@@ -1,6 +1,8 @@
 """Parameter documentation shared by SGDRegressor and SGDClassifier, filled into their
-docstrings by ``shared_docs``."""
+docstrings by ``shared_docs`` (the options of ``loss`` and ``optimizer`` are read off
+the tables of ``_tables.py``)."""
 from fastgd._config import REPLICA_ROUND_ROWS
+from fastgd._params import CLASSIFICATION_LOSSES, OPTIMIZER_NAMES, REGRESSION_LOSSES
 
 N_JOBS_DOC = f"""n_jobs : int or None, default=None
         Threads of every kernel: one-vs-rest models in parallel, one model by
@@ -27,8 +29,7 @@ EXTRA_PARAMETERS_DOC = """decay_rate : float, default=0.9
         size from the Lipschitz constant and a backtracking line search
         (``learning_rate`` and ``eta0`` are not used; the objective never increases).
         ``average`` and the ``pa1``/``pa2`` rules need ``batch_size=1``.
-    optimizer : {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}, \
-            default="sgd"
+    optimizer : {optimizers}, default="sgd"
         How a gradient becomes a step, for every batch size (PyTorch's update rules;
         the learning-rate schedule gives eta, and the penalty's prox uses each
         coordinate's step).  With ``batch_size="full"``, ``"nesterov"`` is FISTA
@@ -46,8 +47,18 @@ EXTRA_PARAMETERS_DOC = """decay_rate : float, default=0.9
         Added to the denominator of ``"adagrad"``, ``"rmsprop"`` and ``"adam"``."""
 
 
+def _options(names, quote="'"):
+    """``{'a', 'b', ...}``."""
+    return "{" + ", ".join(f"{quote}{name}{quote}" for name in names) + "}"
+
+
 def shared_docs(cls):
-    """Fill the ``{n_jobs}`` and ``{extra_parameters}`` slots of a docstring."""
-    cls.__doc__ = (cls.__doc__.replace("{n_jobs}", N_JOBS_DOC)
-                   .replace("{extra_parameters}", EXTRA_PARAMETERS_DOC))
+    """Fill the slots of a docstring: ``{n_jobs}``, ``{extra_parameters}`` and the
+    options of ``loss`` and ``optimizer``."""
+    slots = {"{n_jobs}": N_JOBS_DOC, "{extra_parameters}": EXTRA_PARAMETERS_DOC,
+             "{regression_losses}": _options(REGRESSION_LOSSES),
+             "{classification_losses}": _options(CLASSIFICATION_LOSSES),
+             "{optimizers}": _options(OPTIMIZER_NAMES, '"')}
+    for slot, text in slots.items():
+        cls.__doc__ = cls.__doc__.replace(slot, text)
     return cls

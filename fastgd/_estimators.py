@@ -251,8 +251,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
 
     Parameters
     ----------
-    loss : {'squared_error', 'huber', 'epsilon_insensitive', \
-            'squared_epsilon_insensitive'}, default='squared_error'
+    loss : {regression_losses}, default='squared_error'
     penalty : {'l2', 'l1', 'elasticnet', None}, default='l2'
     alpha : float, default=0.0001
         Regularisation strength.
@@ -388,9 +387,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
 
     Parameters
     ----------
-    loss : {'hinge', 'log_loss', 'modified_huber', 'squared_hinge', 'perceptron', \
-            'squared_error', 'huber', 'epsilon_insensitive', \
-            'squared_epsilon_insensitive'}, default='hinge'
+    loss : {classification_losses}, default='hinge'
     penalty : {'l2', 'l1', 'elasticnet', None}, default='l2'
     alpha : float, default=0.0001
     l1_ratio : float or None, default=0.15

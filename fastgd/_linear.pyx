@@ -14,9 +14,11 @@ from libc.stdint cimport int32_t
 
 from fastgd._loss_functions cimport log_sum_exp
 from fastgd._losses cimport AnyLoss, ScalarLoss, Softmax, loss_value
-from fastgd._rows cimport row_dot
+from fastgd._rows cimport row_dot, row_logits
 from fastgd._structs cimport Rows, RowsView, Targets, TargetsView
-from fastgd._targets cimport sample_target, sample_weight_of
+from fastgd._targets cimport (
+    sample_target, sample_weight_of, softmax_target, softmax_weight,
+)
 
 import numpy as np
 
@@ -75,24 +77,17 @@ cdef double softmax_loss_rows(const RowsView* X, const TargetsView* T,
     cdef const floating* soft = <const floating*>T.soft
     cdef const floating* sample_weight = <const floating*>T.sample_weight
     cdef Py_ssize_t r, i, k, n_classes = coef.shape[0]
-    cdef double total = 0.0, weight, row_loss, q
+    cdef double total = 0.0, weight, row_loss
     cdef double* z
     with parallel(num_threads=n_threads, use_threads_if=n_threads > 1):
         z = &logits[threadid(), 0]
         for r in prange(rows.shape[0], schedule="static"):
             i = rows[r]
-            weight = sample_weight[i] if sample_weight != NULL else 1.0
-            if soft == NULL:
-                weight = weight * T.w_pos[T.y_class[i]]
-            for k in range(n_classes):
-                z[k] = row_dot(X, values, i, &coef[k, 0]) + intercept[k]
+            weight = softmax_weight(T, soft, sample_weight, i)
+            row_logits(X, values, i, &coef[0, 0], &intercept[0], n_classes, z)
             row_loss = log_sum_exp(z, n_classes)
             for k in range(n_classes):
-                if soft != NULL:
-                    q = soft[i * n_classes + k]
-                else:
-                    q = 1.0 if T.y_class[i] == k else 0.0
-                row_loss = row_loss - q * z[k]
+                row_loss = row_loss - softmax_target(T, soft, i, k) * z[k]
             total += weight * row_loss
     return total
 

@@ -73,3 +73,12 @@ cdef inline void row_add_scaled(double g, const RowsView* X, const floating* val
     else:
         csr_add_scaled(g, <const int32_t*>X.indices, <const int32_t*>X.indptr, values,
                        X.n_rows, i, acc)
+
+
+cdef inline void row_logits(const RowsView* X, const floating* values, Py_ssize_t i,
+                            const floating* coef, const double* intercept,
+                            Py_ssize_t n_models, double* z) noexcept nogil:
+    """``z[k] = x_i . coef[k] + intercept[k]`` for every model row k."""
+    cdef Py_ssize_t k
+    for k in range(n_models):
+        z[k] = row_dot(X, values, i, coef + k * X.n_features) + intercept[k]

@@ -27,7 +27,8 @@ ctypedef struct ModelSlot:
     ModelScalars* scalars
     int32_t* last               # lazy scratch (sparse rows); NULL if unused
     double* hist
-    Py_ssize_t target           # which model row of the targets it trains on
+    int pos_class               # its model row of the targets: the positive class (or
+    double w_pos                # -1, regression) and the positive rows' weight
 
 
 ctypedef struct Bank:
@@ -47,15 +48,17 @@ cdef inline double* row_of(double* base, Py_ssize_t width, Py_ssize_t k) noexcep
     return base + k * width if width > 0 else NULL
 
 
-cdef inline ModelSlot slot_of(const Bank* bank, Py_ssize_t k,
+cdef inline ModelSlot slot_of(const Bank* bank, Py_ssize_t k, const TargetsView* T,
                               Py_ssize_t target) noexcept nogil:
+    """Row k of the bank, training on model row ``target`` of ``T``."""
     cdef ModelSlot m
     m.avg_sum = row_of(bank.avg_sum, bank.avg_width, k)
     m.q = row_of(bank.q, bank.q_width, k)
     m.scalars = &bank.scalars[k]
     m.last = bank.last + k * bank.last_width if bank.last_width > 0 else NULL
     m.hist = row_of(bank.hist, bank.hist_width, k)
-    m.target = target
+    m.pos_class = T.pos_class[target]
+    m.w_pos = T.w_pos[target]
     return m
 
 

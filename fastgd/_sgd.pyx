@@ -110,9 +110,6 @@ cdef void epoch_dense(ScalarLoss f, const Pass* P, Py_ssize_t first, Py_ssize_t 
     cdef const floating* y = <const floating*>P.targets.y
     cdef const floating* sample_weight = <const floating*>P.targets.sample_weight
     cdef const int32_t* order = P.order
-    cdef const int32_t* stream = P.stream
-    cdef int pos_class = P.targets.pos_class[m.target]
-    cdef double w_pos = P.targets.w_pos[m.target], w_neg = P.targets.w_neg
     cdef Py_ssize_t n_features = X.n_features, s, i, i_ahead
     cdef Py_ssize_t row_bytes = n_features * sizeof(floating)
     cdef const floating* x
@@ -142,12 +139,13 @@ cdef void epoch_dense(ScalarLoss f, const Pass* P, Py_ssize_t first, Py_ssize_t 
             # its page walk early
             i_ahead = order[s + 3 * PREFETCH_ROWS]
             fg_prefetch(dense_row(X, values, i_ahead), 1)
-            prefetch_target(&P.targets, y, sample_weight, i_ahead, pos_class)
-        if stream != NULL and s + P.stream_ahead < last:
+            prefetch_target(&P.targets, y, sample_weight, i_ahead, m.pos_class)
+        if P.stream != NULL and s + P.stream_ahead < last:
             # read-ahead of a windowed shuffle: X in nearly sequential order
-            fg_prefetch_l2(dense_row(X, values, stream[s + P.stream_ahead]), row_bytes)
-        target = sample_target(&P.targets, y, i, pos_class)
-        weight = sample_weight_of(sample_weight, i, target, w_pos, w_neg)
+            fg_prefetch_l2(dense_row(X, values, P.stream[s + P.stream_ahead]),
+                           row_bytes)
+        target = sample_target(&P.targets, y, i, m.pos_class)
+        weight = sample_weight_of(sample_weight, i, target, m.w_pos, P.targets.w_neg)
         if not fused:
             dot = vdot(v, x, n_features)
         p = C * dot + b
@@ -202,9 +200,6 @@ cdef void epoch_sparse(ScalarLoss f, const Pass* P, const index_t* indices,
     cdef const floating* y = <const floating*>P.targets.y
     cdef const floating* sample_weight = <const floating*>P.targets.sample_weight
     cdef const int32_t* order = P.order
-    cdef const int32_t* stream = P.stream
-    cdef int pos_class = P.targets.pos_class[m.target]
-    cdef double w_pos = P.targets.w_pos[m.target], w_neg = P.targets.w_neg
     cdef Py_ssize_t n_rows = P.X.n_rows, n_features = P.X.n_features
     cdef Py_ssize_t s, i, j, jj, start, end, i_ahead
     cdef double t = m.scalars.t, b = m.scalars.intercept
@@ -232,19 +227,19 @@ cdef void epoch_sparse(ScalarLoss f, const Pass* P, const index_t* indices,
             csr_range(indptr, i_ahead, n_rows, &start, &end)
             fg_prefetch(data + start, (end - start) * sizeof(floating))
             fg_prefetch(indices + start, (end - start) * sizeof(index_t))
-            prefetch_target(&P.targets, y, sample_weight, i_ahead, pos_class)
-        if stream != NULL and s + P.stream_ahead + 2 * PREFETCH_ROWS < last:
+            prefetch_target(&P.targets, y, sample_weight, i_ahead, m.pos_class)
+        if P.stream != NULL and s + P.stream_ahead + 2 * PREFETCH_ROWS < last:
             # the row bounds of the read-ahead, a few steps before they are read
-            fg_prefetch(&indptr[stream[s + P.stream_ahead + 2 * PREFETCH_ROWS]],
+            fg_prefetch(&indptr[P.stream[s + P.stream_ahead + 2 * PREFETCH_ROWS]],
                         2 * sizeof(index_t))
-        if stream != NULL and s + P.stream_ahead < last:
+        if P.stream != NULL and s + P.stream_ahead < last:
             # read-ahead of a windowed shuffle: X in nearly sequential order
-            csr_range(indptr, stream[s + P.stream_ahead], n_rows, &start, &end)
+            csr_range(indptr, P.stream[s + P.stream_ahead], n_rows, &start, &end)
             fg_prefetch_l2(data + start, (end - start) * sizeof(floating))
             fg_prefetch_l2(indices + start, (end - start) * sizeof(index_t))
         csr_range(indptr, i, n_rows, &start, &end)
-        target = sample_target(&P.targets, y, i, pos_class)
-        weight = sample_weight_of(sample_weight, i, target, w_pos, w_neg)
+        target = sample_target(&P.targets, y, i, m.pos_class)
+        weight = sample_weight_of(sample_weight, i, target, m.w_pos, P.targets.w_neg)
         if lazy:
             for jj in range(start, end):
                 bring_up_to_date(&z, v, m.avg_sum, indices[jj])
@@ -323,7 +318,7 @@ cdef void train_models(ScalarLoss f, const Pass* P, floating* coef, const Bank* 
     cdef void* q_raw
     cdef ModelSlot m
     for k in prange(n_models, schedule="static", num_threads=n_threads):
-        m = slot_of(bank, k, 0 if replicas else k)
+        m = slot_of(bank, k, &P.targets, 0 if replicas else k)
         v = coef + k * n_features
         v_raw = NULL
         avg_raw = NULL

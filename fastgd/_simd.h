@@ -111,123 +111,77 @@ FG_AVX2 static inline double fg_hsum_s(__m256 a) {
     return (double)_mm_cvtss_f32(h);
 }
 
-FG_AVX2 static double fg_dot_d_avx2(const double *a, const double *b, ptrdiff_t n) {
-    __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
-    ptrdiff_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        s0 = _mm256_fmadd_pd(_mm256_loadu_pd(a + i), _mm256_loadu_pd(b + i), s0);
-        s1 = _mm256_fmadd_pd(_mm256_loadu_pd(a + i + 4), _mm256_loadu_pd(b + i + 4), s1);
-        s2 = _mm256_fmadd_pd(_mm256_loadu_pd(a + i + 8), _mm256_loadu_pd(b + i + 8), s2);
-        s3 = _mm256_fmadd_pd(_mm256_loadu_pd(a + i + 12), _mm256_loadu_pd(b + i + 12), s3);
-    }
-    for (; i + 4 <= n; i += 4)
-        s1 = _mm256_fmadd_pd(_mm256_loadu_pd(a + i), _mm256_loadu_pd(b + i), s1);
-    if (i < n) {
-        __m256i m = fg_mask_d(n - i);
-        s2 = _mm256_fmadd_pd(_mm256_maskload_pd(a + i, m), _mm256_maskload_pd(b + i, m), s2);
-    }
-    return fg_hsum_d(_mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3)));
+/* The AVX2 kernels of one element type: T the C type, S its suffix in fastgd's names
+ * (d, s), V the vector type, I the intrinsics' suffix (pd, ps), W the lanes. */
+#define FG_DEFINE_AVX2(T, S, V, I, W)                                               \
+FG_AVX2 static double fg_dot_##S##_avx2(const T *a, const T *b, ptrdiff_t n) {     \
+    V s0 = _mm256_setzero_##I(), s1 = s0, s2 = s0, s3 = s0;                         \
+    ptrdiff_t i = 0;                                                                \
+    for (; i + 4 * W <= n; i += 4 * W) {                                            \
+        s0 = _mm256_fmadd_##I(_mm256_loadu_##I(a + i), _mm256_loadu_##I(b + i), s0);\
+        s1 = _mm256_fmadd_##I(_mm256_loadu_##I(a + i + W),                          \
+                              _mm256_loadu_##I(b + i + W), s1);                     \
+        s2 = _mm256_fmadd_##I(_mm256_loadu_##I(a + i + 2 * W),                      \
+                              _mm256_loadu_##I(b + i + 2 * W), s2);                 \
+        s3 = _mm256_fmadd_##I(_mm256_loadu_##I(a + i + 3 * W),                      \
+                              _mm256_loadu_##I(b + i + 3 * W), s3);                 \
+    }                                                                               \
+    for (; i + W <= n; i += W)                                                      \
+        s1 = _mm256_fmadd_##I(_mm256_loadu_##I(a + i), _mm256_loadu_##I(b + i), s1);\
+    if (i < n) {                                                                    \
+        __m256i m = fg_mask_##S(n - i);                                             \
+        s2 = _mm256_fmadd_##I(_mm256_maskload_##I(a + i, m),                        \
+                              _mm256_maskload_##I(b + i, m), s2);                   \
+    }                                                                               \
+    return fg_hsum_##S(_mm256_add_##I(_mm256_add_##I(s0, s1),                       \
+                                      _mm256_add_##I(s2, s3)));                     \
+}                                                                                   \
+                                                                                    \
+/* v += s * x on W elements at p, then acc += v . z there */                        \
+FG_AVX2 static inline void fg_axpy_dot_step_##S(V sv, const T *x, T *v,             \
+                                                const T *z, ptrdiff_t p, V *acc) {  \
+    V u = _mm256_fmadd_##I(sv, _mm256_loadu_##I(x + p), _mm256_loadu_##I(v + p));  \
+    _mm256_storeu_##I(v + p, u);                                                    \
+    *acc = _mm256_fmadd_##I(u, _mm256_loadu_##I(z + p), *acc);                      \
+}                                                                                   \
+                                                                                    \
+FG_AVX2 static double fg_axpy_dot_##S##_avx2(T s, const T *x, T *v, const T *z,    \
+                                             ptrdiff_t n) {                         \
+    V sv = _mm256_set1_##I(s);                                                      \
+    V s0 = _mm256_setzero_##I(), s1 = s0, s2 = s0, s3 = s0;                         \
+    ptrdiff_t i = 0;                                                                \
+    for (; i + 4 * W <= n; i += 4 * W) {                                            \
+        fg_axpy_dot_step_##S(sv, x, v, z, i, &s0);                                  \
+        fg_axpy_dot_step_##S(sv, x, v, z, i + W, &s1);                              \
+        fg_axpy_dot_step_##S(sv, x, v, z, i + 2 * W, &s2);                          \
+        fg_axpy_dot_step_##S(sv, x, v, z, i + 3 * W, &s3);                          \
+    }                                                                               \
+    for (; i + W <= n; i += W)                                                      \
+        fg_axpy_dot_step_##S(sv, x, v, z, i, &s1);                                  \
+    if (i < n) {                                                                    \
+        __m256i m = fg_mask_##S(n - i);                                             \
+        V u = _mm256_fmadd_##I(sv, _mm256_maskload_##I(x + i, m),                   \
+                               _mm256_maskload_##I(v + i, m));                      \
+        _mm256_maskstore_##I(v + i, m, u);                                          \
+        s2 = _mm256_fmadd_##I(u, _mm256_maskload_##I(z + i, m), s2);                \
+    }                                                                               \
+    return fg_hsum_##S(_mm256_add_##I(_mm256_add_##I(s0, s1),                       \
+                                      _mm256_add_##I(s2, s3)));                     \
+}                                                                                   \
+                                                                                    \
+FG_AVX2 static void fg_axpy_##S##_avx2(T s, const T *x, T *v, ptrdiff_t n) {       \
+    V sv = _mm256_set1_##I(s);                                                      \
+    ptrdiff_t i = 0;                                                                \
+    for (; i + W <= n; i += W)                                                      \
+        _mm256_storeu_##I(v + i, _mm256_fmadd_##I(sv, _mm256_loadu_##I(x + i),      \
+                                                  _mm256_loadu_##I(v + i)));        \
+    for (; i < n; i++)                                                              \
+        v[i] += s * x[i];                                                           \
 }
 
-FG_AVX2 static double fg_dot_s_avx2(const float *a, const float *b, ptrdiff_t n) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-    ptrdiff_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
-        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
-    }
-    for (; i + 8 <= n; i += 8)
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s1);
-    if (i < n) {
-        __m256i m = fg_mask_s(n - i);
-        s2 = _mm256_fmadd_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m), s2);
-    }
-    return fg_hsum_s(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-}
-
-/* v += s * x on 4 doubles at p, then acc += v . z there */
-#define FG_AXPY_DOT_D(p, acc)                                                       \
-    do {                                                                            \
-        __m256d u_ = _mm256_fmadd_pd(sv, _mm256_loadu_pd(x + (p)),                  \
-                                     _mm256_loadu_pd(v + (p)));                     \
-        _mm256_storeu_pd(v + (p), u_);                                              \
-        acc = _mm256_fmadd_pd(u_, _mm256_loadu_pd(z + (p)), acc);                   \
-    } while (0)
-#define FG_AXPY_DOT_S(p, acc)                                                       \
-    do {                                                                            \
-        __m256 u_ = _mm256_fmadd_ps(sv, _mm256_loadu_ps(x + (p)),                   \
-                                    _mm256_loadu_ps(v + (p)));                      \
-        _mm256_storeu_ps(v + (p), u_);                                              \
-        acc = _mm256_fmadd_ps(u_, _mm256_loadu_ps(z + (p)), acc);                   \
-    } while (0)
-
-FG_AVX2 static double fg_axpy_dot_d_avx2(double s, const double *x, double *v,
-                                         const double *z, ptrdiff_t n) {
-    __m256d sv = _mm256_set1_pd(s);
-    __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
-    ptrdiff_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        FG_AXPY_DOT_D(i, s0);
-        FG_AXPY_DOT_D(i + 4, s1);
-        FG_AXPY_DOT_D(i + 8, s2);
-        FG_AXPY_DOT_D(i + 12, s3);
-    }
-    for (; i + 4 <= n; i += 4)
-        FG_AXPY_DOT_D(i, s1);
-    if (i < n) {
-        __m256i m = fg_mask_d(n - i);
-        __m256d u = _mm256_fmadd_pd(sv, _mm256_maskload_pd(x + i, m),
-                                    _mm256_maskload_pd(v + i, m));
-        _mm256_maskstore_pd(v + i, m, u);
-        s2 = _mm256_fmadd_pd(u, _mm256_maskload_pd(z + i, m), s2);
-    }
-    return fg_hsum_d(_mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3)));
-}
-
-FG_AVX2 static double fg_axpy_dot_s_avx2(float s, const float *x, float *v,
-                                         const float *z, ptrdiff_t n) {
-    __m256 sv = _mm256_set1_ps(s);
-    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-    ptrdiff_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        FG_AXPY_DOT_S(i, s0);
-        FG_AXPY_DOT_S(i + 8, s1);
-        FG_AXPY_DOT_S(i + 16, s2);
-        FG_AXPY_DOT_S(i + 24, s3);
-    }
-    for (; i + 8 <= n; i += 8)
-        FG_AXPY_DOT_S(i, s1);
-    if (i < n) {
-        __m256i m = fg_mask_s(n - i);
-        __m256 u = _mm256_fmadd_ps(sv, _mm256_maskload_ps(x + i, m),
-                                   _mm256_maskload_ps(v + i, m));
-        _mm256_maskstore_ps(v + i, m, u);
-        s2 = _mm256_fmadd_ps(u, _mm256_maskload_ps(z + i, m), s2);
-    }
-    return fg_hsum_s(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-}
-
-FG_AVX2 static void fg_axpy_d_avx2(double s, const double *x, double *v, ptrdiff_t n) {
-    __m256d sv = _mm256_set1_pd(s);
-    ptrdiff_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        _mm256_storeu_pd(v + i, _mm256_fmadd_pd(sv, _mm256_loadu_pd(x + i),
-                                                _mm256_loadu_pd(v + i)));
-    for (; i < n; i++)
-        v[i] += s * x[i];
-}
-
-FG_AVX2 static void fg_axpy_s_avx2(float s, const float *x, float *v, ptrdiff_t n) {
-    __m256 sv = _mm256_set1_ps(s);
-    ptrdiff_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(v + i, _mm256_fmadd_ps(sv, _mm256_loadu_ps(x + i),
-                                                _mm256_loadu_ps(v + i)));
-    for (; i < n; i++)
-        v[i] += s * x[i];
-}
+FG_DEFINE_AVX2(double, d, __m256d, pd, 4)
+FG_DEFINE_AVX2(float, s, __m256, ps, 8)
+#undef FG_DEFINE_AVX2
 
 FG_AVX2 static void fg_acc_scaled_d_avx2(double c, const double *v, double *acc,
                                          ptrdiff_t n) {

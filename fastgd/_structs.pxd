@@ -81,12 +81,16 @@ cdef class Rows:
     cdef RowsView view
     cdef readonly object arrays
     cdef readonly object dtype
+    cdef readonly bint sparse
+    cdef readonly Py_ssize_t n_rows, n_features
 
 
 cdef class Targets:
     cdef TargetsView view
     cdef readonly object arrays
     cdef readonly object dtype
+    cdef readonly Py_ssize_t n_rows, n_models
+    cdef readonly double w_neg
 
 
 cdef class StepRule:

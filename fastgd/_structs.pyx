@@ -72,7 +72,7 @@ cdef class Rows:
             indptr = _contiguous(X.indptr.astype(index_dtype, copy=False), "X.indptr",
                                  INDEX_DTYPES, (n_rows + 1,))
             self.arrays = (data, indices, indptr)
-            self.view.sparse = True
+            self.view.sparse = self.sparse = True
             self.view.wide_indices = index_dtype == np.int64
             self.view.nnz = data.shape[0]
             self.view.values = data_of(data)
@@ -83,26 +83,15 @@ cdef class Rows:
             X = _contiguous(X, "X", FLOAT_DTYPES, np.shape(X) if np.ndim(X) == 2
                             else (-1, -1))
             self.arrays = (X,)
-            self.view.sparse = False
+            self.view.sparse = self.sparse = False
             self.view.wide_indices = False
             self.view.nnz = X.size
             self.view.values = data_of(X)
             self.view.indices = NULL
             self.view.indptr = NULL
             self.dtype = X.dtype
-        self.view.n_rows, self.view.n_features = X.shape
-
-    @property
-    def sparse(self):
-        return bool(self.view.sparse)
-
-    @property
-    def n_rows(self):
-        return self.view.n_rows
-
-    @property
-    def n_features(self):
-        return self.view.n_features
+        self.view.n_rows = self.n_rows = X.shape[0]
+        self.view.n_features = self.n_features = X.shape[1]
 
 
 cdef class Targets:
@@ -149,9 +138,9 @@ cdef class Targets:
             raise ValueError("class models need y_class or soft labels")
         if np.any(pos_class < 0) and y is None:
             raise ValueError("regression models (pos_class -1) need y")
-        self.view.n_rows = n_rows
+        self.view.n_rows = self.n_rows = n_rows
         self.view.n_classes = n_classes
-        self.view.n_models = n_models
+        self.view.n_models = self.n_models = n_models
         self.view.y = NULL
         self.view.y_class = NULL
         self.view.soft = NULL
@@ -171,22 +160,10 @@ cdef class Targets:
                 sample_weight, "sample_weight", (dtype,), (n_rows,)))
         self.view.pos_class = <const int32_t*>data_of(pos_class)
         self.view.w_pos = <const double*>data_of(w_pos)
-        self.view.w_neg = w_neg
+        self.view.w_neg = self.w_neg = w_neg
         self.arrays = dict(y=y, y_class=y_class, soft=soft, sample_weight=sample_weight,
                            pos_class=pos_class, w_pos=w_pos)
         self.dtype = dtype
-
-    @property
-    def n_models(self):
-        return self.view.n_models
-
-    @property
-    def n_rows(self):
-        return self.view.n_rows
-
-    @property
-    def w_neg(self):
-        return self.view.w_neg
 
 
 cdef class StepRule:

@@ -37,3 +37,22 @@ cdef inline void prefetch_target(const TargetsView* T, const floating* y,
         fg_prefetch(&y[i], 1)
     if sample_weight != NULL:
         fg_prefetch(&sample_weight[i], 1)
+
+
+cdef inline double softmax_weight(const TargetsView* T, const floating* soft,
+                                  const floating* sample_weight,
+                                  Py_ssize_t i) noexcept nogil:
+    """Weight of row i in the softmax: its sample weight, times its class's weight
+    for hard labels."""
+    cdef double weight = sample_weight[i] if sample_weight != NULL else 1.0
+    if soft == NULL:
+        weight = weight * T.w_pos[T.y_class[i]]
+    return weight
+
+
+cdef inline double softmax_target(const TargetsView* T, const floating* soft,
+                                  Py_ssize_t i, Py_ssize_t k) noexcept nogil:
+    """Row i's target probability of class k: its soft label, or one-hot."""
+    if soft != NULL:
+        return soft[i * T.n_classes + k]
+    return 1.0 if T.y_class[i] == k else 0.0
