@@ -25,6 +25,7 @@ from setuptools.command.build_ext import build_ext
 MODULES = ["_enums", "_losses", "_structs", "_sgd", "_shuffle", "_batch", "_linear",
            "_openmp"]
 DEBUG = os.environ.get("FASTGD_DEBUG", "0") == "1"
+DEBUG_C_DIR = os.path.join("build", "debug-c")
 
 DIRECTIVES = {
     "language_level": 3,
@@ -132,6 +133,6 @@ extensions = [
 setup(
     # the debug build's C files go elsewhere, so that neither build reuses the other's
     ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES,
-                          build_dir=os.path.join("build", "debug-c") if DEBUG else None),
+                          build_dir=DEBUG_C_DIR if DEBUG else None),
     cmdclass={"build_ext": BuildExt},
 )

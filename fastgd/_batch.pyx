@@ -241,6 +241,7 @@ cdef double minibatch_rows(AnyLoss f, MiniBatchEpoch* E, floating* coef,
     cdef Py_ssize_t n_models = E.targets.n_models, n_features = E.X.n_features
     cdef Py_ssize_t start = 0, m, k, j, s, n_support = 0
     cdef double total = 0.0, eta, factor, d
+    cdef int64_t stamp
     cdef int threads
     cdef bint sparse = E.X.sparse
     cdef LazyClock clock
@@ -255,14 +256,15 @@ cdef double minibatch_rows(AnyLoss f, MiniBatchEpoch* E, floating* coef,
         # a parallel region per batch pays off only for large batches
         threads = E.n_threads if m >= E.min_parallel_rows else 1
         if sparse:
+            stamp = <int64_t>clock.step + 1
             if E.X.wide_indices:
                 n_support = batch_support(
                     <const int64_t*>E.X.indices, <const int64_t*>E.X.indptr, E.X.n_rows,
-                    E.order + start, m, <int64_t>clock.step + 1, work.mark_view, support)
+                    E.order + start, m, stamp, work.mark_view, support)
             else:
                 n_support = batch_support(
                     <const int32_t*>E.X.indices, <const int32_t*>E.X.indptr, E.X.n_rows,
-                    E.order + start, m, <int64_t>clock.step + 1, work.mark_view, support)
+                    E.order + start, m, stamp, work.mark_view, support)
             catch_up_columns(coef, n_models, n_features, &clock, snap, support,
                              n_support, &opt, E.opt_state, E.n_slots, lam1, lam2)
             clear_support(scratch, threads, n_models, n_features, support, n_support)

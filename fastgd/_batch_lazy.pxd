@@ -45,7 +45,8 @@ cdef enum:
 
 cdef inline double prox_elastic_net(double w, double step, double lam1,
                                     double lam2) noexcept nogil:
-    """Exact prox of ``step * (lam1 |w| + lam2 / 2 w^2)``: soft-threshold, then shrink."""
+    """Exact prox of ``step * (lam1 |w| + lam2 / 2 w^2)``: soft-threshold, then
+    shrink."""
     if w > step * lam1:
         w -= step * lam1
     elif w < -step * lam1:
@@ -145,7 +146,8 @@ cdef inline void catch_up_columns(
     Py_ssize_t n_columns, OptimizerRule* opt, double* opt_state, Py_ssize_t n_slots,
     double lam1, double lam2,
 ) noexcept nogil:
-    """Bring the given columns (all of them when ``columns`` is NULL) up to the clock."""
+    """Bring the given columns (all of them when ``columns`` is NULL) up to the
+    clock."""
     cdef Py_ssize_t s, j, k
     cdef bint plain = opt.kind == Optimizer.PLAIN
     cdef double c = 1.0

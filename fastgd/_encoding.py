@@ -73,8 +73,8 @@ def classifier_targets(estimator, y, dtype, fitting):
     y_class = y_class.astype(np.int32)
     n_classes = len(estimator.classes_)
     if fitting:
-        weights = compute_class_weight(estimator.class_weight, classes=estimator.classes_,
-                                       y=y)
+        weights = compute_class_weight(estimator.class_weight,
+                                       classes=estimator.classes_, y=y)
         if not np.all(np.isfinite(weights)):
             raise ValueError(f"class_weight must give every class a finite "
                              f"weight; got {dict(zip(estimator.classes_, weights))!r}.")

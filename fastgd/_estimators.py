@@ -99,7 +99,8 @@ class _BaseSGD(BaseEstimator):
                 intercept_init = (last.intercept if intercept_init is None
                                   else intercept_init)
             coef_init = _dense(self.coef_) if coef_init is None else coef_init
-            intercept_init = self.intercept_ if intercept_init is None else intercept_init
+            if intercept_init is None:
+                intercept_init = self.intercept_
         state = TrainingState.start(targets.n_models, rows.n_features, X.dtype, rule,
                                     previous, (getattr(self, "coef_", None),
                                                getattr(self, "intercept_", None)),
@@ -188,8 +189,8 @@ class _BaseSGD(BaseEstimator):
         check_is_fitted(self)
         X, y = self._validate_X_y(X, y, reset=False)
         encoded, _ = self._encode_targets(y, X.dtype, fitting=False)
-        targets = Targets(X.dtype, X.shape[0],
-                          sample_weight=self._sample_weight(sample_weight, X), **encoded)
+        targets = Targets(X.dtype, X.shape[0], **encoded,
+                          sample_weight=self._sample_weight(sample_weight, X))
         spec, loss = self._loss()
         rows = Rows(X)
         coef, intercept = self._kernel_model(X.dtype, rows.n_features)
@@ -256,7 +257,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     alpha : float, default=0.0001
         Regularisation strength.
     l1_ratio : float or None, default=0.15
-        Elastic-net mixing: ``lam1 = alpha * l1_ratio``, ``lam2 = alpha * (1 - l1_ratio)``.
+        Elastic-net mixing: ``lam1 = alpha * l1_ratio``,
+        ``lam2 = alpha * (1 - l1_ratio)``.
     fit_intercept : bool, default=True
     max_iter : int, default=1000
         Maximum number of epochs.

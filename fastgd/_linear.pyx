@@ -25,7 +25,8 @@ import numpy as np
 
 def decision_function(Rows X, const floating[:, ::1] coef, const double[::1] intercept,
                       floating[:, ::1] out, int n_threads):
-    """Write ``X @ coef.T + intercept`` into ``out`` (n_rows, n_models), rows in parallel.
+    """Write ``X @ coef.T + intercept`` into ``out`` (n_rows, n_models), rows in
+    parallel.
 
     Parameters
     ----------

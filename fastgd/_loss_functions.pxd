@@ -24,7 +24,8 @@ cdef inline double log1pexp(double x) noexcept nogil:
 
 # ---------------------------------------------------------------- regression
 
-cdef inline double squared_error_value(double p, double y, double epsilon) noexcept nogil:
+cdef inline double squared_error_value(double p, double y,
+                                       double epsilon) noexcept nogil:
     cdef double r = p - y
     return 0.5 * r * r
 
@@ -88,7 +89,8 @@ cdef inline double log_loss_value(double p, double y, double epsilon) noexcept n
     return log1pexp(-y * p)
 
 
-cdef inline double log_loss_derivative(double p, double y, double epsilon) noexcept nogil:
+cdef inline double log_loss_derivative(double p, double y,
+                                       double epsilon) noexcept nogil:
     cdef double z = y * p
     if z > 18.0:
         return -y * exp(-z)
@@ -122,7 +124,8 @@ cdef inline double hinge_derivative(double p, double y, double epsilon) noexcept
     return -y if y * p <= 1.0 else 0.0
 
 
-cdef inline double squared_hinge_value(double p, double y, double epsilon) noexcept nogil:
+cdef inline double squared_hinge_value(double p, double y,
+                                       double epsilon) noexcept nogil:
     cdef double z = 1.0 - y * p
     return z * z if z > 0.0 else 0.0
 
@@ -133,7 +136,8 @@ cdef inline double squared_hinge_derivative(double p, double y,
     return -2.0 * y * z if z > 0.0 else 0.0
 
 
-cdef inline double modified_huber_value(double p, double y, double epsilon) noexcept nogil:
+cdef inline double modified_huber_value(double p, double y,
+                                        double epsilon) noexcept nogil:
     cdef double z = y * p
     if z >= 1.0:
         return 0.0
@@ -157,7 +161,8 @@ cdef inline double perceptron_value(double p, double y, double epsilon) noexcept
     return z if z > 0.0 else 0.0
 
 
-cdef inline double perceptron_derivative(double p, double y, double epsilon) noexcept nogil:
+cdef inline double perceptron_derivative(double p, double y,
+                                         double epsilon) noexcept nogil:
     return -y if y * p <= 0.0 else 0.0
 
 

@@ -8,7 +8,8 @@ from libc.string cimport memcpy
 from fastgd._simd cimport FG_CACHE_LINE
 
 
-cdef inline void* line_aligned_copy(void* src, size_t nbytes, void** raw) noexcept nogil:
+cdef inline void* line_aligned_copy(void* src, size_t nbytes,
+                                    void** raw) noexcept nogil:
     """A copy of ``src`` that starts on a fresh cache line and owns the lines it ends
     on; ``raw`` receives the block to free.  On allocation failure (or for nothing to
     copy), ``src`` itself."""

@@ -560,7 +560,8 @@ def sgd_epoch(ScalarLoss loss, Rows X, Targets targets, StepRule rule, double et
         raise TypeError(f"coef ({np.asarray(coef).dtype}) and the targets "
                         f"({targets.dtype}) must have X's dtype ({X.dtype})")
     if coef.shape[1] != n_features or n_models != targets.view.n_models:
-        raise ValueError(f"coef must have shape ({targets.view.n_models}, {n_features})")
+        raise ValueError(f"coef must have shape ({targets.view.n_models}, "
+                         f"{n_features})")
     if targets.view.n_rows != X.view.n_rows or order.n_rows != X.view.n_rows:
         raise ValueError("targets and order must be over the rows of X")
     if (work.n_models != n_models or work.n_features != n_features
@@ -572,7 +573,8 @@ def sgd_epoch(ScalarLoss loss, Rows X, Targets targets, StepRule rule, double et
     cdef const int32_t[::1] stream = order.stream
     cdef const int64_t[::1] starts = order.model_starts
     if starts is not None and starts.shape[0] != n_models:
-        raise ValueError(f"order has starts for {starts.shape[0]} models, not {n_models}")
+        raise ValueError(f"order has starts for {starts.shape[0]} models, not "
+                         f"{n_models}")
     cdef Pass P
     P.X = X.view
     P.targets = targets.view

@@ -42,8 +42,8 @@ cdef inline double update_coefficient(
         if not is_classification(f):
             y = 1.0 if y - p >= 0.0 else -1.0
         return g * y
-    # clip huge derivatives (to 1e12) as scikit-learn does; a run that still overflows is
-    # reported by the estimator after the epoch (non-finite weights or objective)
+    # clip huge derivatives (to 1e12) as scikit-learn does; a run that still overflows
+    # is reported by the estimator after the epoch (non-finite weights or objective)
     step_loss[0] = loss_value_and_derivative(f, p, y, &g)
     if g > 1e12:
         g = 1e12
@@ -69,7 +69,8 @@ ctypedef struct Lazy:
 
 
 cdef inline double pending_l1(double v, double U, double q) noexcept nogil:
-    """``v`` less the penalty still owed at ``U``: the start of its soft-threshold path."""
+    """``v`` less the penalty still owed at ``U``: the start of its soft-threshold
+    path."""
     if v > 0.0:
         v -= U + q
         return v if v > 0.0 else 0.0

@@ -138,7 +138,8 @@ class TrainingState:
     def finite(self):
         """Whether the weights and scalars are all finite."""
         return bool(np.all(np.isfinite(self.coef)) and all(
-            np.all(np.isfinite(self.scalars[name])) for name in self.scalars.dtype.names))
+            np.all(np.isfinite(self.scalars[name]))
+            for name in self.scalars.dtype.names))
 
 
 def _dense(coef):

@@ -101,7 +101,8 @@ cdef class StepRule:
 cdef void report_bad_index(const char* what, Py_ssize_t i, Py_ssize_t n) noexcept nogil
 
 
-cdef inline Py_ssize_t checked(Py_ssize_t i, Py_ssize_t n, const char* what) noexcept nogil:
+cdef inline Py_ssize_t checked(Py_ssize_t i, Py_ssize_t n,
+                               const char* what) noexcept nogil:
     """``i``; in a debug build, an error (and 0) when it is outside [0, n)."""
     if FASTGD_INDEX_CHECKS and (i < 0 or i >= n):
         report_bad_index(what, i, n)

@@ -34,8 +34,8 @@ cdef const void* data_of(object array):
 
 
 def _contiguous(array, name, dtypes, shape):
-    """``array`` itself, after checking it is a C-contiguous ndarray of one of ``dtypes``
-    and of ``shape``: kernels read it in place, so nothing here copies."""
+    """``array`` itself, after checking it is a C-contiguous ndarray of one of
+    ``dtypes`` and of ``shape``: kernels read it in place, so nothing here copies."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"{name} must be a numpy array; got {type(array).__name__}")
     if array.dtype not in dtypes:
@@ -64,7 +64,8 @@ cdef class Rows:
                 raise TypeError(f"sparse X must be CSR; got {X.format}")
             index_dtype = np.result_type(X.indices.dtype, X.indptr.dtype)
             if index_dtype not in INDEX_DTYPES:
-                raise TypeError(f"CSR indices must be int32 or int64; got {index_dtype}")
+                raise TypeError(f"CSR indices must be int32 or int64; got "
+                                f"{index_dtype}")
             n_rows = X.shape[0]
             data = _contiguous(X.data, "X.data", FLOAT_DTYPES, X.data.shape)
             indices = _contiguous(X.indices.astype(index_dtype, copy=False),

@@ -191,8 +191,9 @@ def divergence_error(estimator, epoch, problem, kind):
         causes.append(f"the learning rate is likely too large for this data "
                       f"(learning_rate={lr!r}, eta0={eta0}): {hint}")
     causes.append("scale the features (e.g. with StandardScaler)")
-    return ValueError(f"Training diverged at epoch {epoch}: the weights or the objective "
-                      f"became non-finite (inf or NaN). " + "; or ".join(causes) + ".")
+    return ValueError(f"Training diverged at epoch {epoch}: the weights or the "
+                      f"objective became non-finite (inf or NaN). "
+                      + "; or ".join(causes) + ".")
 
 
 def train(estimator, problem, state, max_iter, partial, rule, n_threads):

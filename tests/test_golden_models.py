@@ -35,7 +35,8 @@ def test_model_is_bit_for_bit_the_recorded_one(key, data):
     here = golden.platform_signature()
     if here != GOLDEN["platform"]:
         pytest.skip(f"hashes recorded on {GOLDEN['platform']}, this machine is {here}: "
-                    "other vector instructions or another BLAS kernel round differently")
+                    "other vector instructions or another BLAS kernel round "
+                    "differently")
     got = golden.case_hashes(*CASES[key], data).split()
     want = GOLDEN["hashes"][key].split()
     changed = [variant for variant, a, b in zip(GOLDEN["variants"], got, want)

@@ -154,7 +154,8 @@ def test_concurrent_fits_equal_serial_fits(batch):
     for a, b in zip(serial, concurrent):
         assert hasattr(a, "coef_") == hasattr(b, "coef_")
         if hasattr(a, "coef_"):
-            np.testing.assert_array_equal(np.atleast_2d(a.coef_), np.atleast_2d(b.coef_))
+            np.testing.assert_array_equal(np.atleast_2d(a.coef_),
+                                          np.atleast_2d(b.coef_))
             np.testing.assert_array_equal(a.intercept_, b.intercept_)
 
 
