@@ -93,8 +93,9 @@ class _BaseSGD(BaseEstimator):
         previous = getattr(self, "_train_state", None) if partial else None
         if not partial and self.warm_start and hasattr(self, "coef_"):
             # a warm start keeps the model, not the step counter (as scikit-learn)
-            last = self._train_state
-            if spec.task == "multiclass":  # coef_ may be the two-class form
+            last = getattr(self, "_train_state", None)
+            if spec.task == "multiclass" and last is not None:
+                # coef_ may be the two-class form of the softmax
                 coef_init = self._iterate(last) if coef_init is None else coef_init
                 intercept_init = (last.intercept if intercept_init is None
                                   else intercept_init)
