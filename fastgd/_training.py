@@ -135,10 +135,9 @@ def algorithm(estimator, spec):
     return "per_sample"
 
 
-def make_epochs(estimator, problem, state, rule, train_rows, n_threads):
-    """The epoch callable (``eta -> objective``) of the estimator's algorithm, and the
+def make_epochs(kind, estimator, problem, state, rule, train_rows, n_threads):
+    """The epoch callable (``eta -> objective``) of the algorithm ``kind``, and the
     visiting order it reshuffles each epoch."""
-    kind = algorithm(estimator, problem.spec)
     full = estimator.batch_size == "full"
     # a full-batch step sums over every row: the order does not matter
     order = VisitingOrder(train_rows, problem.rows.n_rows,
@@ -162,7 +161,7 @@ def make_epochs(estimator, problem, state, rule, train_rows, n_threads):
         runner = PerSampleRunner(problem.loss, problem.rows, problem.targets, rule,
                                  n_threads)
         epochs = SgdEpochs(runner, state, order, lam1, lam2)
-    return epochs, order, kind
+    return epochs, order
 
 
 def divergence_error(estimator, epoch, problem, kind):
@@ -202,11 +201,12 @@ def train(estimator, problem, state, max_iter, partial, rule, n_threads):
     e = estimator
     train_rows, val_rows = split_rows(e, problem.rows.n_rows, problem.stratify,
                                       problem.sample_weight)
-    if algorithm(e, problem.spec) != "per_sample" or e.early_stopping:
+    kind = algorithm(e, problem.spec)
+    if kind != "per_sample" or e.early_stopping:
         # only the per-sample kernel checks every margin it computes (a NaN or inf in
         # X makes its epoch loss NaN); the other paths check X first
         e._check_finite(problem.X)
-    epochs, order, kind = make_epochs(e, problem, state, rule, train_rows, n_threads)
+    epochs, order = make_epochs(kind, e, problem, state, rule, train_rows, n_threads)
     seed = int(check_random_state(e.random_state).randint(np.iinfo(np.int32).max))
     first_epoch = state.epochs_done
     fixed = LEARNING_RATES[e.learning_rate] == Schedule.FIXED

@@ -29,6 +29,21 @@ settings.load_profile(os.environ.get("FASTGD_HYPOTHESIS", "ci"))
 LAYOUTS = ["C", "F", "csr", "csr64", "csc", "coo"]
 
 
+def in_layout(X, layout):
+    """X (C-ordered dense) as a user may pass it: dense C or F order, CSR with int32 or
+    int64 indices, CSC, COO."""
+    if layout == "F":
+        return np.asfortranarray(X)
+    if layout == "C":
+        return X
+    X = sp.csr_matrix(X)
+    if layout == "csr64":
+        X.indices = X.indices.astype(np.int64)
+        X.indptr = X.indptr.astype(np.int64)
+        return X
+    return X if layout == "csr" else X.asformat(layout)
+
+
 @st.composite
 def problems(draw):
     """X (as given to fit), y, sample_weight, the estimator class and parameters."""
@@ -45,17 +60,7 @@ def problems(draw):
         X[draw(st.integers(0, n - 1))] = 0.0          # an empty row
     if draw(st.booleans()):
         X[:, draw(st.integers(0, d - 1))] = 0.0       # an empty column
-    layout = draw(st.sampled_from(LAYOUTS))
-    X = X.astype(dtype)
-    if layout == "F":
-        X = np.asfortranarray(X)
-    elif layout != "C":
-        X = sp.csr_matrix(X)
-        if layout == "csr64":
-            X.indices = X.indices.astype(np.int64)
-            X.indptr = X.indptr.astype(np.int64)
-        elif layout != "csr":
-            X = X.asformat(layout)
+    X = in_layout(X.astype(dtype), draw(st.sampled_from(LAYOUTS)))
     classify = draw(st.booleans())
     if classify:
         n_classes = draw(st.integers(2, 4))
@@ -168,13 +173,5 @@ def test_every_layout_trains_the_same_model(layout):
     y = X @ np.arange(1.0, 5.0)
     kw = dict(shuffle=False, max_iter=3, tol=None, fit_intercept=False)
     ref = SGDRegressor(**kw).fit(X, y).coef_
-    Xl = np.asfortranarray(X) if layout == "F" else X
-    if layout not in ("C", "F"):
-        Xl = sp.csr_matrix(X)
-        if layout == "csr64":
-            Xl.indices = Xl.indices.astype(np.int64)
-            Xl.indptr = Xl.indptr.astype(np.int64)
-        elif layout != "csr":
-            Xl = Xl.asformat(layout)
-    np.testing.assert_allclose(SGDRegressor(**kw).fit(Xl, y).coef_, ref, rtol=1e-12,
-                               atol=1e-15)
+    np.testing.assert_allclose(SGDRegressor(**kw).fit(in_layout(X, layout), y).coef_,
+                               ref, rtol=1e-12, atol=1e-15)
