@@ -7,9 +7,11 @@ Design
   its contribution ``s_i * dloss_i * x_i`` is added at once, so a dense row is read
   from memory a single time per gradient.
 * Parallel over rows (``prange``, static schedule, ``n_threads`` threads).  Each thread
-  adds into its own float64 buffer (a row of ``Workspace.scratch``), and the buffers
-  are summed afterwards in thread order: no atomics, and the result differs between
-  thread counts only by the order of floating-point additions.
+  adds into its own float64 buffer (a row of ``Workspace.scratch``: its gradient and
+  its loss), and the buffers are summed afterwards in thread order: no atomics, no
+  OpenMP reduction (which adds the threads' sums in the order they finish), so a
+  given thread count gives the same bits every time, and thread counts differ only
+  by the order of floating-point additions.
 * The loss is a compile-time choice: the kernels are specialised by the type of their
   ``loss`` argument (``AnyLoss``, see ``_losses.pxd``): a loss of one prediction per
   model row, or the softmax, whose model rows are the classes, trained jointly on the
@@ -53,6 +55,16 @@ cdef double MAX_PRODUCT = 1e100
 
 # ------------------------------------------------------------------ gradient sums
 
+cdef inline double thread_sum(const double[:, ::1] scratch, int n_threads,
+                              Py_ssize_t slot) noexcept nogil:
+    """``scratch[0, slot] + scratch[1, slot] + ...``, in thread order."""
+    cdef double acc = scratch[0, slot]
+    cdef int t
+    for t in range(1, n_threads):
+        acc = acc + scratch[t, slot]
+    return acc
+
+
 cdef inline void add_row_gradient(ScalarLoss f, const RowsView* X,
                                   const floating* values, Py_ssize_t i,
                                   const floating* w, double b, double target,
@@ -76,12 +88,13 @@ cdef double scalar_rows(ScalarLoss f, const RowsView* X, const TargetsView* T,
                         const double* intercept, double[:, ::1] scratch,
                         int n_threads) noexcept nogil:
     """Summed weighted loss of every model row over the rows, its gradient added to the
-    thread buffers (model k's at ``k * (n_features + 1)``, its intercept last)."""
+    thread buffers (model k's at ``k * (n_features + 1)``, its intercept last; the
+    thread's loss in the buffer's last entry)."""
     cdef const floating* values = <const floating*>X.values
     cdef const floating* y = <const floating*>T.y
     cdef const floating* sample_weight = <const floating*>T.sample_weight
-    cdef Py_ssize_t r, i, k, n_features = X.n_features
-    cdef double total = 0.0, target, weight, row_loss
+    cdef Py_ssize_t r, i, k, n_features = X.n_features, loss_slot = scratch.shape[1] - 1
+    cdef double target, weight, row_loss
     cdef double* local
     with parallel(num_threads=n_threads, use_threads_if=n_threads > 1):
         local = &scratch[threadid(), 0]
@@ -95,8 +108,8 @@ cdef double scalar_rows(ScalarLoss f, const RowsView* X, const TargetsView* T,
                 add_row_gradient(f, X, values, i, coef + k * n_features, intercept[k],
                                  target, weight, local + k * (n_features + 1),
                                  &row_loss)
-                total += row_loss
-    return total
+                local[loss_slot] += row_loss
+    return thread_sum(scratch, n_threads, loss_slot)
 
 
 cdef double softmax_rows(const RowsView* X, const TargetsView* T, const int32_t* rows,
@@ -105,14 +118,15 @@ cdef double softmax_rows(const RowsView* X, const TargetsView* T, const int32_t*
                          int n_threads) noexcept nogil:
     """The multinomial cross-entropy over the rows: summed loss, and its gradient added
     to the thread buffers.  Targets are the soft labels when there are some, else the
-    one-hot class weighted by its class weight.  The last ``n_classes`` entries of each
-    thread buffer hold the row's logits."""
+    one-hot class weighted by its class weight.  Each thread buffer holds the gradient,
+    then the row's logits (``n_classes`` entries), then the thread's loss."""
     cdef const floating* values = <const floating*>X.values
     cdef const floating* soft = <const floating*>T.soft
     cdef const floating* sample_weight = <const floating*>T.sample_weight
     cdef Py_ssize_t r, i, k, n_classes = T.n_models, n_features = X.n_features
     cdef Py_ssize_t grad_width = n_classes * (n_features + 1)
-    cdef double total = 0.0, weight, lse, q, g, row_loss
+    cdef Py_ssize_t loss_slot = scratch.shape[1] - 1
+    cdef double weight, lse, q, g, row_loss
     cdef double* local
     cdef double* z
     cdef double* grad
@@ -134,8 +148,8 @@ cdef double softmax_rows(const RowsView* X, const TargetsView* T, const int32_t*
                     grad = local + k * (n_features + 1)
                     row_add_scaled(g, X, values, i, grad)
                     grad[n_features] += g
-            total += weight * row_loss
-    return total
+            local[loss_slot] += weight * row_loss
+    return thread_sum(scratch, n_threads, loss_slot)
 
 
 cdef inline double gradient_rows(AnyLoss f, const RowsView* X, const TargetsView* T,
@@ -157,7 +171,8 @@ cdef void clear_buffers(double[:, ::1] scratch, int n_threads) noexcept nogil:
 cdef void clear_support(double[:, ::1] scratch, int n_threads, Py_ssize_t n_models,
                         Py_ssize_t n_features, const Py_ssize_t* support,
                         Py_ssize_t n_support) noexcept nogil:
-    """``clear_buffers`` restricted to the support columns and the intercepts."""
+    """``clear_buffers`` restricted to the support columns, the intercepts and the
+    loss."""
     cdef Py_ssize_t t, k, s
     cdef double* row
     for t in range(n_threads):
@@ -166,16 +181,7 @@ cdef void clear_support(double[:, ::1] scratch, int n_threads, Py_ssize_t n_mode
             for s in range(n_support):
                 row[support[s]] = 0.0
             row[n_features] = 0.0
-
-
-cdef inline double thread_sum(const double[:, ::1] scratch, int n_threads,
-                              Py_ssize_t slot) noexcept nogil:
-    """``scratch[0, slot] + scratch[1, slot] + ...``, in thread order."""
-    cdef double acc = scratch[0, slot]
-    cdef int t
-    for t in range(1, n_threads):
-        acc = acc + scratch[t, slot]
-    return acc
+        scratch[t, scratch.shape[1] - 1] = 0.0
 
 
 cdef void reduce_buffers(
@@ -343,7 +349,8 @@ cdef class Workspace:
         self.sparse = X.sparse
         self.softmax = isinstance(loss, Softmax)
         self.dtype = X.dtype
-        width = n_models * (X.n_features + 1) + (n_models if self.softmax else 0)
+        # per thread: the gradient, the softmax's logits, the thread's summed loss
+        width = n_models * (X.n_features + 1) + (n_models if self.softmax else 0) + 1
         self.scratch = np.empty((n_threads, width))
         self.grad = np.empty((n_models, X.n_features))
         self.grad_intercept = np.empty(n_models)

@@ -3,9 +3,11 @@
 
 Design: ``prange`` over rows with a static schedule and ``n_threads`` threads; every
 row is independent, so the output of ``decision_function`` does not depend on the
-thread count.  ``loss_sum`` reduces in double with an OpenMP reduction.  The loss is a
-compile-time choice (the type of the ``loss`` argument, ``AnyLoss``); both kernels
-read dense and CSR rows through ``_rows.pxd``.
+thread count.  ``loss_sum`` adds in double, each thread into its own partial sum (on a
+cache line of its own), and the partial sums in thread order: a given thread count
+gives the same bits every time.  The loss is a compile-time choice (the type of the
+``loss`` argument, ``AnyLoss``); both kernels read dense and CSR rows through
+``_rows.pxd``.
 """
 
 from cython cimport floating
@@ -15,6 +17,7 @@ from libc.stdint cimport int32_t
 from fastgd._loss_functions cimport log_sum_exp
 from fastgd._losses cimport AnyLoss, ScalarLoss, Softmax, loss_value
 from fastgd._rows cimport row_dot, row_logits
+from fastgd._simd cimport FG_CACHE_LINE
 from fastgd._structs cimport Rows, RowsView, Targets, TargetsView
 from fastgd._targets cimport (
     sample_target, sample_weight_of, softmax_target, softmax_weight,
@@ -53,35 +56,45 @@ def decision_function(Rows X, const floating[:, ::1] coef, const double[::1] int
 
 cdef double scalar_loss_rows(ScalarLoss f, const RowsView* X, const TargetsView* T,
                              const int32_t[::1] rows, const floating[:, ::1] coef,
-                             const double[::1] intercept, int n_threads) noexcept nogil:
+                             const double[::1] intercept, double[:, ::1] partial,
+                             int n_threads) noexcept nogil:
+    """The summed weighted loss of every model row; ``partial`` holds a sum per
+    thread."""
     cdef const floating* values = <const floating*>X.values
     cdef const floating* y = <const floating*>T.y
     cdef const floating* sample_weight = <const floating*>T.sample_weight
     cdef Py_ssize_t r, i, k
-    cdef double total = 0.0, p, target, weight
-    for r in prange(rows.shape[0], schedule="static", num_threads=n_threads):
-        i = rows[r]
-        for k in range(coef.shape[0]):
-            target = sample_target(T, y, i, T.pos_class[k])
-            weight = sample_weight_of(sample_weight, i, target, T.w_pos[k], T.w_neg)
-            p = row_dot(X, values, i, &coef[k, 0]) + intercept[k]
-            total += weight * loss_value(f, p, target)
-    return total
+    cdef double p, target, weight
+    cdef double* acc
+    with parallel(num_threads=n_threads, use_threads_if=n_threads > 1):
+        acc = &partial[threadid(), 0]
+        for r in prange(rows.shape[0], schedule="static"):
+            i = rows[r]
+            for k in range(coef.shape[0]):
+                target = sample_target(T, y, i, T.pos_class[k])
+                weight = sample_weight_of(sample_weight, i, target, T.w_pos[k],
+                                          T.w_neg)
+                p = row_dot(X, values, i, &coef[k, 0]) + intercept[k]
+                acc[0] += weight * loss_value(f, p, target)
+    return in_thread_order(partial, n_threads)
 
 
 cdef double softmax_loss_rows(const RowsView* X, const TargetsView* T,
                               const int32_t[::1] rows, const floating[:, ::1] coef,
-                              const double[::1] intercept, double[:, ::1] logits,
-                              int n_threads) noexcept nogil:
-    """The multinomial cross-entropy; ``logits`` holds a row of logits per thread."""
+                              const double[::1] intercept, double[:, ::1] partial,
+                              double[:, ::1] logits, int n_threads) noexcept nogil:
+    """The multinomial cross-entropy; ``logits`` holds a row of logits per thread,
+    ``partial`` a sum per thread."""
     cdef const floating* values = <const floating*>X.values
     cdef const floating* soft = <const floating*>T.soft
     cdef const floating* sample_weight = <const floating*>T.sample_weight
     cdef Py_ssize_t r, i, k, n_classes = coef.shape[0]
-    cdef double total = 0.0, weight, row_loss
+    cdef double weight, row_loss
     cdef double* z
+    cdef double* acc
     with parallel(num_threads=n_threads, use_threads_if=n_threads > 1):
         z = &logits[threadid(), 0]
+        acc = &partial[threadid(), 0]
         for r in prange(rows.shape[0], schedule="static"):
             i = rows[r]
             weight = softmax_weight(T, soft, sample_weight, i)
@@ -89,7 +102,17 @@ cdef double softmax_loss_rows(const RowsView* X, const TargetsView* T,
             row_loss = log_sum_exp(z, n_classes)
             for k in range(n_classes):
                 row_loss = row_loss - softmax_target(T, soft, i, k) * z[k]
-            total += weight * row_loss
+            acc[0] += weight * row_loss
+    return in_thread_order(partial, n_threads)
+
+
+cdef inline double in_thread_order(const double[:, ::1] partial,
+                                   int n_threads) noexcept nogil:
+    """``partial[0, 0] + partial[1, 0] + ...``: the threads' sums in thread order."""
+    cdef double total = partial[0, 0]
+    cdef int t
+    for t in range(1, n_threads):
+        total = total + partial[t, 0]
     return total
 
 
@@ -113,15 +136,18 @@ def loss_sum(AnyLoss loss, Rows X, Targets targets, const int32_t[::1] rows,
         raise ValueError("coef, intercept and the targets do not fit X")
     if rows.shape[0] and (np.min(rows) < 0 or np.max(rows) >= X.view.n_rows):
         raise ValueError(f"rows must lie in [0, {X.view.n_rows})")
+    n_threads = max(n_threads, 1)
     cdef double total
     cdef double[:, ::1] logits
+    # one cache line per thread: the threads' sums do not share lines
+    cdef double[:, ::1] partial = np.zeros((n_threads, FG_CACHE_LINE // sizeof(double)))
     if AnyLoss is Softmax:
-        logits = np.empty((max(n_threads, 1), coef.shape[0]))
+        logits = np.empty((n_threads, coef.shape[0]))
         with nogil:
             total = softmax_loss_rows(&X.view, &targets.view, rows, coef, intercept,
-                                      logits, n_threads)
+                                      partial, logits, n_threads)
     else:
         with nogil:
             total = scalar_loss_rows(loss, &X.view, &targets.view, rows, coef,
-                                     intercept, n_threads)
+                                     intercept, partial, n_threads)
     return total

@@ -66,7 +66,8 @@ from fastgd._sgd_step cimport (
 )
 from fastgd._shuffle cimport VisitingOrder
 from fastgd._simd cimport (
-    fg_prefetch, fg_prefetch_l2, vacc_scaled, vaxpy, vaxpy_dot, vcumulative_l1, vdot,
+    fg_in_order, fg_prefetch, fg_prefetch_l2, vacc_scaled, vaxpy, vaxpy_dot,
+    vcumulative_l1, vdot,
 )
 from fastgd._structs cimport (
     ModelScalars, Rows, RowsView, StepRule, StepRuleView, Targets, TargetsView,
@@ -362,7 +363,7 @@ cdef inline double replica_mean(const double* a, Py_ssize_t width, Py_ssize_t co
     cdef double acc = 0.0
     cdef Py_ssize_t r
     for r in range(k):
-        acc = acc + a[r * width + col]
+        acc = fg_in_order(acc + a[r * width + col])
     return acc / k
 
 
@@ -383,39 +384,40 @@ cdef void start_replicas(const floating* coef, const Bank* model, floating* rcoe
         replicas.scalars[r].avg_intercept_sum = 0.0
 
 
-cdef double mix_replicas(floating* coef, const Bank* model, const floating* rcoef,
-                         const Bank* replicas, Py_ssize_t k,
-                         Py_ssize_t n_features) noexcept nogil:
+cdef void mix_replicas(floating* coef, const Bank* model, const floating* rcoef,
+                       const Bank* replicas, Py_ssize_t k, Py_ssize_t n_features,
+                       double* total_loss) noexcept nogil:
     """The model becomes the mean of replicas 0 .. k - 1 (weights, intercept, L1
     bookkeeping); averaged SGD sums the iterates of all; the step counter is the
-    furthest replica's.  Returns the replicas' summed loss."""
+    furthest replica's.  The replicas' losses are added to ``total_loss``."""
     cdef Py_ssize_t r, j
-    cdef double acc, total_loss = 0.0
+    cdef double acc
     cdef ModelScalars* s = model.scalars
     for j in range(n_features):
         acc = 0.0
         for r in range(k):
-            acc = acc + rcoef[r * n_features + j]
+            acc = fg_in_order(acc + rcoef[r * n_features + j])
         coef[j] = <floating>(acc / k)
     for j in range(model.q_width):
         model.q[j] = replica_mean(replicas.q, replicas.q_width, j, k)
     for j in range(model.avg_width):
         for r in range(k):
-            model.avg_sum[j] += replicas.avg_sum[r * replicas.avg_width + j]
+            model.avg_sum[j] = fg_in_order(
+                model.avg_sum[j] + replicas.avg_sum[r * replicas.avg_width + j])
     acc = 0.0
     for r in range(k):
-        acc = acc + replicas.scalars[r].intercept
+        acc = fg_in_order(acc + replicas.scalars[r].intercept)
     s.intercept = acc / k
     acc = 0.0
     for r in range(k):
-        acc = acc + replicas.scalars[r].l1_total
+        acc = fg_in_order(acc + replicas.scalars[r].l1_total)
     s.l1_total = acc / k
     for r in range(k):
         s.t = max(s.t, replicas.scalars[r].t)
-        s.avg_count += replicas.scalars[r].avg_count
-        s.avg_intercept_sum += replicas.scalars[r].avg_intercept_sum
-        total_loss += replicas.scalars[r].sum_loss
-    return total_loss
+        s.avg_count = fg_in_order(s.avg_count + replicas.scalars[r].avg_count)
+        s.avg_intercept_sum = fg_in_order(s.avg_intercept_sum
+                                          + replicas.scalars[r].avg_intercept_sum)
+        total_loss[0] = fg_in_order(total_loss[0] + replicas.scalars[r].sum_loss)
 
 
 cdef void train_replicas(ScalarLoss f, const Pass* P, floating* coef,
@@ -433,7 +435,7 @@ cdef void train_replicas(ScalarLoss f, const Pass* P, floating* coef,
         k = n_threads if end - start >= n_threads * min_share else 1
         start_replicas(coef, model, rcoef, replicas, k, P.X.n_features)
         train_models(f, P, rcoef, replicas, k, True, start, end, <int>k)
-        total_loss += mix_replicas(coef, model, rcoef, replicas, k, P.X.n_features)
+        mix_replicas(coef, model, rcoef, replicas, k, P.X.n_features, &total_loss)
         start = end
     model.scalars[0].sum_loss = total_loss
 

@@ -155,3 +155,23 @@ def test_a_pickled_model_is_not_larger_than_it_needs_to_be():
                          batch_size=8).fit(X, y)
     # Adam keeps two moments and a step count per coordinate: that it must keep
     assert len(pickle.dumps(adam)) < 4.2 * adam.coef_.nbytes
+
+
+@pytest.mark.parametrize("params", [dict(batch_size="full", max_iter=8),
+                                    dict(batch_size=512, max_iter=2),
+                                    dict(batch_size="full", multi_class="multinomial",
+                                         loss="log_loss", max_iter=5)])
+def test_a_fixed_thread_count_is_reproducible_beyond_two_threads(params):
+    # the threads' loss sums were combined by an OpenMP reduction, in the order the
+    # threads finished: with three threads or more, the same fit gave other loss
+    # curves (and, through the line search, other models) from run to run
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6000, 40))
+    y = np.digitize(X @ rng.normal(size=40), [-1.0, 1.0])
+    fits = [SGDClassifier(n_jobs=7, tol=None, random_state=0, **params).fit(X, y)
+            for _ in range(4)]
+    for other in fits[1:]:
+        np.testing.assert_array_equal(other.loss_curve_, fits[0].loss_curve_)
+        np.testing.assert_array_equal(other.coef_, fits[0].coef_)
+    objectives = {fits[0].objective(X, y) for _ in range(8)}
+    assert len(objectives) == 1
