@@ -18,8 +18,9 @@ summed gradients.
 import numpy as np
 
 from fastgd import _batch, _sgd
-from fastgd._config import MIN_REPLICA_ROWS, MIN_ROWS_PER_PARALLEL_BATCH, \
-    REPLICA_ROUND_ROWS
+from fastgd._config import (
+    MIN_REPLICA_ROWS, MIN_ROWS_PER_PARALLEL_BATCH, REPLICA_ROUND_ROWS,
+)
 from fastgd._proximal import ProximalGradient, block_lipschitz, penalty_value
 
 
