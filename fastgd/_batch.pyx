@@ -43,6 +43,9 @@ from fastgd._shuffle cimport VisitingOrder
 from fastgd._structs cimport (
     ModelScalars, Rows, RowsView, StepRule, StepRuleView, Targets, TargetsView,
 )
+
+from fastgd._structs import check_model
+from fastgd._thread_private cimport thread_sum
 from fastgd._targets cimport (
     sample_target, sample_weight_of, softmax_target, softmax_weight,
 )
@@ -54,16 +57,6 @@ cdef double MAX_PRODUCT = 1e100
 
 
 # ------------------------------------------------------------------ gradient sums
-
-cdef inline double thread_sum(const double[:, ::1] scratch, int n_threads,
-                              Py_ssize_t slot) noexcept nogil:
-    """``scratch[0, slot] + scratch[1, slot] + ...``, in thread order."""
-    cdef double acc = scratch[0, slot]
-    cdef int t
-    for t in range(1, n_threads):
-        acc = acc + scratch[t, slot]
-    return acc
-
 
 cdef inline void add_row_gradient(ScalarLoss f, const RowsView* X,
                                   const floating* values, Py_ssize_t i,
@@ -366,16 +359,9 @@ cdef class Workspace:
 
 
 cdef check_problem(Rows X, Targets targets, floating[:, ::1] coef, Workspace work,
-                   loss):
+                   loss, intercept=None, rows=None):
     """Raise unless X, the targets, the weights and the workspace fit together."""
-    if np.dtype(X.dtype) != np.asarray(coef).dtype or targets.dtype != X.dtype:
-        raise TypeError(f"coef ({np.asarray(coef).dtype}) and the targets "
-                        f"({targets.dtype}) must have X's dtype ({X.dtype})")
-    if coef.shape[0] != targets.view.n_models or coef.shape[1] != X.view.n_features:
-        raise ValueError(f"coef must have shape ({targets.view.n_models}, "
-                         f"{X.view.n_features})")
-    if targets.view.n_rows != X.view.n_rows:
-        raise ValueError("the targets must be over the rows of X")
+    check_model(X, targets, coef, intercept, rows)
     if isinstance(loss, Softmax) and targets.view.n_models != targets.view.n_classes:
         raise ValueError("the softmax trains one model row per class")
     if (work.n_models != coef.shape[0] or work.n_features != X.view.n_features
@@ -407,14 +393,9 @@ def gradient(AnyLoss loss, Rows X, Targets targets, rows, floating[:, ::1] coef,
         ``work.grad`` (``sum_i s_i * dloss_i * x_i``, shape (n_models, n_features)) and
         ``work.grad_intercept`` (``sum_i s_i * dloss_i``).
     """
-    check_problem(X, targets, coef, work, loss)
-    if intercept.shape[0] != coef.shape[0]:
-        raise ValueError(f"intercept must have {coef.shape[0]} entries")
+    check_problem(X, targets, coef, work, loss, intercept, rows)
     cdef const int32_t[::1] subset = rows if rows is not None else None
     cdef Py_ssize_t n_rows = subset.shape[0] if rows is not None else X.view.n_rows
-    if rows is not None and n_rows and (np.min(rows) < 0
-                                        or np.max(rows) >= X.view.n_rows):
-        raise ValueError(f"rows must lie in [0, {X.view.n_rows})")
     cdef const int32_t* subset_first = (&subset[0] if rows is not None and n_rows
                                         else NULL)
     cdef const floating* coef_first = &coef[0, 0] if coef.size else NULL

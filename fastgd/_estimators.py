@@ -112,7 +112,7 @@ class _BaseSGD(BaseEstimator):
         result = train(self, problem, state, max_iter, partial, rule,
                        effective_n_threads(self.n_jobs))
 
-        averaged = bool(self.average) and state.scalars["avg_count"][0] > 0
+        averaged = state.averaged(self.average)
         coef, intercept = state.model(bool(self.average))
         collapsed = spec.task == "multiclass" and coef.shape[0] == 2
         if collapsed:

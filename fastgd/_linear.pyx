@@ -18,12 +18,15 @@ from fastgd._loss_functions cimport log_sum_exp
 from fastgd._losses cimport AnyLoss, ScalarLoss, Softmax, loss_value
 from fastgd._rows cimport row_dot, row_logits
 from fastgd._simd cimport FG_CACHE_LINE
+from fastgd._thread_private cimport thread_sum
 from fastgd._structs cimport Rows, RowsView, Targets, TargetsView
 from fastgd._targets cimport (
     sample_target, sample_weight_of, softmax_target, softmax_weight,
 )
 
 import numpy as np
+
+from fastgd._structs import check_model
 
 
 def decision_function(Rows X, const floating[:, ::1] coef, const double[::1] intercept,
@@ -76,7 +79,7 @@ cdef double scalar_loss_rows(ScalarLoss f, const RowsView* X, const TargetsView*
                                           T.w_neg)
                 p = row_dot(X, values, i, &coef[k, 0]) + intercept[k]
                 acc[0] += weight * loss_value(f, p, target)
-    return in_thread_order(partial, n_threads)
+    return thread_sum(partial, n_threads, 0)
 
 
 cdef double softmax_loss_rows(const RowsView* X, const TargetsView* T,
@@ -103,17 +106,7 @@ cdef double softmax_loss_rows(const RowsView* X, const TargetsView* T,
             for k in range(n_classes):
                 row_loss = row_loss - softmax_target(T, soft, i, k) * z[k]
             acc[0] += weight * row_loss
-    return in_thread_order(partial, n_threads)
-
-
-cdef inline double in_thread_order(const double[:, ::1] partial,
-                                   int n_threads) noexcept nogil:
-    """``partial[0, 0] + partial[1, 0] + ...``: the threads' sums in thread order."""
-    cdef double total = partial[0, 0]
-    cdef int t
-    for t in range(1, n_threads):
-        total = total + partial[t, 0]
-    return total
+    return thread_sum(partial, n_threads, 0)
 
 
 def loss_sum(AnyLoss loss, Rows X, Targets targets, const int32_t[::1] rows,
@@ -128,14 +121,7 @@ def loss_sum(AnyLoss loss, Rows X, Targets targets, const int32_t[::1] rows,
     -------
     total : float
     """
-    if np.asarray(coef).dtype != X.dtype or targets.dtype != X.dtype:
-        raise TypeError("coef and the targets must have X's dtype")
-    if (coef.shape[0] != targets.view.n_models or coef.shape[1] != X.view.n_features
-            or intercept.shape[0] != coef.shape[0]
-            or targets.view.n_rows != X.view.n_rows):
-        raise ValueError("coef, intercept and the targets do not fit X")
-    if rows.shape[0] and (np.min(rows) < 0 or np.max(rows) >= X.view.n_rows):
-        raise ValueError(f"rows must lie in [0, {X.view.n_rows})")
+    check_model(X, targets, coef, intercept, rows)
     n_threads = max(n_threads, 1)
     cdef double total
     cdef double[:, ::1] logits

@@ -230,7 +230,7 @@ def block_lipschitz(X, sample_weight, curvature, total_weight, n_iter=6, seed=0,
     Parameters
     ----------
     X : ndarray or sparse matrix of shape (n_samples, n_features)
-    sample_weight : ndarray of shape (n_samples,) or empty
+    sample_weight : ndarray of shape (n_samples,), empty, or None
     curvature : float
     total_weight : float
     n_iter, seed, margin

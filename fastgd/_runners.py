@@ -148,9 +148,8 @@ class FullBatchEpochs:
             return (total / self.total_weight, grad / self.total_weight,
                     grad_b / self.total_weight)
 
-        L_w, L_b = block_lipschitz(
-            X_matrix, np.empty(0) if sample_weight is None else sample_weight,
-            spec.curvature * class_scale, self.total_weight)
+        L_w, L_b = block_lipschitz(X_matrix, sample_weight,
+                                   spec.curvature * class_scale, self.total_weight)
         self.solver = ProximalGradient(
             smooth, state.coef, state.intercept, lam1=lam1, lam2=lam2,
             fit_intercept=fit_intercept, lipschitz=L_w, lipschitz_intercept=L_b,

@@ -58,7 +58,7 @@ from libc.stdint cimport int32_t, int64_t
 
 from fastgd._enums cimport Schedule
 from fastgd._losses cimport ScalarLoss
-from fastgd._private_copy cimport copy_back_and_free, line_aligned_copy
+from fastgd._thread_private cimport copy_back_and_free, line_aligned_copy
 from fastgd._rows cimport csr_range, dense_row, index_t
 from fastgd._schedules cimport EtaBlock, blocked_eta, start_eta_block
 from fastgd._sgd_step cimport (
@@ -76,7 +76,7 @@ from fastgd._targets cimport prefetch_target, sample_target, sample_weight_of
 
 import numpy as np
 
-from fastgd._structs import MODEL_SCALARS
+from fastgd._structs import MODEL_SCALARS, check_model
 
 cdef double MIN_SCALE = 1e-9
 # rows ahead whose cache lines are requested while the current row is processed
@@ -558,14 +558,9 @@ def sgd_epoch(ScalarLoss loss, Rows X, Targets targets, StepRule rule, double et
         Made for this X, number of models and rule.
     """
     cdef Py_ssize_t n_models = coef.shape[0], n_features = X.view.n_features
-    if np.dtype(X.dtype) != np.asarray(coef).dtype or targets.dtype != X.dtype:
-        raise TypeError(f"coef ({np.asarray(coef).dtype}) and the targets "
-                        f"({targets.dtype}) must have X's dtype ({X.dtype})")
-    if coef.shape[1] != n_features or n_models != targets.view.n_models:
-        raise ValueError(f"coef must have shape ({targets.view.n_models}, "
-                         f"{n_features})")
-    if targets.view.n_rows != X.view.n_rows or order.n_rows != X.view.n_rows:
-        raise ValueError("targets and order must be over the rows of X")
+    check_model(X, targets, coef)
+    if order.n_rows != X.view.n_rows:
+        raise ValueError("order must be over the rows of X")
     if (work.n_models != n_models or work.n_features != n_features
             or work.sparse != X.view.sparse or work.dtype != X.dtype
             or work.lazy != (X.view.sparse and (rule.averaging or rule.view.lam1 > 0))):

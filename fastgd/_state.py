@@ -124,10 +124,14 @@ class TrainingState:
         """The step counter (of model row 0; every row takes the same steps)."""
         return float(self.scalars["t"][0])
 
+    def averaged(self, averaging):
+        """Whether the model to return is the average: averaging, and it has started."""
+        return bool(averaging) and self.scalars["avg_count"][0] > 0
+
     def model(self, averaging):
         """(coef, intercept) to return: the average once averaging has started."""
         count = self.scalars["avg_count"][0]
-        if averaging and count > 0:
+        if self.averaged(averaging):
             coef = (self.avg_sum / count).astype(self.coef.dtype)
             intercept = self.scalars["avg_intercept_sum"] / count
         else:

@@ -238,5 +238,27 @@ cdef class StepRule:
         return len(OPTIMIZERS[self.view.optimizer.kind].slots)
 
 
+def check_model(Rows X, Targets targets, coef, intercept=None, rows=None):
+    """Raise unless a model fits X and its targets: ``coef`` of X's dtype with a row
+    per model row of the targets and a column per feature, the targets (and
+    ``intercept``, and ``rows``) over the rows (models) they must cover."""
+    coef = np.asarray(coef)
+    if coef.dtype != X.dtype or targets.dtype != X.dtype:
+        raise TypeError(f"coef ({coef.dtype}) and the targets ({targets.dtype}) must "
+                        f"have X's dtype ({X.dtype})")
+    if coef.shape != (targets.n_models, X.n_features):
+        raise ValueError(f"coef must have shape ({targets.n_models}, {X.n_features}); "
+                         f"got {coef.shape}")
+    if intercept is not None and len(intercept) != targets.n_models:
+        raise ValueError(f"intercept must have {targets.n_models} entries; got "
+                         f"{len(intercept)}")
+    if targets.n_rows != X.n_rows:
+        raise ValueError(f"the targets must be over the {X.n_rows} rows of X; they "
+                         f"cover {targets.n_rows}")
+    if rows is not None and len(rows) and (np.min(rows) < 0
+                                           or np.max(rows) >= X.n_rows):
+        raise ValueError(f"rows must lie in [0, {X.n_rows})")
+
+
 def _step_rule(params):
     return StepRule(**params)

@@ -1,6 +1,9 @@
-# Private copies on cache lines of their own, for arrays that several threads write
-# side by side (one-vs-rest models, replicas): where two threads' rows share a cache
-# line, it moves between the cores on every step (false sharing).
+# What the threads of a kernel keep to themselves.  Copies on cache lines of their own,
+# for arrays that several threads write side by side (one-vs-rest models, replicas):
+# where two threads' rows share a cache line, it moves between the cores on every step
+# (false sharing).  And per-thread sums, added in thread order afterwards, so that a
+# given thread count always adds in the same order (an OpenMP reduction adds in the
+# order the threads finish).
 
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
@@ -31,3 +34,13 @@ cdef inline void copy_back_and_free(void* dst, void* copy, void* raw,
     if raw != NULL:
         memcpy(dst, copy, nbytes)
         free(raw)
+
+
+cdef inline double thread_sum(const double[:, ::1] scratch, int n_threads,
+                              Py_ssize_t slot) noexcept nogil:
+    """``scratch[0, slot] + scratch[1, slot] + ...``, in thread order."""
+    cdef double acc = scratch[0, slot]
+    cdef int t
+    for t in range(1, n_threads):
+        acc = acc + scratch[t, slot]
+    return acc
