@@ -6,9 +6,8 @@ each kernel family uses them.
 below (the kernels take them as arguments and hold none of their own):
 
 * per-sample SGD of several models (one-vs-rest): the models in parallel;
-* per-sample SGD of one model: one replica of the model per thread, averaged every
-  ``REPLICA_ROUND_ROWS`` rows per replica (a round with fewer than
-  ``MIN_REPLICA_ROWS`` rows per replica is run by one replica);
+* per-sample SGD of one model: one thread (its model does not depend on ``n_jobs``;
+  see ``_sgd.pyx`` for the parallel schemes measured and why they were dropped);
 * mini-batch and full-batch gradients: the rows of a batch in parallel, for batches of
   at least ``MIN_ROWS_PER_PARALLEL_BATCH`` rows;
 * the windowed shuffle: its parts in parallel (the order does not depend on it);
@@ -18,11 +17,9 @@ import os
 
 from fastgd._openmp import omp_max_threads, openmp_enabled
 
-REPLICA_ROUND_ROWS = 8192
-MIN_REPLICA_ROWS = 1024
 MIN_ROWS_PER_PARALLEL_BATCH = 256
 
-#: the largest ``n_jobs`` (threads, and replicas of one model)
+#: the largest ``n_jobs``
 MAX_N_JOBS = 4096
 
 

@@ -1,16 +1,16 @@
 """Parameter documentation shared by SGDRegressor and SGDClassifier, filled into their
 docstrings by ``shared_docs`` (the options of ``loss`` and ``optimizer`` are read off
 the tables of ``_tables.py``)."""
-from fastgd._config import REPLICA_ROUND_ROWS
 from fastgd._params import CLASSIFICATION_LOSSES, OPTIMIZER_NAMES, REGRESSION_LOSSES
 
 N_JOBS_DOC = f"""n_jobs : int or None, default=None
-        Threads of every kernel: one-vs-rest models in parallel, one model by
-        per-sample SGD on averaged replicas (one per thread, averaged every
-        {REPLICA_ROUND_ROWS} rows per thread), mini-batch gradients, prediction and
-        objective.  ``None`` is one thread unless ``OMP_NUM_THREADS`` / a
-        threadpoolctl limit says otherwise, ``-1`` all cores.  Every fixed ``n_jobs``
-        is reproducible with ``random_state``."""
+        Threads of every kernel: one-vs-rest models in parallel, mini-batch and
+        full-batch gradients, the shuffle, prediction and objective.  Per-sample SGD
+        of one model is a sequence of steps and runs on one thread, so its model is
+        the same at every ``n_jobs``; the other algorithms differ between thread
+        counts only by the rounding of their sums.  ``None`` is one thread unless
+        ``OMP_NUM_THREADS`` / a threadpoolctl limit says otherwise, ``-1`` all cores
+        (within such a limit)."""
 
 EXTRA_PARAMETERS_DOC = """decay_rate : float, default=0.9
         Factor per epoch of ``learning_rate='exponential'``.
@@ -47,6 +47,19 @@ EXTRA_PARAMETERS_DOC = """decay_rate : float, default=0.9
         Added to the denominator of ``"adagrad"``, ``"rmsprop"`` and ``"adam"``."""
 
 
+AUTO_LEARNING_RATE_DOC = """``'auto'``: with ``batch_size=1``, ``optimizer="sgd"`` and
+        one-vs-rest models (scikit-learn's algorithm) it is scikit-learn's default of
+        this estimator, exactly.  Elsewhere (mini-batch, full batch with an
+        optimizer, the other optimizers, ``multi_class='multinomial'``) the first
+        step comes from the data (``eta0`` is not used), is kept for the first half
+        of ``max_iter`` epochs, then decays linearly to ``2 / max_iter`` of itself
+        at the last: plain SGD steps ``1 / L`` with ``L`` the
+        curvature bound of the mean loss of a batch (from the largest row norm and
+        the top eigenvalue of X^T X / n), momentum and Nesterov ``(1 - momentum) /
+        L``; AdaGrad ``0.1 * batch_size ** 0.25``, RMSProp and Adam ``0.001 *
+        sqrt(batch_size)``."""
+
+
 def _options(names, quote="'"):
     """``{'a', 'b', ...}``."""
     return "{" + ", ".join(f"{quote}{name}{quote}" for name in names) + "}"
@@ -56,6 +69,7 @@ def shared_docs(cls):
     """Fill the slots of a docstring: ``{n_jobs}``, ``{extra_parameters}`` and the
     options of ``loss`` and ``optimizer``."""
     slots = {"{n_jobs}": N_JOBS_DOC, "{extra_parameters}": EXTRA_PARAMETERS_DOC,
+             "{auto_learning_rate}": AUTO_LEARNING_RATE_DOC,
              "{regression_losses}": _options(REGRESSION_LOSSES),
              "{classification_losses}": _options(CLASSIFICATION_LOSSES),
              "{optimizers}": _options(OPTIMIZER_NAMES, '"')}

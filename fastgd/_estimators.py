@@ -31,11 +31,14 @@ from fastgd._params import (
     LOSS_SPECS,
     REGRESSOR_CONSTRAINTS,
     check_params,
+    is_per_sample,
     loss_spec,
 )
 from fastgd._proximal import penalty_value
 from fastgd._state import TrainingState, _dense
-from fastgd._step_rule import make_step_rule, penalty_strengths
+from fastgd._step_rule import (
+    effective_learning_rate, make_step_rule, penalty_strengths,
+)
 from fastgd._structs import Rows, Targets
 from fastgd._training import Problem, train
 
@@ -89,7 +92,8 @@ class _BaseSGD(BaseEstimator):
         """Run the epochs; set coef_, intercept_, n_iter_, t_, loss_curve_."""
         spec, loss = self._loss()
         rows = Rows(X)
-        rule = make_step_rule(self, rows.sparse)
+        rule = make_step_rule(self, rows.sparse,
+                              effective_learning_rate(self, is_per_sample(self)))
         previous = getattr(self, "_train_state", None) if partial else None
         if not partial and self.warm_start and hasattr(self, "coef_"):
             # a warm start keeps the model, not the step counter (as scikit-learn)
@@ -271,8 +275,9 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     epsilon : float, default=0.1
         Parameter of the huber and epsilon-insensitive losses.
     random_state : int, RandomState instance or None, default=None
-    learning_rate : {'invscaling', 'constant', 'optimal', 'adaptive', 'exponential', \
-            'linear', 'pa1', 'pa2'}, default='invscaling'
+    learning_rate : {'auto', 'invscaling', 'constant', 'optimal', 'adaptive', \
+            'exponential', 'linear', 'pa1', 'pa2'}, default='auto'
+        {auto_learning_rate}
         ``'exponential'``: ``eta0 * decay_rate ** epoch``; ``'linear'``: from ``eta0``
         down to ``eta_min`` linearly over ``max_iter`` epochs; the others as in
         scikit-learn.
@@ -307,11 +312,12 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
 
     _parameter_constraints = REGRESSOR_CONSTRAINTS
     _pa_loss = "epsilon_insensitive"
+    _sklearn_learning_rate = "invscaling"
 
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=0.0001,
                  l1_ratio=0.15, fit_intercept=True, max_iter=1000, tol=1e-3,
                  shuffle=True, verbose=0, epsilon=0.1, random_state=None,
-                 learning_rate="invscaling", eta0=0.01, power_t=0.25,
+                 learning_rate="auto", eta0=0.01, power_t=0.25,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
                  warm_start=False, average=False, n_jobs=None, decay_rate=0.9,
                  eta_min=0.0, shuffle_window=32, batch_size=1, optimizer="sgd",
@@ -402,8 +408,9 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
     epsilon : float, default=0.1
     {n_jobs}
     random_state : int, RandomState instance or None, default=None
-    learning_rate : {'optimal', 'constant', 'invscaling', 'adaptive', 'exponential', \
-            'linear', 'pa1', 'pa2'}, default='optimal'
+    learning_rate : {'auto', 'optimal', 'constant', 'invscaling', 'adaptive', \
+            'exponential', 'linear', 'pa1', 'pa2'}, default='auto'
+        {auto_learning_rate}
     eta0 : float, default=0.01
     power_t : float, default=0.5
     early_stopping : bool, default=False
@@ -435,10 +442,11 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
 
     _parameter_constraints = CLASSIFIER_CONSTRAINTS
     _pa_loss = "hinge"
+    _sklearn_learning_rate = "optimal"
 
     def __init__(self, loss="hinge", *, penalty="l2", alpha=0.0001, l1_ratio=0.15,
                  fit_intercept=True, max_iter=1000, tol=1e-3, shuffle=True, verbose=0,
-                 epsilon=0.1, n_jobs=None, random_state=None, learning_rate="optimal",
+                 epsilon=0.1, n_jobs=None, random_state=None, learning_rate="auto",
                  eta0=0.01, power_t=0.5, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5, class_weight=None, warm_start=False,
                  average=False, decay_rate=0.9, eta_min=0.0, shuffle_window=32,

@@ -14,11 +14,13 @@ REGRESSION_LOSSES = [spec.name for spec in LOSSES if spec.task == "regression"]
 # a classifier takes the regression losses too, on targets -1 / +1 (as scikit-learn)
 CLASSIFICATION_LOSSES = [spec.name for spec in LOSSES
                          if spec.task == "classification"] + REGRESSION_LOSSES
+OPTIMIZER_SPECS = {spec.name: spec for spec in OPTIMIZERS}
 OPTIMIZER_NAMES = [spec.name for spec in OPTIMIZERS]
 
 # Learning rates whose eta is fixed within an epoch are computed in Python per epoch
 # and passed to the kernel as Schedule.FIXED.
 LEARNING_RATES = {
+    "auto": Schedule.FIXED,
     "constant": Schedule.FIXED,
     "adaptive": Schedule.FIXED,
     "exponential": Schedule.FIXED,
@@ -90,6 +92,13 @@ def loss_spec(estimator):
     return LOSS_SPECS[estimator.loss]
 
 
+def is_per_sample(estimator):
+    """Whether a setting trains by scikit-learn's algorithm, per-sample SGD: one row
+    per step, plain SGD steps, binary or one-vs-rest models."""
+    return (estimator.batch_size == 1 and estimator.optimizer == "sgd"
+            and getattr(estimator, "multi_class", "ovr") != "multinomial")
+
+
 def check_params(estimator, for_partial_fit, pa_loss):
     """Raise scikit-learn-style errors for combinations of parameters that do not go
     together (each parameter alone is checked by the constraints above).
@@ -104,7 +113,10 @@ def check_params(estimator, for_partial_fit, pa_loss):
     e = estimator
     if e.early_stopping and for_partial_fit:
         raise ValueError("early_stopping should be False with partial_fit")
-    if e.learning_rate == "optimal" and e.alpha == 0:
+    optimal = e.learning_rate == "optimal" or (
+        e.learning_rate == "auto" and is_per_sample(e)
+        and e._sklearn_learning_rate == "optimal")
+    if optimal and e.alpha == 0:
         raise ValueError("alpha must be > 0 since learning_rate is 'optimal'. "
                          "alpha is used to compute the optimal learning rate.")
     if e.learning_rate in ("pa1", "pa2") and e.loss != pa_loss:

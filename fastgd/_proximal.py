@@ -217,6 +217,86 @@ def lipschitz_estimate(X, sample_weight, curvature, fit_intercept, n_iter=20, se
     return margin * curvature * lam / n
 
 
+def max_row_norm(X, sample_weight, fit_intercept, chunk=8192):
+    """Largest ``s_i (|x_i|^2 + 1)`` over the rows (``+ 1`` for a fitted intercept),
+    with the sample weights ``s`` scaled to a mean of 1; read chunk by chunk, so the
+    scratch does not grow with X.
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix
+    sample_weight : ndarray or None
+    fit_intercept : bool
+    chunk : int, default=8192
+
+    Returns
+    -------
+    float
+    """
+    n = X.shape[0]
+    s = None
+    if sample_weight is not None and len(sample_weight):
+        mean = float(np.mean(sample_weight))
+        s = sample_weight / mean if mean > 0 else np.ones(n)
+    best = 0.0
+    for a in range(0, n, chunk):
+        b = min(a + chunk, n)
+        if hasattr(X, "indptr"):
+            lo, hi = X.indptr[a], X.indptr[b]
+            values = np.asarray(X.data[lo:hi], dtype=np.float64)
+            rows = np.repeat(np.arange(b - a), np.diff(X.indptr[a:b + 1]))
+            sq = np.bincount(rows, weights=values * values, minlength=b - a)
+        else:
+            part = np.asarray(X[a:b], dtype=np.float64)
+            sq = np.einsum("ij,ij->i", part, part)
+        sq = sq + float(fit_intercept)
+        if s is not None:
+            sq = sq * s[a:b]
+        best = max(best, float(sq.max(initial=0.0)))
+    return best
+
+
+def batch_lipschitz(X, sample_weight, curvature, batch_size, fit_intercept,
+                    max_rows=20_000, seed=0):
+    """Smoothness of the mean loss of a random batch of ``batch_size`` rows.
+
+    For a batch drawn without replacement from ``n`` rows the expected smoothness is
+    ``(n - b) / (b (n - 1)) L_max + n (b - 1) / (b (n - 1)) L_full`` (Gower et al.
+    2019): the largest row's curvature (``max_row_norm``) for one row, the whole mean
+    loss's (``lipschitz_estimate`` on at most ``max_rows`` rows) for all of them.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix
+    sample_weight : ndarray or None
+    curvature : float
+        Bound on the loss's second derivative.
+    batch_size : int
+    fit_intercept : bool
+    max_rows : int, default=20000
+        Rows the power iterations of the full-batch part read.
+    seed : int, default=0
+
+    Returns
+    -------
+    float
+    """
+    n = X.shape[0]
+    b = max(1, min(int(batch_size), n))
+    L_max = curvature * max_row_norm(X, sample_weight, fit_intercept)
+    if b == 1 or n == 1:
+        return max(L_max, 1e-12)
+    rows = (np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))
+            if n > max_rows else slice(None))
+    s = None
+    if sample_weight is not None and len(sample_weight):
+        mean = float(np.mean(sample_weight))
+        s = (sample_weight / mean if mean > 0 else np.ones(n))[rows]
+    L_full = lipschitz_estimate(X[rows], s, curvature, fit_intercept, n_iter=10,
+                                seed=seed)
+    return max(((n - b) * L_max + n * (b - 1) * L_full) / (b * (n - 1)), 1e-12)
+
+
 def block_lipschitz(X, sample_weight, curvature, total_weight, n_iter=6, seed=0,
                     margin=1.1):
     """Curvature bounds of the weight block and the intercept block.

@@ -11,22 +11,20 @@ threads, and is then called once per epoch (or per evaluation):
 
 A runner reads only the rows it is given, so several can run on slices of the rows (on
 threads, or on the workers that hold the slices) and their results be combined by the
-caller: averaged models (as the per-sample kernel's replicas are), summed gradients.
+caller: summed gradients (the workers of a cluster, for instance).
 ``FullBatchEpochs`` is such a caller on one machine: proximal gradient descent on the
 summed gradients.
 """
 import numpy as np
 
 from fastgd import _batch, _sgd
-from fastgd._config import (
-    MIN_REPLICA_ROWS, MIN_ROWS_PER_PARALLEL_BATCH, REPLICA_ROUND_ROWS,
-)
+from fastgd._config import MIN_ROWS_PER_PARALLEL_BATCH
 from fastgd._proximal import ProximalGradient, block_lipschitz, penalty_value
 
 
 class PerSampleRunner:
     """Per-sample SGD (``_sgd.sgd_epoch``): one step per row, every model row at once
-    (in parallel), or one model on replicas (one per thread).
+    (in parallel over the model rows).
 
     Parameters
     ----------
@@ -39,9 +37,7 @@ class PerSampleRunner:
 
     def __init__(self, loss, X, targets, rule, n_threads):
         self.loss, self.X, self.targets, self.rule = loss, X, targets, rule
-        self.work = _sgd.Workspace(X, targets.n_models, rule, n_threads,
-                                   replica_round_rows=REPLICA_ROUND_ROWS,
-                                   min_replica_rows=MIN_REPLICA_ROWS)
+        self.work = _sgd.Workspace(X, targets.n_models, rule, n_threads)
 
     def run(self, state, order, eta):
         """One epoch over ``order``; returns the summed (weighted) loss over the rows

@@ -20,7 +20,7 @@ ctypedef struct Pass:
 
 
 ctypedef struct ModelSlot:
-    # the float64 arrays of one model (or replica) as a thread trains it; its weights
+    # the float64 arrays of one model as a thread trains it; its weights
     # ``v`` travel beside it (their type is X's)
     double* avg_sum             # running sum of the averaged weights; NULL if unused
     double* q                   # L1 penalty received by each weight; NULL if unused
@@ -32,7 +32,7 @@ ctypedef struct ModelSlot:
 
 
 ctypedef struct Bank:
-    # the float64 arrays of several models (or replicas): row k belongs to model k
+    # the float64 arrays of several models: row k belongs to model k
     double* avg_sum
     Py_ssize_t avg_width
     double* q
@@ -64,7 +64,6 @@ cdef inline ModelSlot slot_of(const Bank* bank, Py_ssize_t k, const TargetsView*
 
 cdef class Workspace:
     cdef readonly Py_ssize_t n_models, n_features, window
-    cdef readonly Py_ssize_t replica_round_rows, min_replica_rows
-    cdef readonly int n_threads, n_replicas
+    cdef readonly int n_threads
     cdef readonly bint sparse, lazy
-    cdef readonly object dtype, last, hist, replica_coef, replica_model
+    cdef readonly object dtype, last, hist

@@ -8,16 +8,29 @@ Design
   parallel (``prange`` over models, ``n_threads`` threads).  The caller runs the epoch
   loop (stopping rules, verbose output, divergence checks); the kernel releases the GIL
   for the whole epoch.
-* One model on several threads (``Workspace`` with replicas): each thread trains a
-  copy of the model (on cache lines of its own) over its share of a round of rows, and
-  the copies are averaged after every round (parameter mixing, Zinkevich et al. 2010),
-  all within one call.  Measured against shared lock-free (Hogwild!, Niu et al. 2011)
-  updates with the same step, rows and prefetching (``benchmarks/hogwild``, sparse
-  400k x 50k, 2 threads, 5 epochs): replicas 0.60-0.65 s, Hogwild 0.66-0.96 s, one
-  thread 1.20 s.  Hogwild loses the cache lines of the frequent features to the other
-  core on every row (and, on dense rows, every line of the model); it would also need
-  the weight scale and the lazy-penalty totals shared, and gives a different model on
-  every run.  Replicas are reproducible for a given number of threads.
+* One model trains on one thread, whatever ``n_jobs``: its model is the same at every
+  thread count (per-sample SGD is a sequence of steps; threads go to the models of
+  one-vs-rest, the shuffle, mini-batch and full-batch gradients, and prediction).
+  Parallel schemes for one model were measured and dropped because the model got worse
+  with the thread count (``benchmarks/replicas.py`` simulates them exactly with the
+  one-thread kernel on slices; 16 replicas, 5 epochs, defaults; perf.py's sparse
+  400k x 50k log loss accuracy, mean of 3 seeds, one thread 0.895; dense 500k x 100
+  L2-logistic objective gap, one thread 2.2e-2, ``average=True`` 7.3e-2):
+  - averaged replicas, mixed every 8192 rows per replica (Zinkevich et al. 2010, the
+    old scheme): sparse 0.852, dense gap 0.42, averaged 3.8.  Each replica's step
+    counter advances 1/16 as fast, so its steps stay 16 times larger and the early,
+    large steps are forgotten 16 times more slowly;
+  - mixed every 128 rows per replica: sparse 0.878 (counter at 1/4 speed: 0.895),
+    dense 3.5e-2 (counter at 1/4 speed: 2.5), averaged 1.4: no counter rate serves
+    both, and mixing 16 x n_features weights every 2048 rows costs more than the
+    steps on sparse rows;
+  - step counter of the whole round (Stich 2019): sparse 0.876, dense 19;
+  - adding the replicas' updates (CoCoA+, Smith et al. 2018): sparse 0.695, dense 14
+    (every replica makes the same move along the well-conditioned directions);
+  - per-feature means over the replicas that saw the feature: sparse 0.856.
+  Even 2 replicas lose with averaging (dense averaged gap 0.21 against 0.073).
+  Hogwild! (Niu et al. 2011) changes the model from run to run, and measured slower
+  than replicas on 2 threads (``benchmarks/hogwild``).
 * The loss is a compile-time choice: ``sgd_epoch`` is specialised by the type of its
   ``loss`` argument (``ScalarLoss``, see ``_losses.pxd``), which Cython dispatches once
   per call; the element types of X (``floating``) and of CSR indices (``index_t``)
@@ -66,7 +79,7 @@ from fastgd._sgd_step cimport (
 )
 from fastgd._shuffle cimport VisitingOrder
 from fastgd._simd cimport (
-    fg_in_order, fg_prefetch, fg_prefetch_l2, vacc_scaled, vaxpy, vaxpy_dot,
+    fg_prefetch, fg_prefetch_l2, vacc_scaled, vaxpy, vaxpy_dot,
     vcumulative_l1, vdot,
 )
 from fastgd._structs cimport (
@@ -300,15 +313,14 @@ cdef inline void epoch_one_model(ScalarLoss f, const Pass* P, Py_ssize_t first,
 # ------------------------------------------------------------------------ drivers
 
 cdef void train_models(ScalarLoss f, const Pass* P, floating* coef, const Bank* bank,
-                       Py_ssize_t n_models, bint replicas, Py_ssize_t first,
-                       Py_ssize_t last, int n_threads) noexcept nogil:
+                       Py_ssize_t n_models, Py_ssize_t first, Py_ssize_t last,
+                       int n_threads) noexcept nogil:
     """Models 0 .. n_models - 1 of ``coef`` and ``bank`` over ``order[first:last]``, in
-    parallel: separate models each over all of it, from their own start
-    (``P.starts``), or replicas of model 0 each over its own share of it."""
-    cdef Py_ssize_t k, n_rows = last - first, n_features = P.X.n_features
+    parallel, each from its own start (``P.starts``)."""
+    cdef Py_ssize_t k, n_features = P.X.n_features
     cdef Py_ssize_t start, end, split, piece
     cdef double first_loss
-    cdef bint rotated = P.starts != NULL and not replicas
+    cdef bint rotated = P.starts != NULL
     # threads write neighbouring rows of coef (avg_sum, q) on every step; where two
     # rows share a cache line it would move between cores every step, so each thread
     # trains on a copy on lines of its own
@@ -319,7 +331,7 @@ cdef void train_models(ScalarLoss f, const Pass* P, floating* coef, const Bank* 
     cdef void* q_raw
     cdef ModelSlot m
     for k in prange(n_models, schedule="static", num_threads=n_threads):
-        m = slot_of(bank, k, &P.targets, 0 if replicas else k)
+        m = slot_of(bank, k, &P.targets, k)
         v = coef + k * n_features
         v_raw = NULL
         avg_raw = NULL
@@ -329,16 +341,10 @@ cdef void train_models(ScalarLoss f, const Pass* P, floating* coef, const Bank* 
             m.avg_sum = <double*>line_aligned_copy(
                 m.avg_sum, bank.avg_width * sizeof(double), &avg_raw)
             m.q = <double*>line_aligned_copy(m.q, bank.q_width * sizeof(double), &q_raw)
-        if replicas:
-            # replica k takes the k-th share of the rows
-            start = first + k * n_rows // n_models
-            end = first + (k + 1) * n_rows // n_models
-            split = start
-        else:
-            # model k visits order[split:last] then order[first:split]
-            start = first
-            end = last
-            split = first + (P.starts[k] if rotated else 0)
+        # model k visits order[split:last] then order[first:split]
+        start = first
+        end = last
+        split = first + (P.starts[k] if rotated else 0)
         first_loss = 0.0
         for piece in range(2):
             if piece == 1:
@@ -357,95 +363,11 @@ cdef void train_models(ScalarLoss f, const Pass* P, floating* coef, const Bank* 
                            bank.q_width * sizeof(double))
 
 
-cdef inline double replica_mean(const double* a, Py_ssize_t width, Py_ssize_t col,
-                                Py_ssize_t k) noexcept nogil:
-    """Mean of column ``col`` over the first ``k`` rows of ``a``."""
-    cdef double acc = 0.0
-    cdef Py_ssize_t r
-    for r in range(k):
-        acc = fg_in_order(acc + a[r * width + col])
-    return acc / k
-
-
-cdef void start_replicas(const floating* coef, const Bank* model, floating* rcoef,
-                         const Bank* replicas, Py_ssize_t k,
-                         Py_ssize_t n_features) noexcept nogil:
-    """Replicas 0 .. k - 1 start from the model (averages from zero)."""
-    cdef Py_ssize_t r, j
-    for r in range(k):
-        for j in range(n_features):
-            rcoef[r * n_features + j] = coef[j]
-        for j in range(replicas.avg_width):
-            replicas.avg_sum[r * replicas.avg_width + j] = 0.0
-        for j in range(replicas.q_width):
-            replicas.q[r * replicas.q_width + j] = model.q[j]
-        replicas.scalars[r] = model.scalars[0]
-        replicas.scalars[r].avg_count = 0.0
-        replicas.scalars[r].avg_intercept_sum = 0.0
-
-
-cdef void mix_replicas(floating* coef, const Bank* model, const floating* rcoef,
-                       const Bank* replicas, Py_ssize_t k, Py_ssize_t n_features,
-                       double* total_loss) noexcept nogil:
-    """The model becomes the mean of replicas 0 .. k - 1 (weights, intercept, L1
-    bookkeeping); averaged SGD sums the iterates of all; the step counter is the
-    furthest replica's.  The replicas' losses are added to ``total_loss``."""
-    cdef Py_ssize_t r, j
-    cdef double acc
-    cdef ModelScalars* s = model.scalars
-    for j in range(n_features):
-        acc = 0.0
-        for r in range(k):
-            acc = fg_in_order(acc + rcoef[r * n_features + j])
-        coef[j] = <floating>(acc / k)
-    for j in range(model.q_width):
-        model.q[j] = replica_mean(replicas.q, replicas.q_width, j, k)
-    for j in range(model.avg_width):
-        for r in range(k):
-            model.avg_sum[j] = fg_in_order(
-                model.avg_sum[j] + replicas.avg_sum[r * replicas.avg_width + j])
-    acc = 0.0
-    for r in range(k):
-        acc = fg_in_order(acc + replicas.scalars[r].intercept)
-    s.intercept = acc / k
-    acc = 0.0
-    for r in range(k):
-        acc = fg_in_order(acc + replicas.scalars[r].l1_total)
-    s.l1_total = acc / k
-    for r in range(k):
-        s.t = max(s.t, replicas.scalars[r].t)
-        s.avg_count = fg_in_order(s.avg_count + replicas.scalars[r].avg_count)
-        s.avg_intercept_sum = fg_in_order(s.avg_intercept_sum
-                                          + replicas.scalars[r].avg_intercept_sum)
-        total_loss[0] = fg_in_order(total_loss[0] + replicas.scalars[r].sum_loss)
-
-
-cdef void train_replicas(ScalarLoss f, const Pass* P, floating* coef,
-                         const Bank* model, floating* rcoef, const Bank* replicas,
-                         int n_threads, Py_ssize_t round_rows,
-                         Py_ssize_t min_share) noexcept nogil:
-    """One model on ``n_threads`` replicas: in rounds of ``round_rows`` rows per thread,
-    every replica starts from the model, takes its share of the round, and the model
-    becomes their mix.  A round shorter than ``n_threads * min_share`` rows is run by
-    one replica: copies of a few steps each would average into a smaller step."""
-    cdef Py_ssize_t start = 0, end, k
-    cdef double total_loss = 0.0
-    while start < P.n_order:
-        end = min(start + round_rows * n_threads, P.n_order)
-        k = n_threads if end - start >= n_threads * min_share else 1
-        start_replicas(coef, model, rcoef, replicas, k, P.X.n_features)
-        train_models(f, P, rcoef, replicas, k, True, start, end, <int>k)
-        mix_replicas(coef, model, rcoef, replicas, k, P.X.n_features, &total_loss)
-        start = end
-    model.scalars[0].sum_loss = total_loss
-
-
 # --------------------------------------------------------------------- Python side
 
 cdef class Workspace:
     """Scratch of ``sgd_epoch`` for one problem, sized and allocated here: the lazy
-    updates' scratch of each model (sparse rows with L1 or averaging), and the replicas
-    that train one model on several threads.
+    updates' scratch of each model (sparse rows with L1 or averaging).
 
     Parameters
     ----------
@@ -454,33 +376,22 @@ cdef class Workspace:
         Model rows trained together.
     rule : StepRule
     n_threads : int
-        One model on ``n_threads > 1`` threads trains on that many replicas; several
-        models train in parallel on up to ``n_threads`` threads.
-    replica_round_rows, min_replica_rows : int
-        Rows per replica between two averagings, and the fewest rows per replica a
-        round is shared out with (see ``train_replicas``).
+        Models train in parallel on up to ``n_threads`` threads; one model trains on
+        one thread (see the design notes).
     """
 
-    def __init__(self, Rows X, Py_ssize_t n_models, StepRule rule, int n_threads, *,
-                 Py_ssize_t replica_round_rows, Py_ssize_t min_replica_rows):
-        if n_threads < 1 or replica_round_rows < 1 or min_replica_rows < 1:
-            raise ValueError("n_threads, replica_round_rows and min_replica_rows must "
-                             "be >= 1")
+    def __init__(self, Rows X, Py_ssize_t n_models, StepRule rule, int n_threads):
+        if n_threads < 1:
+            raise ValueError("n_threads must be >= 1")
         self.n_models = n_models
         self.n_features = X.n_features
         self.n_threads = n_threads
-        self.n_replicas = n_threads if n_models == 1 and n_threads > 1 else 0
-        self.replica_round_rows = replica_round_rows
-        self.min_replica_rows = min_replica_rows
         self.sparse = X.sparse
         self.dtype = X.dtype
         self.lazy = X.sparse and (rule.averaging or rule.view.lam1 > 0.0)
         self.window = max(MIN_LAZY_WINDOW, X.n_features)
-        n_slots = self.n_replicas or n_models
-        self.last = np.zeros((n_slots, X.n_features if self.lazy else 0), np.int32)
-        self.hist = np.zeros((n_slots, 3 * (self.window + 1) if self.lazy else 0))
-        self.replica_coef = np.empty((self.n_replicas, X.n_features), X.dtype)
-        self.replica_model = new_model_arrays(self.n_replicas, X.n_features, rule)
+        self.last = np.zeros((n_models, X.n_features if self.lazy else 0), np.int32)
+        self.hist = np.zeros((n_models, 3 * (self.window + 1) if self.lazy else 0))
 
 
 def new_model_arrays(Py_ssize_t n_models, Py_ssize_t n_features, StepRule rule):
@@ -583,21 +494,8 @@ def sgd_epoch(ScalarLoss loss, Rows X, Targets targets, StepRule rule, double et
     P.stream_ahead = order.stream_ahead
     P.starts = &starts[0] if starts is not None and n_models > 0 else NULL
     P.window = work.window
-    cdef Bank bank = bank_of(model, n_models, n_features, rule,
-                             work.last if not work.n_replicas else work.last[:0],
-                             work.hist if not work.n_replicas else work.hist[:0])
-    cdef Bank replicas
-    cdef floating[:, ::1] rcoef = work.replica_coef
-    cdef floating* coef_first
-    if work.n_replicas:
-        replicas = bank_of(work.replica_model, work.n_replicas, n_features, rule,
-                           work.last, work.hist)
-        with nogil:
-            train_replicas(loss, &P, &coef[0, 0], &bank, &rcoef[0, 0], &replicas,
-                           work.n_threads, work.replica_round_rows,
-                           work.min_replica_rows)
-    else:
-        coef_first = &coef[0, 0] if n_models > 0 and n_features > 0 else NULL
-        with nogil:
-            train_models(loss, &P, coef_first, &bank, n_models, False, 0, P.n_order,
-                         work.n_threads)
+    cdef Bank bank = bank_of(model, n_models, n_features, rule, work.last, work.hist)
+    cdef floating* coef_first = &coef[0, 0] if n_models > 0 and n_features > 0 else NULL
+    with nogil:
+        train_models(loss, &P, coef_first, &bank, n_models, 0, P.n_order,
+                     work.n_threads)

@@ -28,18 +28,6 @@
 
 #define FG_LANES 8
 
-/* x itself, opaque to the optimiser: a sum written as acc = fg_in_order(acc + a[i]) is
- * summed in the order written, even under -fassociative-math (which lets the compiler
- * vectorise a reduction, summing in another order, or not, as the loop around it
- * allows).  No instruction is emitted. */
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-static inline double fg_in_order(double x) { __asm__("" : "+x"(x)); return x; }
-#elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
-static inline double fg_in_order(double x) { __asm__("" : "+w"(x)); return x; }
-#else
-static inline double fg_in_order(double x) { return x; }
-#endif
-
 /* bytes per cache line (x86-64 and most ARM cores): the step of the row prefetches,
  * and the alignment of the threads' private copies (_private_copy.pxd) */
 #define FG_CACHE_LINE 64

@@ -4,7 +4,6 @@ from cython cimport floating
 
 cdef extern from "_simd.h" nogil:
     const size_t FG_CACHE_LINE
-    double fg_in_order(double x)
     double fg_dot_d(const double* a, const double* b, Py_ssize_t n)
     double fg_dot_s(const float* a, const float* b, Py_ssize_t n)
     void fg_axpy_d(double s, const double* x, double* v, Py_ssize_t n)

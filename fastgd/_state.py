@@ -30,6 +30,9 @@ class TrainingState:
         The optimizer's state of every coordinate (no slots for plain SGD).
     epochs_done : int
         Epochs run so far (the exponential and linear schedules continue from it).
+    auto_eta : float or None
+        The step ``learning_rate='auto'`` found on the first call (``partial_fit``
+        keeps it).
     """
 
     coef: Optional[np.ndarray]
@@ -38,6 +41,7 @@ class TrainingState:
     l1_received: np.ndarray
     optimizer_state: np.ndarray
     epochs_done: int = 0
+    auto_eta: Optional[float] = None
 
     @classmethod
     def start(cls, n_models, n_features, dtype, rule, previous=None,
@@ -90,6 +94,7 @@ class TrainingState:
         if previous.optimizer_state.shape == state.optimizer_state.shape:
             state.optimizer_state[:] = previous.optimizer_state
         state.epochs_done = previous.epochs_done
+        state.auto_eta = previous.auto_eta
         return state
 
     def initialise(self, coef_init, intercept_init):

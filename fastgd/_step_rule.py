@@ -1,11 +1,12 @@
 """From the estimators' parameters to the kernels' step rule: the penalty's strengths,
-the learning-rate schedule (each epoch's eta, the offset of ``'optimal'``) and the
-intercept's step."""
+the learning-rate schedule (each epoch's eta, the offset of ``'optimal'``, the step of
+``'auto'``) and the intercept's step."""
 import numpy as np
 
 from fastgd._enums import Schedule
 from fastgd._losses import LOSS_TYPES
-from fastgd._params import LEARNING_RATES, SPARSE_INTERCEPT_DECAY
+from fastgd._params import LEARNING_RATES, OPTIMIZER_SPECS, SPARSE_INTERCEPT_DECAY
+from fastgd._proximal import batch_lipschitz
 from fastgd._structs import StepRule
 
 
@@ -31,8 +32,72 @@ def optimal_t0(loss_function, alpha):
     return 1.0 / (eta_init * alpha)
 
 
+def auto_decay(epoch, max_iter):
+    """Factor of ``'auto'``'s first step at ``epoch`` (0-based): 1 for the first half
+    of ``max_iter`` epochs, then down linearly, to ``2 / max_iter`` at the last.
+
+    Measured against a constant step and a linear decay from the first epoch
+    (ggplot2's txhousing and diamonds, 10 epochs): the constant step leaves the noise
+    of the last steps in the model (Adam at batch size 1: R^2 0.859 against 0.874),
+    the linear decay halves the distance a large batch travels (batch size 256:
+    0.789 against 0.830); least squares reaches 0.878.
+    """
+    return min(1.0, 2.0 * (1.0 - epoch / max_iter))
+
+
+def effective_learning_rate(estimator, per_sample):
+    """The schedule a fit runs: ``learning_rate``, with ``'auto'`` resolved.
+
+    ``'auto'`` is scikit-learn's default of the estimator (``'optimal'`` for the
+    classifier, ``'invscaling'`` for the regressor) on scikit-learn's algorithm,
+    per-sample SGD (``per_sample``); for every other algorithm (mini-batch, an
+    optimizer, the softmax) it stays ``'auto'``: a step from the data (``auto_eta``),
+    decayed over ``max_iter`` epochs (``auto_decay``).
+    """
+    if estimator.learning_rate != "auto":
+        return estimator.learning_rate
+    return estimator._sklearn_learning_rate if per_sample else "auto"
+
+
+def auto_eta(estimator, X, sample_weight, curvature, batch_size):
+    """The first epoch's step of ``learning_rate='auto'``.
+
+    Plain SGD steps ``1 / L`` with ``L`` the smoothness of the mean loss of a batch
+    (``_proximal.batch_lipschitz``; non-smooth losses count as curvature 1); momentum
+    and Nesterov take ``(1 - momentum) / L``, the step their velocity adds up to.  The
+    per-coordinate methods (AdaGrad, RMSProp, Adam) are scale-free: ``base *
+    batch_size ** power`` from the optimizer's row of ``_tables.OPTIMIZERS``, measured
+    on standardized real regression data (ggplot2's txhousing and diamonds, 10 epochs,
+    batch sizes 1, 32 and 256).
+
+    Parameters
+    ----------
+    estimator : SGDRegressor or SGDClassifier
+    X : ndarray or sparse matrix
+    sample_weight : ndarray or None
+    curvature : float
+        Bound on the loss's second derivative, times the largest class weight.
+    batch_size : int
+
+    Returns
+    -------
+    float
+    """
+    spec = OPTIMIZER_SPECS[estimator.optimizer]
+    if spec.auto_step is not None:
+        base, power = spec.auto_step
+        return base * batch_size ** power
+    L = batch_lipschitz(X, sample_weight, curvature, batch_size,
+                        estimator.fit_intercept)
+    L += penalty_strengths(estimator)[1]
+    damping = (1.0 - estimator.momentum
+               if estimator.optimizer in ("momentum", "nesterov") else 1.0)
+    return damping / L
+
+
 def epoch_eta(estimator, epoch, adaptive_eta):
-    """eta of an epoch for the schedules that are fixed within an epoch."""
+    """eta of an epoch for the schedules that are fixed within an epoch (but
+    ``'auto'``, see ``auto_decay``)."""
     e = estimator
     if e.learning_rate == "adaptive":
         return adaptive_eta
@@ -44,7 +109,7 @@ def epoch_eta(estimator, epoch, adaptive_eta):
     return e.eta0
 
 
-def make_step_rule(estimator, sparse):
+def make_step_rule(estimator, sparse, learning_rate):
     """The kernels' ``StepRule`` for the estimator's parameters.
 
     Parameters
@@ -52,6 +117,8 @@ def make_step_rule(estimator, sparse):
     estimator : SGDRegressor or SGDClassifier
     sparse : bool
         Whether X is sparse (the intercept then steps more slowly).
+    learning_rate : str
+        The schedule (``effective_learning_rate``).
 
     Returns
     -------
@@ -59,7 +126,7 @@ def make_step_rule(estimator, sparse):
     """
     e = estimator
     lam1, lam2 = penalty_strengths(e)
-    schedule = LEARNING_RATES[e.learning_rate]
+    schedule = LEARNING_RATES[learning_rate]
     return StepRule(
         schedule=schedule, eta0=e.eta0, power_t=e.power_t, alpha=e.alpha,
         # the offset of 'optimal' is the loss parameter's (log_loss for the softmax)

@@ -55,13 +55,17 @@ OptimizerSpec = namedtuple("OptimizerSpec", [
     "kind",        # its member of the Optimizer enum
     "slots",       # state per coordinate, in this order (``steps``: the number of
                    # steps the coordinate has taken, for Adam's bias correction)
+    "auto_step",   # learning_rate='auto': None for 1 / L of the batch (times
+                   # 1 - momentum for the momentum methods); for the per-coordinate
+                   # methods (base, power): base * batch_size ** power (measured on
+                   # standardized real data, see ``_step_rule.auto_eta``)
 ])
 
 OPTIMIZERS = [
-    OptimizerSpec("sgd", "PLAIN", ()),
-    OptimizerSpec("momentum", "MOMENTUM", ("velocity",)),
-    OptimizerSpec("nesterov", "NESTEROV", ("velocity",)),
-    OptimizerSpec("adagrad", "ADAGRAD", ("squared_sum",)),
-    OptimizerSpec("rmsprop", "RMSPROP", ("squared_mean",)),
-    OptimizerSpec("adam", "ADAM", ("mean", "squared_mean", "steps")),
+    OptimizerSpec("sgd", "PLAIN", (), None),
+    OptimizerSpec("momentum", "MOMENTUM", ("velocity",), None),
+    OptimizerSpec("nesterov", "NESTEROV", ("velocity",), None),
+    OptimizerSpec("adagrad", "ADAGRAD", ("squared_sum",), (0.1, 0.25)),
+    OptimizerSpec("rmsprop", "RMSPROP", ("squared_mean",), (1e-3, 0.5)),
+    OptimizerSpec("adam", "ADAM", ("mean", "squared_mean", "steps"), (1e-3, 0.5)),
 ]

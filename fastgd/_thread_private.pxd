@@ -1,5 +1,5 @@
 # What the threads of a kernel keep to themselves.  Copies on cache lines of their own,
-# for arrays that several threads write side by side (one-vs-rest models, replicas):
+# for arrays that several threads write side by side (one-vs-rest models):
 # where two threads' rows share a cache line, it moves between the cores on every step
 # (false sharing).  And per-thread sums, added in thread order afterwards, so that a
 # given thread count always adds in the same order (an OpenMP reduction adds in the

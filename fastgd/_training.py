@@ -6,24 +6,36 @@ The path of one fit: the estimator validates its input and builds a ``Problem`` 
 runs its epochs until a stopping rule fires, and hands back the trained state with the
 curves; the estimator sets its attributes from it.
 """
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 
 from fastgd import _linear
 from fastgd._enums import Schedule
-from fastgd._params import LEARNING_RATES
+from fastgd._params import LEARNING_RATES, is_per_sample
+from fastgd._proximal import penalty_value
 from fastgd._runners import (
     FullBatchEpochs, GradientRunner, MiniBatchRunner, PerSampleRunner, SgdEpochs,
 )
 from fastgd._shuffle import VisitingOrder
-from fastgd._step_rule import epoch_eta, penalty_strengths
+from fastgd._step_rule import (
+    auto_decay, auto_eta, effective_learning_rate, epoch_eta, penalty_strengths,
+)
+from fastgd._structs import Rows
 
 # sample or class weights from this size on are named as a likely cause of divergence
 LARGE_WEIGHT = 1e3
+# an epoch objective this many times above both the constant model's objective and the
+# fit's first epoch means the steps diverge: the fit stops with an error
+DIVERGED_GROWTH = 10.0
+# a trained model whose objective is this many times the constant model's gets a
+# warning
+WORSE_THAN_CONSTANT = 2.0
 
 
 @dataclass
@@ -123,16 +135,13 @@ def split_rows(estimator, n_rows, stratify, sample_weight):
     return train, val
 
 
-def algorithm(estimator, spec):
+def algorithm(estimator):
     """``"per_sample"``, ``"minibatch"`` or ``"full_batch"`` (proximal gradient):
     which runner a setting trains with."""
     full = estimator.batch_size == "full"
     if full and estimator.optimizer in ("sgd", "nesterov"):
         return "full_batch"
-    if (full or estimator.batch_size > 1 or spec.task == "multiclass"
-            or estimator.optimizer != "sgd"):
-        return "minibatch"
-    return "per_sample"
+    return "per_sample" if is_per_sample(estimator) else "minibatch"
 
 
 def make_epochs(kind, estimator, problem, state, rule, train_rows, n_threads):
@@ -164,8 +173,37 @@ def make_epochs(kind, estimator, problem, state, rule, train_rows, n_threads):
     return epochs, order
 
 
-def divergence_error(estimator, epoch, problem, kind):
-    """The error of a run whose weights or objective stopped being finite, naming the
+def constant_objective(problem, rows, n_threads):
+    """Mean loss over ``rows`` of the constant model: zero weights, the weighted mean
+    of y as intercept (regression) or zero (classification); at least a thousandth of
+    the zero model's (where the constant model fits y exactly, a model no better is
+    no failure).  It reads the targets only, not X; the yardstick of the divergence
+    checks."""
+    targets = problem.targets
+    y = targets.arrays["y"]
+    level = 0.0
+    if problem.spec.task == "regression" and y is not None and len(rows):
+        every_row = len(rows) == len(y)  # no copies of y then
+        y_rows = y if every_row else y[rows]
+        sw = problem.sample_weight
+        if sw is None:
+            level = float(np.mean(y_rows, dtype=np.float64))
+        else:
+            w_rows = sw if every_row else sw[rows]
+            total = float(np.sum(w_rows, dtype=np.float64))
+            level = float(np.dot(y_rows, w_rows)) / total if total > 0 else 0.0
+    dtype = problem.rows.dtype
+    no_features = Rows(np.empty((problem.rows.n_rows, 0), dtype=dtype))
+    totals = [_linear.loss_sum(problem.loss, no_features, targets, rows,
+                               np.zeros((targets.n_models, 0), dtype=dtype),
+                               np.full(targets.n_models, intercept), n_threads)
+              for intercept in (level, 0.0)]
+    return max(totals[0], 1e-3 * totals[1]) / max(len(rows), 1)
+
+
+def divergence_error(estimator, epoch, problem, kind, grew=None):
+    """The error of a run whose weights or objective stopped being finite (or, with
+    ``grew`` = (objective, yardstick), grew far beyond the yardstick), naming the
     likely causes for this setting."""
     causes = []
     sw = problem.sample_weight
@@ -177,9 +215,18 @@ def divergence_error(estimator, epoch, problem, kind):
     if problem.spec.task != "regression" and np.max(np.abs(w_pos)) >= LARGE_WEIGHT:
         causes.append(f"class weights up to {np.max(np.abs(w_pos)):g} scale the steps "
                       "of their rows alike: rescale class_weight")
-    lr, eta0 = estimator.learning_rate, estimator.eta0
+    lr = effective_learning_rate(estimator, kind == "per_sample")
+    eta0 = estimator.eta0
+    if (estimator.optimizer in ("momentum", "nesterov") and kind != "full_batch"
+            and lr != "auto"):
+        causes.append(f"optimizer={estimator.optimizer!r} with momentum="
+                      f"{estimator.momentum:g} moves up to "
+                      f"{1 / max(1 - estimator.momentum, 1e-12):.3g} times the step: "
+                      f"lower eta0 or the momentum, or use learning_rate='auto'")
     if kind == "full_batch":
         pass  # step sizes come from the line search
+    elif lr == "auto":
+        pass  # the step comes from the data's curvature: the data are the suspect
     elif lr == "optimal":
         causes.append(f"learning_rate='optimal' steps 1 / (alpha * (t0 + t)): a larger "
                       f"alpha (now {estimator.alpha:g}), or learning_rate='constant' "
@@ -190,9 +237,12 @@ def divergence_error(estimator, epoch, problem, kind):
         causes.append(f"the learning rate is likely too large for this data "
                       f"(learning_rate={lr!r}, eta0={eta0}): {hint}")
     causes.append("scale the features (e.g. with StandardScaler)")
-    return ValueError(f"Training diverged at epoch {epoch}: the weights or the "
-                      f"objective became non-finite (inf or NaN). "
-                      + "; or ".join(causes) + ".")
+    what = ("the weights or the objective became non-finite (inf or NaN)"
+            if grew is None else
+            f"the objective grew to {grew[0]:.4g}, over {DIVERGED_GROWTH:g} times "
+            f"{grew[1]:.4g} (the larger of the first epoch's and the constant model's)")
+    return ValueError(f"Training diverged at epoch {epoch}: {what}. Possible causes "
+                      f"and fixes: " + "; or ".join(causes) + ".")
 
 
 def train(estimator, problem, state, max_iter, partial, rule, n_threads):
@@ -201,7 +251,8 @@ def train(estimator, problem, state, max_iter, partial, rule, n_threads):
     e = estimator
     train_rows, val_rows = split_rows(e, problem.rows.n_rows, problem.stratify,
                                       problem.sample_weight)
-    kind = algorithm(e, problem.spec)
+    kind = algorithm(e)
+    learning_rate = effective_learning_rate(e, kind == "per_sample")
     if kind != "per_sample" or e.early_stopping:
         # only the per-sample kernel checks every margin it computes (a NaN or inf in
         # X makes its epoch loss NaN); the other paths check X first
@@ -209,20 +260,41 @@ def train(estimator, problem, state, max_iter, partial, rule, n_threads):
     epochs, order = make_epochs(kind, e, problem, state, rule, train_rows, n_threads)
     seed = int(check_random_state(e.random_state).randint(np.iinfo(np.int32).max))
     first_epoch = state.epochs_done
-    fixed = LEARNING_RATES[e.learning_rate] == Schedule.FIXED
+    fixed = LEARNING_RATES[learning_rate] == Schedule.FIXED
+    if learning_rate == "auto" and kind != "full_batch" and state.auto_eta is None:
+        w_pos = problem.targets.arrays["w_pos"]
+        class_scale = max(float(np.max(w_pos)), problem.targets.w_neg)
+        batch = len(train_rows) if e.batch_size == "full" else e.batch_size
+        state.auto_eta = auto_eta(e, problem.X, problem.sample_weight,
+                                  problem.spec.curvature * class_scale, batch)
     stopping = StoppingRule(e.tol, e.n_iter_no_change,
                             adaptive=e.learning_rate == "adaptive", eta=e.eta0)
     averaging = bool(e.average)
     result = Result(state=state, n_iter=0,
                     loss_curve=list(getattr(e, "loss_curve_", [])) if partial else [])
+    # full batch never increases its objective (line search); the others are checked
+    constant = (constant_objective(problem, train_rows, n_threads)
+                if kind != "full_batch" else None)
+    yardstick = None
     for epoch in range(max_iter):
         order.reshuffle(seed + epoch)
-        eta = epoch_eta(e, first_epoch + epoch, stopping.eta) if fixed else e.eta0
+        if learning_rate == "auto" and kind != "full_batch":
+            # partial_fit keeps the step: its calls have no horizon to decay over
+            eta = state.auto_eta * (1.0 if partial else auto_decay(epoch, max_iter))
+        elif fixed:
+            eta = epoch_eta(e, first_epoch + epoch, stopping.eta)
+        else:
+            eta = e.eta0
         objective = epochs(eta)
         result.n_iter = epoch + 1
         if not (np.isfinite(objective) and state.finite()):
             e._check_finite(problem.X)  # bad input, or else divergence
             raise divergence_error(e, result.n_iter, problem, kind)
+        if constant is not None:
+            yardstick = max(constant, objective) if yardstick is None else yardstick
+            if objective > DIVERGED_GROWTH * yardstick:
+                raise divergence_error(e, result.n_iter, problem, kind,
+                                       grew=(objective, yardstick))
         result.loss_curve.append(float(objective))
         criterion = objective
         if e.early_stopping:
@@ -242,4 +314,20 @@ def train(estimator, problem, state, max_iter, partial, rule, n_threads):
                 print(f"Convergence after {result.n_iter} epochs")
             break
     state.epochs_done = first_epoch + result.n_iter
+    if constant and objective > WORSE_THAN_CONSTANT * constant:
+        # the epoch's objective is met along the way; the model's own decides (the
+        # perceptron's constant model has loss 0: nothing to compare with)
+        coef, intercept = state.model(averaging)
+        objective = (_linear.loss_sum(problem.loss, problem.rows, problem.targets,
+                                      train_rows, coef, intercept, n_threads)
+                     / len(train_rows) + penalty_value(coef, *penalty_strengths(e)))
+    if constant and objective > WORSE_THAN_CONSTANT * constant:
+        shown = (repr(e.learning_rate) if learning_rate == e.learning_rate
+                 else f"'auto', here scikit-learn's {learning_rate!r}")
+        warnings.warn(
+            f"The trained model's objective ({objective:.4g}) is over "
+            f"{WORSE_THAN_CONSTANT:g} times that of the constant model ({constant:.4g}): "
+            f"the steps are likely too large (learning_rate={shown}, eta0={e.eta0:g}, "
+            f"optimizer={e.optimizer!r}); scale the features (e.g. with "
+            f"StandardScaler), or take smaller steps.", ConvergenceWarning)
     return result

