@@ -104,12 +104,12 @@ def test_auto_keeps_scikit_learn_on_its_algorithm():
     ours = SGDRegressor(max_iter=5, tol=None, random_state=0, shuffle=False).fit(X, y)
     theirs = linear_model.SGDRegressor(max_iter=5, tol=None, random_state=0,
                                        shuffle=False).fit(X, y)
-    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-6)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-6, atol=1e-6)
     c = (y > np.median(y)).astype(int)
     ours = SGDClassifier(max_iter=5, tol=None, random_state=0, shuffle=False).fit(X, c)
     theirs = linear_model.SGDClassifier(max_iter=5, tol=None, random_state=0,
                                         shuffle=False).fit(X, c)
-    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-6)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-6, atol=1e-6)
 
 
 def test_partial_fit_keeps_the_auto_step():
