@@ -95,21 +95,19 @@ def test_a_model_worse_than_the_constant_one_gets_a_warning():
     assert m.score(X, y) < 0
 
 
-def test_auto_keeps_scikit_learn_on_its_algorithm():
-    from sklearn import linear_model
-
+@pytest.mark.parametrize("est, default", [(SGDRegressor, "invscaling"),
+                                          (SGDClassifier, "optimal")])
+def test_auto_is_scikit_learns_default_on_its_algorithm(est, default):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 5))
     y = X @ np.arange(5.0) + rng.normal(size=300)
-    ours = SGDRegressor(max_iter=5, tol=None, random_state=0, shuffle=False).fit(X, y)
-    theirs = linear_model.SGDRegressor(max_iter=5, tol=None, random_state=0,
-                                       shuffle=False).fit(X, y)
-    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-6, atol=1e-6)
-    c = (y > np.median(y)).astype(int)
-    ours = SGDClassifier(max_iter=5, tol=None, random_state=0, shuffle=False).fit(X, c)
-    theirs = linear_model.SGDClassifier(max_iter=5, tol=None, random_state=0,
-                                        shuffle=False).fit(X, c)
-    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-6, atol=1e-6)
+    if est is SGDClassifier:
+        y = (y > np.median(y)).astype(int)
+    kw = dict(max_iter=5, tol=None, random_state=0)
+    auto = est(**kw).fit(X, y)
+    explicit = est(learning_rate=default, **kw).fit(X, y)
+    np.testing.assert_array_equal(auto.coef_, explicit.coef_)
+    assert auto.loss_curve_ == explicit.loss_curve_
 
 
 def test_partial_fit_keeps_the_auto_step():
