@@ -141,7 +141,8 @@ def main(argv=None):
         c = np.ravel(coef)
         return np.mean(np.logaddexp(0, -s * (X @ c + b))) + alpha / 2 * c @ c
 
-    exact = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-10, max_iter=1000).fit(X, y)
+    exact = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-10, max_iter=1000)
+    exact.fit(X, y)
     best = objective(exact.coef_, exact.intercept_[0])
     for average in (False, True):
         m = fastgd.SGDClassifier(loss="log_loss", alpha=alpha, max_iter=5, tol=None,

@@ -5,7 +5,6 @@ import warnings
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
 
@@ -82,7 +81,7 @@ def test_momentum_with_a_large_step_is_an_error_not_a_model():
     X, y = diamonds()
     est = SGDRegressor(optimizer="momentum", learning_rate="constant", eta0=0.01,
                        max_iter=10, tol=None, random_state=0)
-    with pytest.raises(ValueError, match="diverged at epoch .*objective grew.*momentum"):
+    with pytest.raises(ValueError, match="diverged at epoch .*grew.*momentum"):
         est.fit(X, y)
     assert not hasattr(est, "coef_")
 
