@@ -33,7 +33,10 @@ EXTRA_PARAMETERS_DOC = """decay_rate : float, default=0.9
         How a gradient becomes a step, for every batch size (PyTorch's update rules;
         the learning-rate schedule gives eta, and the penalty's prox uses each
         coordinate's step).  With ``batch_size="full"``, ``"nesterov"`` is FISTA
-        (accelerated proximal gradient with the line search).  On CSR input a step
+        (accelerated proximal gradient with the line search) and ``"lbfgs"`` is
+        L-BFGS (OWL-QN with an L1 or elastic-net penalty), the solver to reach the
+        optimum: about one pass over X per iteration; it needs a differentiable loss
+        and ``batch_size="full"``.  On CSR input a step
         updates only the columns stored in its rows: exact for ``"sgd"`` (and
         ``"adagrad"`` with a constant learning rate); the others then run on each
         coordinate's own steps, as PyTorch's SparseAdam does.

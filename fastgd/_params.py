@@ -15,7 +15,10 @@ REGRESSION_LOSSES = [spec.name for spec in LOSSES if spec.task == "regression"]
 CLASSIFICATION_LOSSES = [spec.name for spec in LOSSES
                          if spec.task == "classification"] + REGRESSION_LOSSES
 OPTIMIZER_SPECS = {spec.name: spec for spec in OPTIMIZERS}
-OPTIMIZER_NAMES = [spec.name for spec in OPTIMIZERS]
+# solvers of the whole objective (batch_size='full' only), beside the update rules of
+# the kernels' table
+FULL_BATCH_OPTIMIZERS = ["lbfgs"]
+OPTIMIZER_NAMES = [spec.name for spec in OPTIMIZERS] + FULL_BATCH_OPTIMIZERS
 
 # Learning rates whose eta is fixed within an epoch are computed in Python per epoch
 # and passed to the kernel as Schedule.FIXED.
@@ -130,6 +133,16 @@ def check_params(estimator, for_partial_fit, pa_loss):
     if e.batch_size != 1 and e.average:
         raise ValueError("average (averaged SGD) needs batch_size=1; got "
                          f"batch_size={e.batch_size!r}.")
+    if e.optimizer in FULL_BATCH_OPTIMIZERS:
+        if e.batch_size != "full":
+            raise ValueError(f"optimizer={e.optimizer!r} solves the whole objective: "
+                             f"it needs batch_size='full', got "
+                             f"batch_size={e.batch_size!r}.")
+        if not loss_spec(e).smooth:
+            smooth = [spec.name for spec in LOSSES if spec.smooth
+                      and spec.task != "multiclass"]
+            raise ValueError(f"optimizer={e.optimizer!r} needs a differentiable "
+                             f"loss, one of {smooth}; got loss={e.loss!r}.")
     if e.optimizer != "sgd":
         if e.average:
             raise ValueError("average (averaged SGD) needs optimizer='sgd'; got "

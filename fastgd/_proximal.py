@@ -297,8 +297,8 @@ def batch_lipschitz(X, sample_weight, curvature, batch_size, fit_intercept,
     return max(((n - b) * L_max + n * (b - 1) * L_full) / (b * (n - 1)), 1e-12)
 
 
-def block_lipschitz(X, sample_weight, curvature, total_weight, n_iter=6, seed=0,
-                    margin=1.1):
+def block_lipschitz(X, sample_weight, curvature, total_weight, n_iter=10, seed=0,
+                    margin=1.1, max_rows=20_000):
     """Curvature bounds of the weight block and the intercept block.
 
     With ``H`` the Hessian bound ``curvature * [X, 1]^T S [X, 1] / total_weight``,
@@ -315,6 +315,10 @@ def block_lipschitz(X, sample_weight, curvature, total_weight, n_iter=6, seed=0,
     total_weight : float
     n_iter, seed, margin
         As in ``lipschitz_estimate``.
+    max_rows : int, default=20000
+        Rows the power iterations read (a random subset of larger X): the estimate
+        costs a few passes over at most these rows, not over X; the line search
+        corrects what the sample misses.
 
     Returns
     -------
@@ -322,7 +326,9 @@ def block_lipschitz(X, sample_weight, curvature, total_weight, n_iter=6, seed=0,
     """
     n = X.shape[0]
     s = np.ones(n) if sample_weight is None or len(sample_weight) == 0 else sample_weight
-    L_w = lipschitz_estimate(X, s, curvature, False, n_iter=n_iter, seed=seed,
-                             margin=margin) * n / total_weight
+    rows = (np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))
+            if n > max_rows else slice(None))
+    L_w = lipschitz_estimate(X[rows], s[rows], curvature, False, n_iter=n_iter,
+                             seed=seed, margin=margin) * n / total_weight
     L_b = curvature * float(np.sum(s)) / total_weight
     return 2.0 * max(L_w, 1e-12), 2.0 * max(L_b, 1e-12)

@@ -12,14 +12,15 @@ threads, and is then called once per epoch (or per evaluation):
 A runner reads only the rows it is given, so several can run on slices of the rows (on
 threads, or on the workers that hold the slices) and their results be combined by the
 caller: summed gradients (the workers of a cluster, for instance).
-``FullBatchEpochs`` is such a caller on one machine: proximal gradient descent on the
-summed gradients.
+``FullBatchEpochs`` is such a caller on one machine: proximal gradient descent or
+L-BFGS on the summed gradients.
 """
 import numpy as np
 
 from fastgd import _batch, _sgd
 from fastgd._config import MIN_ROWS_PER_PARALLEL_BATCH
 from fastgd._proximal import ProximalGradient, block_lipschitz, penalty_value
+from fastgd._quasi_newton import QuasiNewton
 
 
 class PerSampleRunner:
@@ -98,10 +99,11 @@ class GradientRunner:
 
 
 class FullBatchEpochs:
-    """Full-batch proximal gradient descent on the weighted mean loss, one iteration
-    per call: ISTA, or FISTA when ``accelerated`` (Beck & Teboulle 2009), with a
-    backtracking line search from a Lipschitz estimate (``_proximal``); subgradient
-    steps with the best point kept for the non-smooth losses.
+    """A solver of the whole objective on the weighted mean loss, one iteration per
+    call: proximal gradient descent, ISTA or FISTA (Beck & Teboulle 2009), with a
+    backtracking line search from a Lipschitz estimate (``_proximal``; subgradient
+    steps with the best point kept for the non-smooth losses), or L-BFGS / OWL-QN
+    (``_quasi_newton``).
 
     The objective is ``sum_i s_i loss_i / sum_i s_i`` plus the penalty, so a row of
     weight 2 is the same as two copies of it.
@@ -121,12 +123,19 @@ class FullBatchEpochs:
     class_scale : float
         The largest class weight (it scales the curvature of its rows).
     lam1, lam2 : float
-    fit_intercept, accelerated : bool
+    fit_intercept : bool
+    method : {"ista", "fista", "lbfgs"}
+
+    Attributes
+    ----------
+    converged : bool
+        Whether the last iteration found no decrease left (the optimum to rounding).
     """
 
     def __init__(self, runner, state, rows, X_matrix, sample_weight, spec, class_scale,
-                 lam1, lam2, fit_intercept, accelerated):
+                 lam1, lam2, fit_intercept, method):
         self.state = state
+        self.converged = False
         n_rows = runner.X.n_rows
         self.rows = None if len(rows) == n_rows else rows
         self.total_weight = (float(np.sum(sample_weight[rows]))
@@ -146,15 +155,20 @@ class FullBatchEpochs:
 
         L_w, L_b = block_lipschitz(X_matrix, sample_weight,
                                    spec.curvature * class_scale, self.total_weight)
-        self.solver = ProximalGradient(
-            smooth, state.coef, state.intercept, lam1=lam1, lam2=lam2,
-            fit_intercept=fit_intercept, lipschitz=L_w, lipschitz_intercept=L_b,
-            accelerated=accelerated, differentiable=spec.smooth)
+        if method == "lbfgs":
+            self.solver = QuasiNewton(smooth, state.coef, state.intercept, lam1=lam1,
+                                      lam2=lam2, fit_intercept=fit_intercept,
+                                      lipschitz=max(L_w, L_b))
+        else:
+            self.solver = ProximalGradient(
+                smooth, state.coef, state.intercept, lam1=lam1, lam2=lam2,
+                fit_intercept=fit_intercept, lipschitz=L_w, lipschitz_intercept=L_b,
+                accelerated=method == "fista", differentiable=spec.smooth)
 
     def __call__(self, eta):
         """One iteration; returns the exact objective, which never increases."""
         solver, scalars = self.solver, self.state.scalars
-        solver.step()
+        self.converged = not solver.step()
         self.state.coef[:] = solver.w
         scalars["intercept"] = solver.b
         scalars["t"] += 1.0

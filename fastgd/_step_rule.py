@@ -136,5 +136,7 @@ def make_step_rule(estimator, sparse, learning_rate):
         average_start=float(e.average) if e.average else 0.0,
         fit_intercept=e.fit_intercept,
         intercept_decay=SPARSE_INTERCEPT_DECAY if sparse else 1.0,
-        optimizer=e.optimizer, momentum=e.momentum, beta_1=e.beta_1,
+        # a solver of the whole objective takes no kernel steps
+        optimizer=e.optimizer if e.optimizer in OPTIMIZER_SPECS else "sgd",
+        momentum=e.momentum, beta_1=e.beta_1,
         beta_2=e.beta_2, rho=e.rho, eps=e.eps)

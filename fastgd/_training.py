@@ -136,12 +136,18 @@ def split_rows(estimator, n_rows, stratify, sample_weight):
 
 
 def algorithm(estimator):
-    """``"per_sample"``, ``"minibatch"`` or ``"full_batch"`` (proximal gradient):
-    which runner a setting trains with."""
+    """``"per_sample"``, ``"minibatch"``, ``"full_batch"`` (proximal gradient) or
+    ``"quasi_newton"`` (L-BFGS / OWL-QN): which runner a setting trains with."""
     full = estimator.batch_size == "full"
+    if full and estimator.optimizer == "lbfgs":
+        return "quasi_newton"
     if full and estimator.optimizer in ("sgd", "nesterov"):
         return "full_batch"
     return "per_sample" if is_per_sample(estimator) else "minibatch"
+
+
+# the algorithms that take one iteration of a solver of the whole objective per epoch
+WHOLE_OBJECTIVE = ("full_batch", "quasi_newton")
 
 
 def make_epochs(kind, estimator, problem, state, rule, train_rows, n_threads):
@@ -153,14 +159,15 @@ def make_epochs(kind, estimator, problem, state, rule, train_rows, n_threads):
                           estimator.shuffle and not full, estimator.shuffle_window,
                           problem.targets.n_models, n_threads)
     lam1, lam2 = penalty_strengths(estimator)
-    if kind == "full_batch":
+    if kind in WHOLE_OBJECTIVE:
         runner = GradientRunner(problem.loss, problem.rows, problem.targets, n_threads)
         w_pos = problem.targets.arrays["w_pos"]
         class_scale = max(float(np.max(w_pos)), problem.targets.w_neg)
+        method = ("lbfgs" if kind == "quasi_newton" else
+                  "fista" if estimator.optimizer == "nesterov" else "ista")
         epochs = FullBatchEpochs(runner, state, train_rows, problem.X,
                                  problem.sample_weight, problem.spec, class_scale,
-                                 lam1, lam2, estimator.fit_intercept,
-                                 accelerated=estimator.optimizer == "nesterov")
+                                 lam1, lam2, estimator.fit_intercept, method)
     elif kind == "minibatch":
         batch = len(train_rows) if full else estimator.batch_size
         runner = MiniBatchRunner(problem.loss, problem.rows, problem.targets, rule,
@@ -217,13 +224,13 @@ def divergence_error(estimator, epoch, problem, kind, grew=None):
                       "of their rows alike: rescale class_weight")
     lr = effective_learning_rate(estimator, kind == "per_sample")
     eta0 = estimator.eta0
-    if (estimator.optimizer in ("momentum", "nesterov") and kind != "full_batch"
+    if (estimator.optimizer in ("momentum", "nesterov") and kind not in WHOLE_OBJECTIVE
             and lr != "auto"):
         causes.append(f"optimizer={estimator.optimizer!r} with momentum="
                       f"{estimator.momentum:g} moves up to "
                       f"{1 / max(1 - estimator.momentum, 1e-12):.3g} times the step: "
                       f"lower eta0 or the momentum, or use learning_rate='auto'")
-    if kind == "full_batch":
+    if kind in WHOLE_OBJECTIVE:
         pass  # step sizes come from the line search
     elif lr == "auto":
         pass  # the step comes from the data's curvature: the data are the suspect
@@ -261,7 +268,7 @@ def train(estimator, problem, state, max_iter, partial, rule, n_threads):
     seed = int(check_random_state(e.random_state).randint(np.iinfo(np.int32).max))
     first_epoch = state.epochs_done
     fixed = LEARNING_RATES[learning_rate] == Schedule.FIXED
-    if learning_rate == "auto" and kind != "full_batch" and state.auto_eta is None:
+    if learning_rate == "auto" and kind not in WHOLE_OBJECTIVE and state.auto_eta is None:
         w_pos = problem.targets.arrays["w_pos"]
         class_scale = max(float(np.max(w_pos)), problem.targets.w_neg)
         batch = len(train_rows) if e.batch_size == "full" else e.batch_size
@@ -274,11 +281,11 @@ def train(estimator, problem, state, max_iter, partial, rule, n_threads):
                     loss_curve=list(getattr(e, "loss_curve_", [])) if partial else [])
     # full batch never increases its objective (line search); the others are checked
     constant = (constant_objective(problem, train_rows, n_threads)
-                if kind != "full_batch" else None)
+                if kind not in WHOLE_OBJECTIVE else None)
     yardstick = None
     for epoch in range(max_iter):
         order.reshuffle(seed + epoch)
-        if learning_rate == "auto" and kind != "full_batch":
+        if learning_rate == "auto" and kind not in WHOLE_OBJECTIVE:
             # partial_fit keeps the step: its calls have no horizon to decay over
             eta = state.auto_eta * (1.0 if partial else auto_decay(epoch, max_iter))
         elif fixed:
@@ -309,7 +316,7 @@ def train(estimator, problem, state, max_iter, partial, rule, n_threads):
                   f"Bias: {state.intercept[0]:.6f}, T: {int(state.t) - 1}, "
                   f"Objective: {objective:.6f}"
                   + (f", Validation loss: {criterion:.6f}" if e.early_stopping else ""))
-        if stopping.should_stop(criterion):
+        if getattr(epochs, "converged", False) or stopping.should_stop(criterion):
             if e.verbose:
                 print(f"Convergence after {result.n_iter} epochs")
             break

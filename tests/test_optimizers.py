@@ -186,7 +186,7 @@ def test_classifier_with_adam_and_multinomial():
 @pytest.mark.parametrize("params, match", [
     (dict(optimizer="adam", average=True), "needs optimizer='sgd'"),
     (dict(optimizer="momentum", learning_rate="pa1"), "needs optimizer='sgd'"),
-    (dict(optimizer="lbfgs"), "'optimizer' parameter"),
+    (dict(optimizer="bfgs"), "'optimizer' parameter"),
     (dict(momentum=1.5), "'momentum' parameter"),
     (dict(eps=0.0), "'eps' parameter"),
 ])

@@ -1,0 +1,115 @@
+"""optimizer='lbfgs' (batch_size='full'): L-BFGS reaches scikit-learn's lbfgs optimum,
+OWL-QN the coordinate-descent optimum of the lasso and the elastic net with the same
+zeros, on dense and CSR input, for regression, binary and the softmax."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
+
+from fastgd import SGDClassifier, SGDRegressor
+
+
+def _relative_gap(value, best):
+    return (value - best) / abs(best)
+
+
+@pytest.fixture(scope="module")
+def binary():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 30)) * (rng.random((2000, 30)) < 0.5)
+    y = (X @ rng.normal(size=30) + rng.normal(size=2000) > 0).astype(int)
+    return X, y
+
+
+def _logistic_objective(X, y, coef, intercept, alpha):
+    s = 2 * y - 1
+    margin = X @ np.ravel(coef) + intercept[0]
+    return np.mean(np.logaddexp(0, -s * margin)) + alpha / 2 * np.sum(coef ** 2)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_binary_reaches_the_lbfgs_optimum(binary, layout):
+    X, y = binary
+    Xf = sp.csr_matrix(X) if layout == "csr" else X
+    alpha = 1e-3
+    ref = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-12, max_iter=10000).fit(X, y)
+    ours = SGDClassifier(loss="log_loss", alpha=alpha, batch_size="full",
+                         optimizer="lbfgs", max_iter=200, tol=None).fit(Xf, y)
+    best = _logistic_objective(X, y, ref.coef_, ref.intercept_, alpha)
+    got = _logistic_objective(X, y, ours.coef_, ours.intercept_, alpha)
+    assert _relative_gap(got, best) < 1e-8
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-4, atol=1e-5)
+    # it stops by itself once no step decreases the objective
+    assert ours.n_iter_ < 200
+    assert np.all(np.diff(ours.loss_curve_) <= 0)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_softmax_reaches_the_lbfgs_optimum(layout):
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    Xf = sp.csr_matrix(X) if layout == "csr" else X
+    alpha = 1e-2
+    ref = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-12, max_iter=10000).fit(X, y)
+    ours = SGDClassifier(loss="log_loss", multi_class="multinomial", alpha=alpha,
+                         batch_size="full", optimizer="lbfgs", max_iter=500,
+                         tol=None).fit(Xf, y)
+
+    def objective(m):
+        p = m.predict_proba(X)
+        return (-np.mean(np.log(p[np.arange(len(y)), y]))
+                + alpha / 2 * np.sum(m.coef_ ** 2))
+
+    assert _relative_gap(objective(ours), objective(ref)) < 1e-8
+
+
+def test_ridge_reaches_the_closed_form():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(1500, 20))
+    y = X @ rng.normal(size=20) + 0.5 * rng.normal(size=1500) + 3.0
+    alpha = 1e-2
+    # scikit-learn's Ridge minimises |y - Xw|^2 + a |w|^2: a = alpha * n_samples
+    ref = Ridge(alpha=alpha * len(y)).fit(X, y)
+    ours = SGDRegressor(alpha=alpha, batch_size="full", optimizer="lbfgs",
+                        max_iter=500, tol=None).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-7)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+@pytest.mark.parametrize("penalty, l1_ratio", [("l1", 1.0), ("elasticnet", 0.5)])
+def test_owlqn_reaches_coordinate_descent_with_the_same_zeros(layout, penalty,
+                                                              l1_ratio):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(1000, 40))
+    w = rng.normal(size=40) * (rng.random(40) < 0.3)
+    y = X @ w + 0.3 * rng.normal(size=1000)
+    alpha = 0.05
+    # the same objective: mean of (y - p)^2 / 2 + alpha (l1_ratio |w|_1 +
+    # (1 - l1_ratio) / 2 |w|^2)
+    ref = (Lasso(alpha=alpha, tol=1e-14, max_iter=100000) if penalty == "l1" else
+           ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-14,
+                      max_iter=100000)).fit(X, y)
+    Xf = sp.csr_matrix(X) if layout == "csr" else X
+    ours = SGDRegressor(penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
+                        batch_size="full", optimizer="lbfgs", max_iter=1000,
+                        tol=None).fit(Xf, y)
+    np.testing.assert_array_equal(ours.coef_ == 0, ref.coef_ == 0)
+    assert np.count_nonzero(ref.coef_ == 0) > 10
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(optimizer="lbfgs"), "needs batch_size='full'"),
+    (dict(optimizer="lbfgs", batch_size=32), "needs batch_size='full'"),
+    (dict(optimizer="lbfgs", batch_size="full", loss="hinge"),
+     "needs a differentiable loss"),
+])
+def test_lbfgs_needs_the_full_batch_and_a_smooth_loss(binary, params, match):
+    X, y = binary
+    with pytest.raises(ValueError, match=match):
+        SGDClassifier(**params).fit(X, y)
