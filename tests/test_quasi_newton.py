@@ -32,7 +32,8 @@ def test_binary_reaches_the_lbfgs_optimum(binary, layout):
     X, y = binary
     Xf = sp.csr_matrix(X) if layout == "csr" else X
     alpha = 1e-3
-    ref = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-12, max_iter=10000).fit(X, y)
+    ref = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-12, max_iter=10000)
+    ref.fit(X, y)
     ours = SGDClassifier(loss="log_loss", alpha=alpha, batch_size="full",
                          optimizer="lbfgs", max_iter=200, tol=None).fit(Xf, y)
     best = _logistic_objective(X, y, ref.coef_, ref.intercept_, alpha)
@@ -53,7 +54,8 @@ def test_softmax_reaches_the_lbfgs_optimum(layout):
     X = StandardScaler().fit_transform(X)
     Xf = sp.csr_matrix(X) if layout == "csr" else X
     alpha = 1e-2
-    ref = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-12, max_iter=10000).fit(X, y)
+    ref = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-12, max_iter=10000)
+    ref.fit(X, y)
     ours = SGDClassifier(loss="log_loss", multi_class="multinomial", alpha=alpha,
                          batch_size="full", optimizer="lbfgs", max_iter=500,
                          tol=None).fit(Xf, y)
