@@ -1,11 +1,13 @@
 """``python -m fastgd``: fastgd and scikit-learn side by side on generated data
-(``python -m fastgd bench``: with every installed peer, see ``fastgd._compare``).
+(``python -m fastgd bench``: with every installed peer, see ``fastgd._compare``;
+``python -m fastgd bench --tta``: time to an objective gap, ``fastgd._time_to_gap``).
 
 Each case trains both libraries on the same arrays, alternating runs, and prints the
 median fit time, the speedup and the score each reached (R^2 or accuracy), so a faster
 fit that learns less is visible.
 """
 import argparse
+import os
 import time
 
 import numpy as np
@@ -36,8 +38,25 @@ def bench(argv):
     parser.add_argument("--n-jobs", type=int, default=-1)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--markdown", help="write the table to this Markdown file")
-    parser.add_argument("--plot", help="write a bar chart to this image (matplotlib)")
+    parser.add_argument("--plot", help="write a chart to this image (matplotlib)")
+    parser.add_argument("--tta", action="store_true",
+                        help="time to relative objective gaps 1e-2 and 1e-4 instead "
+                             "(fastgd._time_to_gap), at --threads")
+    parser.add_argument("--threads", default="1,2,all",
+                        help="--tta: comma-separated thread counts ('all': every core)")
+    parser.add_argument("--max-seconds", type=float, default=30.0,
+                        help="--tta: stop growing a contender's budget past a fit this "
+                             "long")
     args = parser.parse_args(argv)
+    if args.tta:
+        from fastgd import _time_to_gap
+
+        cores = os.cpu_count() or 1
+        threads = sorted({cores if t == "all" else int(t)
+                          for t in args.threads.split(",")})
+        _time_to_gap.run(args.n_samples, threads, args.markdown, args.plot,
+                         args.max_seconds)
+        return
     _compare.run(args.n_samples, args.n_jobs, args.repeat, args.markdown, args.plot)
 
 

@@ -20,13 +20,16 @@ Design
   step of the elastic net, through the optimizers of ``_optimizers.pxd``; on CSR input
   only the batch's columns are touched and the others catch up lazily
   (``_batch_lazy.pxd``).
+* Input check: a row holding NaN or infinity gives a margin that is not finite, and
+  the loss is then reported as NaN (the softmax's log-sum-exp propagates it by
+  itself): X is checked by the pass that reads it, not by a pass of its own.
 * The kernels assume the validated structs of ``_structs.pxd``; this module sizes and
   allocates its scratch (``Workspace``).
 """
 
 from cython cimport floating
 from cython.parallel cimport parallel, prange, threadid
-from libc.math cimport exp
+from libc.math cimport NAN, exp, isfinite
 from libc.stdint cimport int32_t, int64_t
 from libc.string cimport memset
 
@@ -64,10 +67,15 @@ cdef inline void add_row_gradient(ScalarLoss f, const RowsView* X,
                                   double weight, double* grad,
                                   double* loss_sum) noexcept nogil:
     """Add row i's weighted loss (to ``loss_sum``) and gradient (to ``grad``: the
-    weights', then the intercept's) for the model ``(w, b)``."""
+    weights', then the intercept's) for the model ``(w, b)``.  A margin that is not
+    finite (NaN or infinity in the row) makes the loss NaN, whatever the loss does
+    with it: the caller reports the bad input."""
     cdef double p, g
     p = row_dot(X, values, i, w)
     p = p + b
+    if not isfinite(p):
+        loss_sum[0] = NAN
+        return
     loss_sum[0] += weight * loss_value_and_derivative(f, p, target, &g)
     g = g * weight
     if g == 0.0:

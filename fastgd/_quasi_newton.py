@@ -16,8 +16,8 @@ penalised.
   derivatives), each coordinate of it must point the way of that steepest descent,
   and every trial point is projected back onto the orthant of the current point (a
   weight that would change sign stops at zero).  This is how OWL-QN keeps exact zeros.
-* Line search: backtracking from the unit step (the first iteration from ``1 / L``
-  along the gradient, ``L`` the curvature estimate the caller gives), halving until
+* Line search: backtracking from the unit step (the first iteration from a step of
+  length 1 along the gradient, as SciPy's L-BFGS-B), halving until
   the Armijo condition holds; every trial is one pass over X, and the accepted
   trial's gradient is the next iteration's, so an iteration is one pass when the
   unit step is taken (most of them, near the optimum).  The losses are convex, so no
@@ -53,8 +53,6 @@ class QuasiNewton:
         Penalty strengths.
     fit_intercept : bool
         When False, ``b`` stays at ``b0``.
-    lipschitz : float
-        Curvature estimate of ``f``: the first step is ``1 / L`` along the gradient.
     memory : int, default=10
         Pairs kept for the two-loop recursion.
 
@@ -68,8 +66,7 @@ class QuasiNewton:
         Calls of ``smooth`` (passes over X).
     """
 
-    def __init__(self, smooth, w0, b0, *, lam1, lam2, fit_intercept, lipschitz,
-                 memory=10):
+    def __init__(self, smooth, w0, b0, *, lam1, lam2, fit_intercept, memory=10):
         self.smooth = smooth
         self.lam1, self.lam2 = float(lam1), float(lam2)
         self.fit_intercept = fit_intercept
@@ -77,11 +74,13 @@ class QuasiNewton:
         self.shape = w0.shape
         self.n_weights = w0.size
         self.x = np.concatenate([np.ravel(w0), np.ravel(b0)]).astype(np.float64)
-        self.first_step = 1.0 / max(float(lipschitz) + self.lam2, 1e-12)
         self.pairs = []
         self.n_evaluations = 0
         self.f, self.grad = self._smooth_at(self.x)
         self.F = self._objective(self.x, self.f)
+        # the first trial step has length 1 (and after a restart of the memory)
+        self.first_step = 1.0 / max(float(np.linalg.norm(self._pseudo_gradient())),
+                                    1e-300)
 
     # ------------------------------------------------------------------ pieces
 

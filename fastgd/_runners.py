@@ -153,21 +153,23 @@ class FullBatchEpochs:
             return (total / self.total_weight, grad / self.total_weight,
                     grad_b / self.total_weight)
 
-        L_w, L_b = block_lipschitz(X_matrix, sample_weight,
-                                   spec.curvature * class_scale, self.total_weight)
         if method == "lbfgs":
             self.solver = QuasiNewton(smooth, state.coef, state.intercept, lam1=lam1,
-                                      lam2=lam2, fit_intercept=fit_intercept,
-                                      lipschitz=max(L_w, L_b))
+                                      lam2=lam2, fit_intercept=fit_intercept)
         else:
+            L_w, L_b = block_lipschitz(X_matrix, sample_weight,
+                                       spec.curvature * class_scale, self.total_weight)
             self.solver = ProximalGradient(
                 smooth, state.coef, state.intercept, lam1=lam1, lam2=lam2,
                 fit_intercept=fit_intercept, lipschitz=L_w, lipschitz_intercept=L_b,
                 accelerated=method == "fista", differentiable=spec.smooth)
 
     def __call__(self, eta):
-        """One iteration; returns the exact objective, which never increases."""
+        """One iteration; returns the exact objective, which never increases (NaN
+        when X holds NaN or infinity: the first pass over X found it)."""
         solver, scalars = self.solver, self.state.scalars
+        if not np.isfinite(solver.F):
+            return float("nan")
         self.converged = not solver.step()
         self.state.coef[:] = solver.w
         scalars["intercept"] = solver.b

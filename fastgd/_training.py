@@ -260,9 +260,10 @@ def train(estimator, problem, state, max_iter, partial, rule, n_threads):
                                       problem.sample_weight)
     kind = algorithm(e)
     learning_rate = effective_learning_rate(e, kind == "per_sample")
-    if kind != "per_sample" or e.early_stopping:
-        # only the per-sample kernel checks every margin it computes (a NaN or inf in
-        # X makes its epoch loss NaN); the other paths check X first
+    if e.early_stopping:
+        # the kernels check every margin they compute (a NaN or inf in X makes the
+        # epoch's loss NaN, and the loop below names the bad input); the validation
+        # rows are read by the objective alone
         e._check_finite(problem.X)
     epochs, order = make_epochs(kind, e, problem, state, rule, train_rows, n_threads)
     seed = int(check_random_state(e.random_state).randint(np.iinfo(np.int32).max))
