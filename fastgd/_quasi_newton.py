@@ -23,8 +23,9 @@ penalised.
   unit step is taken (most of them, near the optimum).  The losses are convex, so no
   curvature condition is needed to keep the pairs positive.
 * The iteration stops making progress (``step`` returns False) when the
-  pseudo-gradient is zero or no trial along the direction decreases ``F`` (the
-  optimum to rounding).
+  pseudo-gradient is zero, or the decrease a trial predicts (to first order) is
+  below the rounding of ``F`` (``ROUNDING``), or no trial decreases ``F``: the
+  optimum to rounding, found without passes that could only meet rounding noise.
 
 This module is NumPy on top of the gradient kernel; SciPy's L-BFGS-B is not used
 because it has no L1 (OWL-QN) and drives its own loop, while fastgd's epoch loop
@@ -38,6 +39,9 @@ from fastgd._proximal import penalty_value
 ARMIJO = 1e-4
 # halvings of the step before a direction is given up
 MAX_BACKTRACKS = 40
+# a trial whose predicted decrease (first order) is below this fraction of |F| cannot
+# be told from the rounding of F (a sum over the rows): the iterate is the optimum
+ROUNDING = 1e-14
 
 
 class QuasiNewton:
@@ -157,6 +161,8 @@ class QuasiNewton:
                 d[np.sign(d) != -np.sign(pg)] = 0.0
         t = 1.0
         for _ in range(MAX_BACKTRACKS):
+            if -t * slope <= ROUNDING * abs(self.F):
+                return False
             x_new = self.x + t * d
             if orthant is not None:
                 w_new = x_new[:self.n_weights]

@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits
 
 from fastgd import _linear
 from fastgd._enums import Schedule
@@ -254,7 +255,17 @@ def divergence_error(estimator, epoch, problem, kind, grew=None):
 
 def train(estimator, problem, state, max_iter, partial, rule, n_threads):
     """Run up to ``max_iter`` epochs of the estimator's algorithm on ``problem`` from
-    ``state`` (updated in place) with the step rule ``rule``; return the ``Result``."""
+    ``state`` (updated in place) with the step rule ``rule``; return the ``Result``.
+
+    The BLAS (NumPy's small vector operations between the kernels, the power
+    iterations of the curvature estimates) runs on one thread meanwhile: its idle
+    threads would spin on the cores the kernels' threads need.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _train(estimator, problem, state, max_iter, partial, rule, n_threads)
+
+
+def _train(estimator, problem, state, max_iter, partial, rule, n_threads):
     e = estimator
     train_rows, val_rows = split_rows(e, problem.rows.n_rows, problem.stratify,
                                       problem.sample_weight)

@@ -515,8 +515,27 @@ def test_threadpoolctl_limit_is_respected(monkeypatch):
 
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     with threadpool_limits(limits=1, user_api="openmp"):
+        # a limit caps every n_jobs: fastgd inside a limited section stays within it
         assert effective_n_threads(None) == 1
-        assert effective_n_threads(2) == 2
+        assert effective_n_threads(2) == 1
+        assert effective_n_threads(-1) == 1
+
+
+def _threads_in_a_worker():
+    return effective_n_threads(-1), effective_n_threads(8)
+
+
+def test_nested_in_joblib_workers_takes_the_inner_limit():
+    # joblib's loky workers limit OpenMP to cores // n_jobs (as under GridSearchCV)
+    import os
+
+    from joblib import Parallel, delayed
+
+    cores = os.cpu_count() or 1
+    inner = max(1, cores // 2)
+    got = Parallel(n_jobs=2, backend="loky")(delayed(_threads_in_a_worker)()
+                                             for _ in range(2))
+    assert got == [(inner, min(8, inner))] * 2
 
 
 # ------------------------------------------------------------ multi-threaded SGD
