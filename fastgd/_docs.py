@@ -16,11 +16,13 @@ EXTRA_PARAMETERS_DOC = """decay_rate : float, default=0.9
         Factor per epoch of ``learning_rate='exponential'``.
     eta_min : float, default=0.0
         Floor of ``learning_rate='linear'``.
-    shuffle_window : int, default=32
+    shuffle_window : int or "auto", default="auto"
         With ``shuffle=True``, every epoch visits each row once in random order,
         drawing it from one of 32 open windows of ``shuffle_window`` consecutive rows,
         so that X is read nearly sequentially.  ``1`` draws a uniform random
-        permutation of the rows (slower on data larger than the CPU caches).
+        permutation of the rows (slower on data larger than the CPU caches, and
+        better on rows that come ordered).  ``"auto"``: uniform for X up to 32 MB,
+        windows of 32 rows beyond.
     batch_size : int or "full", default=1
         Rows per gradient step: ``1`` is per-sample SGD (scikit-learn's algorithm);
         ``k > 1`` is mini-batch SGD, the mean gradient of ``k`` rows per step followed

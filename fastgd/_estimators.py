@@ -320,7 +320,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                  learning_rate="auto", eta0=0.01, power_t=0.25,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
                  warm_start=False, average=False, n_jobs=None, decay_rate=0.9,
-                 eta_min=0.0, shuffle_window=32, batch_size=1, optimizer="sgd",
+                 eta_min=0.0, shuffle_window="auto", batch_size=1, optimizer="sgd",
                  momentum=0.9, beta_1=0.9, beta_2=0.999, rho=0.99, eps=1e-8):
         _store_init_params(self, locals())
 
@@ -449,7 +449,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
                  epsilon=0.1, n_jobs=None, random_state=None, learning_rate="auto",
                  eta0=0.01, power_t=0.5, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5, class_weight=None, warm_start=False,
-                 average=False, decay_rate=0.9, eta_min=0.0, shuffle_window=32,
+                 average=False, decay_rate=0.9, eta_min=0.0, shuffle_window="auto",
                  batch_size=1, multi_class="ovr", optimizer="sgd", momentum=0.9,
                  beta_1=0.9, beta_2=0.999, rho=0.99, eps=1e-8):
         _store_init_params(self, locals())

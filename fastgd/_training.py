@@ -147,6 +147,33 @@ def algorithm(estimator):
     return "per_sample" if is_per_sample(estimator) else "minibatch"
 
 
+# shuffle_window='auto' draws a uniform permutation for X up to this size, windows
+# of WINDOW_ROWS rows beyond
+UNIFORM_SHUFFLE_MAX_BYTES = 32 * 2**20
+WINDOW_ROWS = 32
+
+
+def shuffle_window(estimator, X):
+    """The window of the visiting order: ``shuffle_window``, with ``'auto'`` resolved.
+
+    The windowed shuffle reads X nearly in sequence, which pays once X is larger
+    than the caches; on rows that come ordered (by the target, by time) it leaves
+    more of the order in the model.  Measured on ggplot2's diamonds (54k rows ordered
+    by price, 11 MB), averaged SGD, ridge, 50 epochs, relative gap to the exact
+    optimum over three seeds: windows of 32 rows 0.95-1.11e-3, a uniform permutation
+    0.44-0.49e-3, scikit-learn 0.43-0.47e-3.  Costs of the uniform permutation, per-
+    sample SGD on dense rows (100 features): +1% at 16 MB, +7% at 40 MB, +9% at 80
+    MB, +29% at 160 MB, +33% at 400 MB.  So ``'auto'`` is uniform up to
+    ``UNIFORM_SHUFFLE_MAX_BYTES`` (a size fixed here, not read off the machine, so
+    that the model does not depend on the machine), windowed beyond.
+    """
+    if estimator.shuffle_window != "auto":
+        return estimator.shuffle_window
+    size = (X.data.nbytes + X.indices.nbytes if hasattr(X, "indptr")
+            else X.nbytes)
+    return 1 if size <= UNIFORM_SHUFFLE_MAX_BYTES else WINDOW_ROWS
+
+
 # the algorithms that take one iteration of a solver of the whole objective per epoch
 WHOLE_OBJECTIVE = ("full_batch", "quasi_newton")
 
@@ -157,7 +184,8 @@ def make_epochs(kind, estimator, problem, state, rule, train_rows, n_threads):
     full = estimator.batch_size == "full"
     # a full-batch step sums over every row: the order does not matter
     order = VisitingOrder(train_rows, problem.rows.n_rows,
-                          estimator.shuffle and not full, estimator.shuffle_window,
+                          estimator.shuffle and not full,
+                          shuffle_window(estimator, problem.X),
                           problem.targets.n_models, n_threads)
     lam1, lam2 = penalty_strengths(estimator)
     if kind in WHOLE_OBJECTIVE:

@@ -116,3 +116,35 @@ def test_partial_fit_keeps_the_auto_step():
     first = m._train_state.auto_eta
     m.partial_fit(X[5000:10000], y[5000:10000])
     assert m._train_state.auto_eta == first > 0
+
+
+def test_averaged_sgd_reaches_scikit_learns_ridge_gap_on_ordered_rows():
+    # diamonds' rows come ordered by price; the default shuffle is uniform at this
+    # size (windows of rows left a gap twice scikit-learn's)
+    from sklearn import linear_model
+
+    X, y = diamonds()
+    alpha = 1e-3
+    exact = linear_model.Ridge(alpha=alpha * len(y)).fit(X, y)
+
+    def objective(m):
+        r = X @ np.ravel(m.coef_) + np.ravel(m.intercept_)[0] - y
+        return 0.5 * np.mean(r ** 2) + alpha / 2 * np.sum(np.ravel(m.coef_) ** 2)
+
+    best = objective(exact)
+    kw = dict(alpha=alpha, average=True, max_iter=50, tol=None)
+    ours = np.mean([objective(SGDRegressor(random_state=s, **kw).fit(X, y)) - best
+                    for s in range(3)])
+    theirs = np.mean([objective(linear_model.SGDRegressor(random_state=s, **kw)
+                                .fit(X, y)) - best for s in range(3)])
+    assert ours <= 1.1 * theirs
+
+
+def test_auto_shuffle_window_follows_the_size_of_x():
+    from fastgd._training import UNIFORM_SHUFFLE_MAX_BYTES, shuffle_window
+
+    est = SGDRegressor()
+    assert shuffle_window(est, np.zeros((10, 10))) == 1
+    big = np.zeros((UNIFORM_SHUFFLE_MAX_BYTES // 800 + 1, 100))
+    assert shuffle_window(est, big) == 32
+    assert shuffle_window(SGDRegressor(shuffle_window=4), big) == 4
