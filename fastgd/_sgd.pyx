@@ -20,15 +20,16 @@ Design
     old scheme): sparse 0.852, dense gap 0.42, averaged 3.8.  Each replica's step
     counter advances 1/16 as fast, so its steps stay 16 times larger and the early,
     large steps are forgotten 16 times more slowly;
-  - mixed every 128 rows per replica: sparse 0.878 (counter at 1/4 speed: 0.895),
-    dense 3.5e-2 (counter at 1/4 speed: 2.5), averaged 1.4: no counter rate serves
-    both, and mixing 16 x n_features weights every 2048 rows costs more than the
-    steps on sparse rows;
-  - step counter of the whole round (Stich 2019): sparse 0.876, dense 19;
-  - adding the replicas' updates (CoCoA+, Smith et al. 2018): sparse 0.695, dense 14
+  - mixed every 128 rows per replica: sparse 0.850, dense 0.27, averaged 0.89; with
+    the counter at 1/4 speed sparse 0.874 but dense 2.5; and on the sparse rows the
+    mix would touch 16 x 50,000 weights every 2,048 rows (some 108,000 stored
+    values);
+  - step counter of the whole round (Stich 2019): sparse 0.869, dense 20;
+  - adding the replicas' updates (CoCoA+, Smith et al. 2018): sparse 0.565, dense 9.2
     (every replica makes the same move along the well-conditioned directions);
   - per-feature means over the replicas that saw the feature: sparse 0.856.
-  Even 2 replicas lose with averaging (dense averaged gap 0.21 against 0.073).
+  Even 2 replicas lose averaged SGD's gap (sparse 0.902, dense 2.6e-2, averaged
+  0.21 against 7.3e-2).
   Hogwild! (Niu et al. 2011) changes the model from run to run, and measured slower
   than replicas on 2 threads (``benchmarks/hogwild``).
 * The loss is a compile-time choice: ``sgd_epoch`` is specialised by the type of its
