@@ -199,7 +199,8 @@ def lipschitz_estimate(X, sample_weight, curvature, fit_intercept, n_iter=20, se
     float
     """
     n, d = X.shape
-    s = np.ones(n) if sample_weight is None or len(sample_weight) == 0 else sample_weight
+    no_weights = sample_weight is None or len(sample_weight) == 0
+    s = np.ones(n) if no_weights else sample_weight
     v = np.random.default_rng(seed).normal(size=d + 1)
     if not fit_intercept:
         v[-1] = 0.0
@@ -325,7 +326,8 @@ def block_lipschitz(X, sample_weight, curvature, total_weight, n_iter=10, seed=0
     L_w, L_b : float
     """
     n = X.shape[0]
-    s = np.ones(n) if sample_weight is None or len(sample_weight) == 0 else sample_weight
+    no_weights = sample_weight is None or len(sample_weight) == 0
+    s = np.ones(n) if no_weights else sample_weight
     rows = (np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))
             if n > max_rows else slice(None))
     L_w = lipschitz_estimate(X[rows], s[rows], curvature, False, n_iter=n_iter,

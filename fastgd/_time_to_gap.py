@@ -260,8 +260,9 @@ def _table(rows, n_samples):
                      + " | ".join(_cell(result[g], unit) for g in GAPS) + " | "
                      + " | ".join(ratios) + " |")
     lines.append("")
-    lines.append("Time of the first budget (it: iterations, ep: epochs) whose fit, from "
-                 "scratch, reached the relative objective gap; same arrays, one run.")
+    lines.append("Time of the first budget (it: iterations, ep: epochs) whose fit, "
+                 "from scratch, reached the relative objective gap; same arrays, one "
+                 "run.")
     return lines
 
 

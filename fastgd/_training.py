@@ -6,6 +6,7 @@ The path of one fit: the estimator validates its input and builds a ``Problem`` 
 runs its epochs until a stopping rule fires, and hands back the trained state with the
 curves; the estimator sets its attributes from it.
 """
+import functools
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -14,7 +15,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from fastgd import _linear
 from fastgd._enums import Schedule
@@ -209,25 +210,23 @@ def make_epochs(kind, estimator, problem, state, rule, train_rows, n_threads):
     return epochs, order
 
 
-def constant_objective(problem, rows, n_threads):
-    """Mean loss over ``rows`` of the constant model: zero weights, the weighted mean
-    of y as intercept (regression) or zero (classification); at least a thousandth of
-    the zero model's (where the constant model fits y exactly, a model no better is
-    no failure).  It reads the targets only, not X; the yardstick of the divergence
-    checks."""
+def constant_objective(problem, rows, n_threads, max_rows=10_000):
+    """Mean loss of the constant model: zero weights, the weighted mean of y as
+    intercept (regression) or zero (classification); at least a thousandth of the zero
+    model's (where the constant model fits y exactly, a model no better is no
+    failure).  The yardstick of the divergence checks: it reads the targets only, not
+    X, of at most ``max_rows`` of the rows (a fixed random sample), so that it costs
+    next to nothing beside an epoch."""
+    if len(rows) > max_rows:
+        rows = np.sort(np.random.default_rng(0).choice(rows, max_rows, replace=False))
     targets = problem.targets
     y = targets.arrays["y"]
     level = 0.0
     if problem.spec.task == "regression" and y is not None and len(rows):
-        every_row = len(rows) == len(y)  # no copies of y then
-        y_rows = y if every_row else y[rows]
         sw = problem.sample_weight
-        if sw is None:
-            level = float(np.mean(y_rows, dtype=np.float64))
-        else:
-            w_rows = sw if every_row else sw[rows]
-            total = float(np.sum(w_rows, dtype=np.float64))
-            level = float(np.dot(y_rows, w_rows)) / total if total > 0 else 0.0
+        weights = None if sw is None else sw[rows]
+        total = len(rows) if weights is None else float(np.sum(weights))
+        level = (float(np.average(y[rows], weights=weights)) if total > 0 else 0.0)
     dtype = problem.rows.dtype
     no_features = Rows(np.empty((problem.rows.n_rows, 0), dtype=dtype))
     totals = [_linear.loss_sum(problem.loss, no_features, targets, rows,
@@ -289,8 +288,15 @@ def train(estimator, problem, state, max_iter, partial, rule, n_threads):
     iterations of the curvature estimates) runs on one thread meanwhile: its idle
     threads would spin on the cores the kernels' threads need.
     """
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         return _train(estimator, problem, state, max_iter, partial, rule, n_threads)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    """threadpoolctl's view of the loaded libraries, found once (a scan of the
+    process's libraries costs a few milliseconds, a tenth of an epoch on 500k x 100)."""
+    return ThreadpoolController()
 
 
 def _train(estimator, problem, state, max_iter, partial, rule, n_threads):
@@ -308,7 +314,8 @@ def _train(estimator, problem, state, max_iter, partial, rule, n_threads):
     seed = int(check_random_state(e.random_state).randint(np.iinfo(np.int32).max))
     first_epoch = state.epochs_done
     fixed = LEARNING_RATES[learning_rate] == Schedule.FIXED
-    if learning_rate == "auto" and kind not in WHOLE_OBJECTIVE and state.auto_eta is None:
+    if (learning_rate == "auto" and kind not in WHOLE_OBJECTIVE
+            and state.auto_eta is None):
         w_pos = problem.targets.arrays["w_pos"]
         class_scale = max(float(np.max(w_pos)), problem.targets.w_neg)
         batch = len(train_rows) if e.batch_size == "full" else e.batch_size
@@ -373,7 +380,8 @@ def _train(estimator, problem, state, max_iter, partial, rule, n_threads):
                  else f"'auto', here scikit-learn's {learning_rate!r}")
         warnings.warn(
             f"The trained model's objective ({objective:.4g}) is over "
-            f"{WORSE_THAN_CONSTANT:g} times that of the constant model ({constant:.4g}): "
+            f"{WORSE_THAN_CONSTANT:g} times that of the constant model "
+            f"({constant:.4g}): "
             f"the steps are likely too large (learning_rate={shown}, eta0={e.eta0:g}, "
             f"optimizer={e.optimizer!r}); scale the features (e.g. with "
             f"StandardScaler), or take smaller steps.", ConvergenceWarning)
