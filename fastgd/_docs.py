@@ -3,7 +3,7 @@ docstrings by ``shared_docs`` (the options of ``loss`` and ``optimizer`` are rea
 the tables of ``_tables.py``)."""
 from fastgd._params import CLASSIFICATION_LOSSES, OPTIMIZER_NAMES, REGRESSION_LOSSES
 
-N_JOBS_DOC = f"""n_jobs : int or None, default=None
+N_JOBS_DOC = """n_jobs : int or None, default=None
         Threads of every kernel: one-vs-rest models in parallel, mini-batch and
         full-batch gradients, the shuffle, prediction and objective.  Per-sample SGD
         of one model is a sequence of steps and runs on one thread, so its model is
