@@ -61,8 +61,9 @@ AUTO_LEARNING_RATE_DOC = """``'auto'``: with ``batch_size=1``, ``optimizer="sgd"
         at the last: plain SGD steps ``1 / L`` with ``L`` the
         curvature bound of the mean loss of a batch (from the largest row norm and
         the top eigenvalue of X^T X / n), momentum and Nesterov ``(1 - momentum) /
-        L``; AdaGrad ``0.1 * batch_size ** 0.25``, RMSProp and Adam ``0.001 *
-        sqrt(batch_size)``."""
+        L``; AdaGrad ``0.1 * b ** 0.25``, RMSProp and Adam ``0.001 * sqrt(b)``
+        with ``b = min(batch_size, 256)``.  If those steps diverge, the fit starts
+        again with a step four times smaller (three times at most) before it fails."""
 
 
 def _options(names, quote="'"):

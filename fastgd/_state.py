@@ -120,6 +120,23 @@ class TrainingState:
                 raise ValueError("intercept_init contains NaN or infinity.")
             self.scalars["intercept"] = intercept_init
 
+    def copy(self):
+        """A copy with arrays of its own."""
+        return TrainingState(
+            coef=None if self.coef is None else self.coef.copy(),
+            scalars=self.scalars.copy(), avg_sum=self.avg_sum.copy(),
+            l1_received=self.l1_received.copy(),
+            optimizer_state=self.optimizer_state.copy(),
+            epochs_done=self.epochs_done, auto_eta=self.auto_eta)
+
+    def restore(self, other):
+        """Take ``other``'s values into this state's own arrays (the kernels' runners
+        hold them)."""
+        self.coef[:] = other.coef
+        for name in ("scalars", "avg_sum", "l1_received", "optimizer_state"):
+            getattr(self, name)[...] = getattr(other, name)
+        self.epochs_done, self.auto_eta = other.epochs_done, other.auto_eta
+
     @property
     def intercept(self):
         return self.scalars["intercept"]

@@ -32,6 +32,10 @@ def optimal_t0(loss_function, alpha):
     return 1.0 / (eta_init * alpha)
 
 
+# the largest batch size the per-coordinate methods' 'auto' step grows with
+AUTO_STEP_MAX_BATCH = 256
+
+
 def auto_decay(epoch, max_iter):
     """Factor of ``'auto'``'s first step at ``epoch`` (0-based): 1 for the first half
     of ``max_iter`` epochs, then down linearly, to ``2 / max_iter`` at the last.
@@ -66,9 +70,9 @@ def auto_eta(estimator, X, sample_weight, curvature, batch_size):
     (``_proximal.batch_lipschitz``; non-smooth losses count as curvature 1); momentum
     and Nesterov take ``(1 - momentum) / L``, the step their velocity adds up to.  The
     per-coordinate methods (AdaGrad, RMSProp, Adam) are scale-free: ``base *
-    batch_size ** power`` from the optimizer's row of ``_tables.OPTIMIZERS``, measured
-    on standardized real regression data (ggplot2's txhousing and diamonds, 10 epochs,
-    batch sizes 1, 32 and 256).
+    min(batch_size, 256) ** power`` from the optimizer's row of ``_tables.OPTIMIZERS``,
+    measured on standardized real regression data (ggplot2's txhousing and diamonds,
+    10 epochs, batch sizes 1, 32 and 256).
 
     Parameters
     ----------
@@ -86,7 +90,9 @@ def auto_eta(estimator, X, sample_weight, curvature, batch_size):
     spec = OPTIMIZER_SPECS[estimator.optimizer]
     if spec.auto_step is not None:
         base, power = spec.auto_step
-        return base * batch_size ** power
+        # measured up to batches of 256 rows; a full batch of many rows would take
+        # steps of a size never tried
+        return base * min(batch_size, AUTO_STEP_MAX_BATCH) ** power
     L = batch_lipschitz(X, sample_weight, curvature, batch_size,
                         estimator.fit_intercept)
     L += penalty_strengths(estimator)[1]

@@ -57,7 +57,7 @@ OptimizerSpec = namedtuple("OptimizerSpec", [
                    # steps the coordinate has taken, for Adam's bias correction)
     "auto_step",   # learning_rate='auto': None for 1 / L of the batch (times
                    # 1 - momentum for the momentum methods); for the per-coordinate
-                   # methods (base, power): base * batch_size ** power (measured on
+                   # methods (base, power): base * min(batch_size, 256) ** power (measured on
                    # standardized real data, see ``_step_rule.auto_eta``)
 ])
 

@@ -35,6 +35,10 @@ LARGE_WEIGHT = 1e3
 # an epoch objective this many times above both the constant model's objective and the
 # fit's first epoch means the steps diverge: the fit stops with an error
 DIVERGED_GROWTH = 10.0
+# learning_rate='auto' starts again this many times, each time with its step times
+# AUTO_BACKOFF, when its steps diverge, before the fit fails
+AUTO_RETRIES = 3
+AUTO_BACKOFF = 0.25
 # a trained model whose objective is this many times the constant model's gets a
 # warning
 WORSE_THAN_CONSTANT = 2.0
@@ -236,10 +240,10 @@ def constant_objective(problem, rows, n_threads, max_rows=10_000):
     return max(totals[0], 1e-3 * totals[1]) / max(len(rows), 1)
 
 
-def divergence_error(estimator, epoch, problem, kind, grew=None):
+def divergence_error(estimator, epoch, problem, kind, grew=None, auto_eta=None):
     """The error of a run whose weights or objective stopped being finite (or, with
     ``grew`` = (objective, yardstick), grew far beyond the yardstick), naming the
-    likely causes for this setting."""
+    likely causes for this setting (``auto_eta``: the step ``'auto'`` took)."""
     causes = []
     sw = problem.sample_weight
     if sw is not None and sw.size and np.max(np.abs(sw)) >= LARGE_WEIGHT:
@@ -261,7 +265,9 @@ def divergence_error(estimator, epoch, problem, kind, grew=None):
     if kind in WHOLE_OBJECTIVE:
         pass  # step sizes come from the line search
     elif lr == "auto":
-        pass  # the step comes from the data's curvature: the data are the suspect
+        causes.append("learning_rate='auto' took its step from the data"
+                      + (f" ({auto_eta:.3g})" if auto_eta else "")
+                      + ": pass learning_rate='constant' with a smaller eta0")
     elif lr == "optimal":
         causes.append(f"learning_rate='optimal' steps 1 / (alpha * (t0 + t)): a larger "
                       f"alpha (now {estimator.alpha:g}), or learning_rate='constant' "
@@ -321,52 +327,30 @@ def _train(estimator, problem, state, max_iter, partial, rule, n_threads):
         batch = len(train_rows) if e.batch_size == "full" else e.batch_size
         state.auto_eta = auto_eta(e, problem.X, problem.sample_weight,
                                   problem.spec.curvature * class_scale, batch)
-    stopping = StoppingRule(e.tol, e.n_iter_no_change,
-                            adaptive=e.learning_rate == "adaptive", eta=e.eta0)
     averaging = bool(e.average)
-    result = Result(state=state, n_iter=0,
-                    loss_curve=list(getattr(e, "loss_curve_", [])) if partial else [])
     # full batch never increases its objective (line search); the others are checked
     constant = (constant_objective(problem, train_rows, n_threads)
                 if kind not in WHOLE_OBJECTIVE else None)
-    yardstick = None
-    for epoch in range(max_iter):
-        order.reshuffle(seed + epoch)
-        if learning_rate == "auto" and kind not in WHOLE_OBJECTIVE:
-            # partial_fit keeps the step: its calls have no horizon to decay over
-            eta = state.auto_eta * (1.0 if partial else auto_decay(epoch, max_iter))
-        elif fixed:
-            eta = epoch_eta(e, first_epoch + epoch, stopping.eta)
-        else:
-            eta = e.eta0
-        objective = epochs(eta)
-        result.n_iter = epoch + 1
-        if not (np.isfinite(objective) and state.finite()):
-            e._check_finite(problem.X)  # bad input, or else divergence
-            raise divergence_error(e, result.n_iter, problem, kind)
-        if constant is not None:
-            yardstick = max(constant, objective) if yardstick is None else yardstick
-            if objective > DIVERGED_GROWTH * yardstick:
-                raise divergence_error(e, result.n_iter, problem, kind,
-                                       grew=(objective, yardstick))
-        result.loss_curve.append(float(objective))
-        criterion = objective
-        if e.early_stopping:
-            coef, intercept = state.model(averaging)
-            criterion = _linear.loss_sum(problem.loss, problem.rows, problem.targets,
-                                         val_rows, coef, intercept,
-                                         n_threads) / len(val_rows)
-            result.validation_loss_curve.append(float(criterion))
-        if e.verbose:
-            print(f"-- Epoch {result.n_iter}\nNorm: {np.linalg.norm(state.coef):.2f}, "
-                  f"NNZs: {np.count_nonzero(state.coef)}, "
-                  f"Bias: {state.intercept[0]:.6f}, T: {int(state.t) - 1}, "
-                  f"Objective: {objective:.6f}"
-                  + (f", Validation loss: {criterion:.6f}" if e.early_stopping else ""))
-        if getattr(epochs, "converged", False) or stopping.should_stop(criterion):
-            if e.verbose:
-                print(f"Convergence after {result.n_iter} epochs")
+    auto = learning_rate == "auto" and kind not in WHOLE_OBJECTIVE
+    start = state.copy() if auto else None
+    for attempt in range(AUTO_RETRIES + 1):
+        try:
+            result, objective = _epochs(e, problem, state, epochs, order, kind,
+                                        learning_rate, fixed, seed, first_epoch,
+                                        max_iter, partial, averaging, constant,
+                                        val_rows, n_threads)
             break
+        except _Diverged as diverged:
+            if not auto or attempt == AUTO_RETRIES:
+                raise divergence_error(e, diverged.epoch, problem, kind,
+                                       grew=diverged.grew,
+                                       auto_eta=state.auto_eta) from None
+            # 'auto' took too large a step for this data: start again, smaller
+            state.restore(start)
+            state.auto_eta = start.auto_eta * AUTO_BACKOFF ** (attempt + 1)
+            if e.verbose:
+                print(f"Diverged at epoch {diverged.epoch}: starting again with "
+                      f"learning_rate='auto' at {state.auto_eta:.3g}")
     state.epochs_done = first_epoch + result.n_iter
     if constant and objective > WORSE_THAN_CONSTANT * constant:
         # the epoch's objective is met along the way; the model's own decides (the
@@ -386,3 +370,59 @@ def _train(estimator, problem, state, max_iter, partial, rule, n_threads):
             f"optimizer={e.optimizer!r}); scale the features (e.g. with "
             f"StandardScaler), or take smaller steps.", ConvergenceWarning)
     return result
+
+
+class _Diverged(Exception):
+    """An epoch's weights or objective stopped being finite, or its objective grew
+    far (``grew``: the objective and its yardstick)."""
+
+    def __init__(self, epoch, grew=None):
+        super().__init__(epoch)
+        self.epoch, self.grew = epoch, grew
+
+
+def _epochs(e, problem, state, epochs, order, kind, learning_rate, fixed, seed,
+            first_epoch, max_iter, partial, averaging, constant, val_rows, n_threads):
+    """The epoch loop of ``_train``: (Result, last objective); raises ``_Diverged``."""
+    stopping = StoppingRule(e.tol, e.n_iter_no_change,
+                            adaptive=e.learning_rate == "adaptive", eta=e.eta0)
+    result = Result(state=state, n_iter=0,
+                    loss_curve=list(getattr(e, "loss_curve_", [])) if partial else [])
+    yardstick = objective = None
+    for epoch in range(max_iter):
+        order.reshuffle(seed + epoch)
+        if learning_rate == "auto" and kind not in WHOLE_OBJECTIVE:
+            # partial_fit keeps the step: its calls have no horizon to decay over
+            eta = state.auto_eta * (1.0 if partial else auto_decay(epoch, max_iter))
+        elif fixed:
+            eta = epoch_eta(e, first_epoch + epoch, stopping.eta)
+        else:
+            eta = e.eta0
+        objective = epochs(eta)
+        result.n_iter = epoch + 1
+        if not (np.isfinite(objective) and state.finite()):
+            e._check_finite(problem.X)  # bad input, or else divergence
+            raise _Diverged(result.n_iter)
+        if constant:  # the perceptron's constant model has loss 0: no yardstick
+            yardstick = max(constant, objective) if yardstick is None else yardstick
+            if objective > DIVERGED_GROWTH * yardstick:
+                raise _Diverged(result.n_iter, grew=(objective, yardstick))
+        result.loss_curve.append(float(objective))
+        criterion = objective
+        if e.early_stopping:
+            coef, intercept = state.model(averaging)
+            criterion = _linear.loss_sum(problem.loss, problem.rows, problem.targets,
+                                         val_rows, coef, intercept,
+                                         n_threads) / len(val_rows)
+            result.validation_loss_curve.append(float(criterion))
+        if e.verbose:
+            print(f"-- Epoch {result.n_iter}\nNorm: {np.linalg.norm(state.coef):.2f}, "
+                  f"NNZs: {np.count_nonzero(state.coef)}, "
+                  f"Bias: {state.intercept[0]:.6f}, T: {int(state.t) - 1}, "
+                  f"Objective: {objective:.6f}"
+                  + (f", Validation loss: {criterion:.6f}" if e.early_stopping else ""))
+        if getattr(epochs, "converged", False) or stopping.should_stop(criterion):
+            if e.verbose:
+                print(f"Convergence after {result.n_iter} epochs")
+            break
+    return result, objective

@@ -148,3 +148,29 @@ def test_auto_shuffle_window_follows_the_size_of_x():
     big = np.zeros((UNIFORM_SHUFFLE_MAX_BYTES // 800 + 1, 100))
     assert shuffle_window(est, big) == 32
     assert shuffle_window(SGDRegressor(shuffle_window=4), big) == 4
+
+
+def test_auto_starts_again_with_a_smaller_step_when_its_steps_diverge(capsys):
+    # AdaGrad's first full-batch step moves every weight by the learning rate: 0.4
+    # on 30 correlated features overshoots the squared error; 'auto' starts over
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    from fastgd._training import AUTO_BACKOFF
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    m = SGDClassifier(loss="squared_error", batch_size="full", optimizer="adagrad",
+                      max_iter=10, tol=None, verbose=1).fit(X, y)
+    assert "starting again with learning_rate='auto'" in capsys.readouterr().out
+    first = 0.1 * 256 ** 0.25
+    assert m._train_state.auto_eta < first
+    assert np.isclose(np.log(m._train_state.auto_eta / first) / np.log(AUTO_BACKOFF),
+                      round(np.log(m._train_state.auto_eta / first)
+                            / np.log(AUTO_BACKOFF)))
+    assert len(m.loss_curve_) == 10 and m.score(X, y) > 0.9
+    # a step given by the user is not changed: the fit fails
+    with pytest.raises(ValueError, match="diverged"):
+        SGDClassifier(loss="squared_error", batch_size="full", optimizer="adagrad",
+                      learning_rate="constant", eta0=0.4, max_iter=10,
+                      tol=None).fit(X, y)
