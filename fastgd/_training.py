@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
@@ -231,10 +232,13 @@ def constant_objective(problem, rows, n_threads, max_rows=10_000):
         weights = None if sw is None else sw[rows]
         total = len(rows) if weights is None else float(np.sum(weights))
         level = (float(np.average(y[rows], weights=weights)) if total > 0 else 0.0)
-    dtype = problem.rows.dtype
-    no_features = Rows(np.empty((problem.rows.n_rows, 0), dtype=dtype))
-    totals = [_linear.loss_sum(problem.loss, no_features, targets, rows,
-                               np.zeros((targets.n_models, 0), dtype=dtype),
+    # X of one column and no stored values: every margin is the intercept (its row
+    # pointers are zeros, which the kernel reads for the sampled rows only)
+    dtype, n = problem.rows.dtype, problem.rows.n_rows
+    no_values = Rows(sp.csr_matrix((np.zeros(0, dtype), np.zeros(0, np.int32),
+                                    np.zeros(n + 1, np.int32)), shape=(n, 1)))
+    totals = [_linear.loss_sum(problem.loss, no_values, targets, rows,
+                               np.zeros((targets.n_models, 1), dtype=dtype),
                                np.full(targets.n_models, intercept), n_threads)
               for intercept in (level, 0.0)]
     return max(totals[0], 1e-3 * totals[1]) / max(len(rows), 1)
