@@ -1,10 +1,13 @@
-"""The epochs of a fit: the algorithm a setting calls for, the stopping rules, early
-stopping, divergence, verbose output.
+"""The epochs of a fit: the algorithm a setting calls for, the visiting order, the
+stopping rules, early stopping, divergence, verbose output.
 
 The path of one fit: the estimator validates its input and builds a ``Problem`` and a
-``TrainingState``; ``train`` picks the runner (per-sample, mini-batch or full-batch),
-runs its epochs until a stopping rule fires, and hands back the trained state with the
-curves; the estimator sets its attributes from it.
+``TrainingState``; ``train`` picks the runner (per-sample, mini-batch, or a solver of
+the whole objective: proximal gradient, L-BFGS), runs its epochs until a stopping rule
+fires, and hands back the trained state with the curves; the estimator sets its
+attributes from it.  A run whose weights or objective blow up stops with an error
+(``learning_rate='auto'`` first starts again with smaller steps); a trained model
+worse than the constant one gets a warning.
 """
 import functools
 import warnings
@@ -310,6 +313,8 @@ def _blas_controller():
 
 
 def _train(estimator, problem, state, max_iter, partial, rule, n_threads):
+    """``train`` under the BLAS limit: set up the epochs, run them (again, with
+    ``'auto'``'s step cut, when they diverge), check the model it gives."""
     e = estimator
     train_rows, val_rows = split_rows(e, problem.rows.n_rows, problem.stratify,
                                       problem.sample_weight)
