@@ -280,6 +280,8 @@ def _plot(rows, path):
     import matplotlib.pyplot as plt
 
     names = sorted({r[0] for r in rows})
+    contenders = sorted({r[2] for r in rows})
+    colors = {c: plt.get_cmap("tab10")(i % 10) for i, c in enumerate(contenders)}
     fig, axes = plt.subplots(len(GAPS), len(names), figsize=(5 * len(names), 7),
                              squeeze=False)
     for i, g in enumerate(GAPS):
@@ -289,9 +291,11 @@ def _plot(rows, path):
                 points = [(r[1], r[4][g][0]) for r in rows if r[0] == problem
                           and r[2] == contender and r[4][g] is not None]
                 if points:
-                    ax.plot(*zip(*points), marker="o", label=contender)
+                    ax.plot(*zip(*points), marker="o", label=contender,
+                            color=colors[contender])
             ax.set_title(f"{problem}: to gap {g:g}")
             ax.set_xlabel("threads")
+            ax.set_xticks(sorted({r[1] for r in rows}))
             ax.set_ylabel("seconds")
             ax.set_yscale("log")
             ax.legend(fontsize=7)
