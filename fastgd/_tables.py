@@ -26,26 +26,34 @@ LossSpec = namedtuple("LossSpec", [
                    # Lipschitz estimate); 1 for the non-smooth ones
     "has_proba",   # predict_proba is available
     "own_value_and_derivative",  # _loss_functions.pxd has <name>_loss_and_dloss
-])
+    "bounded_slope",  # a bounded derivative: one row's step is at most a constant
+                      # times eta |x|, so a row of large norm cannot make the iterates
+                      # blow up (learning_rate='auto' sizes steps for typical rows)
+], defaults=(False,))
 
 LOSSES = [
     LossSpec("squared_error", "SquaredError", "regression", True, 1.0, False, False),
-    LossSpec("huber", "Huber", "regression", True, 1.0, False, False),
+    LossSpec("huber", "Huber", "regression", True, 1.0, False, False,
+             bounded_slope=True),
     LossSpec("epsilon_insensitive", "EpsilonInsensitive", "regression", False, 1.0,
-             False, False),
+             False, False, bounded_slope=True),
     LossSpec("squared_epsilon_insensitive", "SquaredEpsilonInsensitive", "regression",
              True, 2.0, False, False),
-    LossSpec("log_loss", "LogLoss", "classification", True, 0.25, True, True),
-    LossSpec("hinge", "Hinge", "classification", False, 1.0, False, False),
+    LossSpec("log_loss", "LogLoss", "classification", True, 0.25, True, True,
+             bounded_slope=True),
+    LossSpec("hinge", "Hinge", "classification", False, 1.0, False, False,
+             bounded_slope=True),
     LossSpec("squared_hinge", "SquaredHinge", "classification", True, 2.0, False,
              False),
     LossSpec("modified_huber", "ModifiedHuber", "classification", True, 2.0, True,
-             False),
-    LossSpec("perceptron", "Perceptron", "classification", False, 1.0, False, False),
+             False, bounded_slope=True),
+    LossSpec("perceptron", "Perceptron", "classification", False, 1.0, False, False,
+             bounded_slope=True),
     # the multinomial cross-entropy of a softmax over the model rows (log-sum-exp);
     # ``loss="log_loss", multi_class="multinomial"``.  Its Hessian in the logits is
     # below 1/2 in every direction.
-    LossSpec("multinomial", "Softmax", "multiclass", True, 0.5, True, False),
+    LossSpec("multinomial", "Softmax", "multiclass", True, 0.5, True, False,
+             bounded_slope=True),
 ]
 
 SCALAR_LOSSES = [spec for spec in LOSSES if spec.task != "multiclass"]

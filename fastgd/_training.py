@@ -335,7 +335,8 @@ def _train(estimator, problem, state, max_iter, partial, rule, n_threads):
         class_scale = max(float(np.max(w_pos)), problem.targets.w_neg)
         batch = len(train_rows) if e.batch_size == "full" else e.batch_size
         state.auto_eta = auto_eta(e, problem.X, problem.sample_weight,
-                                  problem.spec.curvature * class_scale, batch)
+                                  problem.spec.curvature * class_scale, batch,
+                                  problem.spec.bounded_slope)
     averaging = bool(e.average)
     # full batch never increases its objective (line search); the others are checked
     constant = (constant_objective(problem, train_rows, n_threads)
