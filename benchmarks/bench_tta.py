@@ -13,7 +13,8 @@ import numpy as np
 from fastgd import _time_to_gap
 
 PROBLEMS = ["L2-logistic dense", "L2-logistic sparse", "ridge dense"]
-CONTENDERS = ["fastgd lbfgs", "fastgd SGD defaults", "sklearn lbfgs", "sklearn saga",
+CONTENDERS = ["fastgd lbfgs", "fastgd SGD defaults", "fastgd averaged SGD",
+              "sklearn lbfgs", "sklearn saga",
               "sklearn ridge cholesky", "snapml", "pytorch lbfgs"]
 THREADS = sorted({1, os.cpu_count() or 1})
 
