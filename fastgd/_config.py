@@ -10,9 +10,9 @@ below (the kernels take them as arguments and hold none of their own):
   see ``_sgd.pyx`` for the parallel schemes measured and why they were dropped);
 * mini-batch and full-batch gradients: the rows of a batch in parallel, for batches of
   at least ``MIN_ROWS_PER_PARALLEL_BATCH`` rows (a smaller batch is not worth a
-  barrier: measured in ``benchmarks/busy_machine.py``, 2 threads beat one only from
-  about 4096 rows of a sparse batch, and on dense rows this 2-core machine's memory
-  is the bound at any size);
+  barrier: on 200k-row fits with batches of 256 to 16384 rows, 2 threads took 1.52,
+  1.24, 1.03 and 0.97 times the one-thread time on sparse rows and about 1.0 on dense
+  ones, whose memory is the bound on this 2-core machine);
 * the windowed shuffle: its parts in parallel (the order does not depend on it);
 * prediction and objective: the rows in parallel.
 """
@@ -25,7 +25,7 @@ import os
 # against 1: a mini-batch fit with a barrier every 256 rows took 6.2 times as long
 # with GCC's default spinning and 1.08 times with passive waiting; with passive
 # waiting and no barrier for batches under MIN_ROWS_PER_PARALLEL_BATCH, every case of
-# ``benchmarks/busy_machine.py`` takes at most 1.05 times the one-thread time
+# ``benchmarks/busy_machine.py`` takes at most 1.07 times the one-thread time
 # (mini-batch 8192 rows on CSR: 1.20 with spinning).
 # libgomp reads the policy once, when it is loaded: fastgd's first extension loads it
 # here, and the environment is put back at once.  A policy the user set
