@@ -31,14 +31,12 @@ from fastgd._params import (
     LOSS_SPECS,
     REGRESSOR_CONSTRAINTS,
     check_params,
-    is_per_sample,
+    effective_learning_rate,
     loss_spec,
 )
 from fastgd._proximal import penalty_value
 from fastgd._state import TrainingState, _dense
-from fastgd._step_rule import (
-    effective_learning_rate, make_step_rule, penalty_strengths,
-)
+from fastgd._step_rule import make_step_rule, penalty_strengths
 from fastgd._structs import Rows, Targets
 from fastgd._training import Problem, train
 
@@ -92,8 +90,7 @@ class _BaseSGD(BaseEstimator):
         """Run the epochs; set coef_, intercept_, n_iter_, t_, loss_curve_."""
         spec, loss = self._loss()
         rows = Rows(X)
-        rule = make_step_rule(self, rows.sparse,
-                              effective_learning_rate(self, is_per_sample(self)))
+        rule = make_step_rule(self, rows.sparse, effective_learning_rate(self))
         previous = getattr(self, "_train_state", None) if partial else None
         if not partial and self.warm_start and hasattr(self, "coef_"):
             # a warm start keeps the model, not the step counter (as scikit-learn)

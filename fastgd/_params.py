@@ -103,6 +103,21 @@ def is_per_sample(estimator):
             and getattr(estimator, "multi_class", "ovr") != "multinomial")
 
 
+def effective_learning_rate(estimator):
+    """The schedule a fit runs: ``learning_rate``, with ``'auto'`` resolved.
+
+    ``'auto'`` is scikit-learn's default of the estimator (``'optimal'`` for the
+    classifier, ``'invscaling'`` for the regressor) on scikit-learn's algorithm,
+    per-sample SGD (``is_per_sample``); for every other algorithm (mini-batch, an
+    optimizer, the softmax) it stays ``'auto'``: a step from the data
+    (``_step_rule.auto_eta``), decayed over ``max_iter`` epochs
+    (``_step_rule.auto_decay``).
+    """
+    if estimator.learning_rate != "auto":
+        return estimator.learning_rate
+    return estimator._sklearn_learning_rate if is_per_sample(estimator) else "auto"
+
+
 def check_params(estimator, for_partial_fit, pa_loss):
     """Raise scikit-learn-style errors for combinations of parameters that do not go
     together (each parameter alone is checked by the constraints above).
@@ -117,10 +132,7 @@ def check_params(estimator, for_partial_fit, pa_loss):
     e = estimator
     if e.early_stopping and for_partial_fit:
         raise ValueError("early_stopping should be False with partial_fit")
-    optimal = e.learning_rate == "optimal" or (
-        e.learning_rate == "auto" and is_per_sample(e)
-        and e._sklearn_learning_rate == "optimal")
-    if optimal and e.alpha == 0:
+    if effective_learning_rate(e) == "optimal" and e.alpha == 0:
         raise ValueError("alpha must be > 0 since learning_rate is 'optimal'. "
                          "alpha is used to compute the optimal learning rate.")
     if e.learning_rate in ("pa1", "pa2") and e.loss != pa_loss:

@@ -218,14 +218,31 @@ def lipschitz_estimate(X, sample_weight, curvature, fit_intercept, n_iter=20, se
     return margin * curvature * lam / n
 
 
-def row_norms(X, sample_weight, fit_intercept, rows):
-    """``s_i (|x_i|^2 + 1)`` of the given rows (``+ 1`` for a fitted intercept), with
-    the sample weights ``s`` scaled to a mean of 1.
+def sample_rows(n, max_rows, seed=0):
+    """A fixed random sample of at most ``max_rows`` of ``n`` rows, sorted (a slice
+    of every row when there are no more)."""
+    if n <= max_rows:
+        return slice(None)
+    return np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))
+
+
+def unit_mean_weights(sample_weight):
+    """The sample weights scaled to a mean of 1 (ones when they sum to nothing), or
+    None without weights."""
+    if sample_weight is None or len(sample_weight) == 0:
+        return None
+    mean = float(np.mean(sample_weight))
+    return sample_weight / mean if mean > 0 else np.ones(len(sample_weight))
+
+
+def row_norms(X, weights, fit_intercept, rows):
+    """``s_i (|x_i|^2 + 1)`` of the given rows (``+ 1`` for a fitted intercept).
 
     Parameters
     ----------
     X : ndarray or CSR matrix
-    sample_weight : ndarray or None
+    weights : ndarray or None
+        The sample weights scaled to a mean of 1 (``unit_mean_weights``).
     fit_intercept : bool
     rows : slice or ndarray of int
         A slice keeps the scratch to the slice's rows.
@@ -243,17 +260,14 @@ def row_norms(X, sample_weight, fit_intercept, rows):
         part = np.asarray(part, dtype=np.float64)
         sq = np.einsum("ij,ij->i", part, part)
     sq = sq + float(fit_intercept)
-    if sample_weight is not None and len(sample_weight):
-        mean = float(np.mean(sample_weight))
-        sq = sq * (sample_weight[rows] / mean if mean > 0 else 1.0)
-    return sq
+    return sq if weights is None else sq * weights[rows]
 
 
-def max_row_norm(X, sample_weight, fit_intercept, chunk=8192):
+def max_row_norm(X, weights, fit_intercept, chunk=8192):
     """Largest ``row_norms`` over the rows, read chunk by chunk, so the scratch does
     not grow with X."""
     n = X.shape[0]
-    return max((float(row_norms(X, sample_weight, fit_intercept,
+    return max((float(row_norms(X, weights, fit_intercept,
                                 slice(a, min(a + chunk, n))).max(initial=0.0))
                 for a in range(0, n, chunk)), default=0.0)
 
@@ -291,21 +305,17 @@ def batch_lipschitz(X, sample_weight, curvature, batch_size, fit_intercept,
     """
     n = X.shape[0]
     b = max(1, min(int(batch_size), n))
-    rows = (np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))
-            if n > max_rows else slice(None))
+    rows = sample_rows(n, max_rows, seed)
+    weights = unit_mean_weights(sample_weight)
     if typical_rows:
         L_max = curvature * float(np.percentile(
-            row_norms(X, sample_weight, fit_intercept, rows), 99))
+            row_norms(X, weights, fit_intercept, rows), 99))
     else:
-        L_max = curvature * max_row_norm(X, sample_weight, fit_intercept)
+        L_max = curvature * max_row_norm(X, weights, fit_intercept)
     if b == 1 or n == 1:
         return max(L_max, 1e-12)
-    s = None
-    if sample_weight is not None and len(sample_weight):
-        mean = float(np.mean(sample_weight))
-        s = (sample_weight / mean if mean > 0 else np.ones(n))[rows]
-    L_full = lipschitz_estimate(X[rows], s, curvature, fit_intercept, n_iter=10,
-                                seed=seed)
+    L_full = lipschitz_estimate(X[rows], None if weights is None else weights[rows],
+                                curvature, fit_intercept, n_iter=10, seed=seed)
     return max(((n - b) * L_max + n * (b - 1) * L_full) / (b * (n - 1)), 1e-12)
 
 
@@ -339,8 +349,7 @@ def block_lipschitz(X, sample_weight, curvature, total_weight, n_iter=10, seed=0
     n = X.shape[0]
     no_weights = sample_weight is None or len(sample_weight) == 0
     s = np.ones(n) if no_weights else sample_weight
-    rows = (np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))
-            if n > max_rows else slice(None))
+    rows = sample_rows(n, max_rows, seed)
     L_w = lipschitz_estimate(X[rows], s[rows], curvature, False, n_iter=n_iter,
                              seed=seed, margin=margin) * n / total_weight
     L_b = curvature * float(np.sum(s)) / total_weight

@@ -182,6 +182,9 @@ class SgdEpochs:
     """Epochs of a per-sample or mini-batch runner over a visiting order, one per call;
     returns the epoch's mean loss met before each step plus the penalty at its end."""
 
+    # SGD has no point at which it knows it is done (see FullBatchEpochs.converged)
+    converged = False
+
     def __init__(self, runner, state, order, lam1, lam2):
         self.runner, self.state, self.order = runner, state, order
         self.lam1, self.lam2 = lam1, lam2

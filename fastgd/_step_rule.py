@@ -49,20 +49,6 @@ def auto_decay(epoch, max_iter):
     return min(1.0, 2.0 * (1.0 - epoch / max_iter))
 
 
-def effective_learning_rate(estimator, per_sample):
-    """The schedule a fit runs: ``learning_rate``, with ``'auto'`` resolved.
-
-    ``'auto'`` is scikit-learn's default of the estimator (``'optimal'`` for the
-    classifier, ``'invscaling'`` for the regressor) on scikit-learn's algorithm,
-    per-sample SGD (``per_sample``); for every other algorithm (mini-batch, an
-    optimizer, the softmax) it stays ``'auto'``: a step from the data (``auto_eta``),
-    decayed over ``max_iter`` epochs (``auto_decay``).
-    """
-    if estimator.learning_rate != "auto":
-        return estimator.learning_rate
-    return estimator._sklearn_learning_rate if per_sample else "auto"
-
-
 def auto_eta(estimator, X, sample_weight, curvature, batch_size, bounded_slope):
     """The first epoch's step of ``learning_rate='auto'``.
 

@@ -23,15 +23,13 @@ from threadpoolctl import ThreadpoolController
 
 from fastgd import _linear
 from fastgd._enums import Schedule
-from fastgd._params import LEARNING_RATES, is_per_sample
-from fastgd._proximal import penalty_value
+from fastgd._params import LEARNING_RATES, effective_learning_rate, is_per_sample
+from fastgd._proximal import penalty_value, sample_rows
 from fastgd._runners import (
     FullBatchEpochs, GradientRunner, MiniBatchRunner, PerSampleRunner, SgdEpochs,
 )
 from fastgd._shuffle import VisitingOrder
-from fastgd._step_rule import (
-    auto_decay, auto_eta, effective_learning_rate, epoch_eta, penalty_strengths,
-)
+from fastgd._step_rule import auto_decay, auto_eta, epoch_eta, penalty_strengths
 from fastgd._structs import Rows
 
 # sample or class weights from this size on are named as a likely cause of divergence
@@ -74,6 +72,11 @@ class Problem:
     spec: Any
     sample_weight: Optional[np.ndarray]
     stratify: Optional[np.ndarray]
+
+    @property
+    def class_scale(self):
+        """The largest class weight: it scales the curvature of its rows."""
+        return max(float(np.max(self.targets.arrays["w_pos"])), self.targets.w_neg)
 
 
 @dataclass
@@ -199,12 +202,11 @@ def make_epochs(kind, estimator, problem, state, rule, train_rows, n_threads):
     lam1, lam2 = penalty_strengths(estimator)
     if kind in WHOLE_OBJECTIVE:
         runner = GradientRunner(problem.loss, problem.rows, problem.targets, n_threads)
-        w_pos = problem.targets.arrays["w_pos"]
-        class_scale = max(float(np.max(w_pos)), problem.targets.w_neg)
         method = ("lbfgs" if kind == "quasi_newton" else
                   "fista" if estimator.optimizer == "nesterov" else "ista")
         epochs = FullBatchEpochs(runner, state, train_rows, problem.X,
-                                 problem.sample_weight, problem.spec, class_scale,
+                                 problem.sample_weight, problem.spec,
+                                 problem.class_scale,
                                  lam1, lam2, estimator.fit_intercept, method)
     elif kind == "minibatch":
         batch = len(train_rows) if full else estimator.batch_size
@@ -225,8 +227,8 @@ def constant_objective(problem, rows, n_threads, max_rows=10_000):
     failure).  The yardstick of the divergence checks: it reads the targets only, not
     X, of at most ``max_rows`` of the rows (a fixed random sample), so that it costs
     next to nothing beside an epoch."""
-    if len(rows) > max_rows:
-        rows = np.sort(np.random.default_rng(0).choice(rows, max_rows, replace=False))
+    sample = sample_rows(len(rows), max_rows)
+    rows = rows if isinstance(sample, slice) else rows[sample]
     targets = problem.targets
     y = targets.arrays["y"]
     level = 0.0
@@ -261,7 +263,7 @@ def divergence_error(estimator, epoch, problem, kind, grew=None, auto_eta=None):
     if problem.spec.task != "regression" and np.max(np.abs(w_pos)) >= LARGE_WEIGHT:
         causes.append(f"class weights up to {np.max(np.abs(w_pos)):g} scale the steps "
                       "of their rows alike: rescale class_weight")
-    lr = effective_learning_rate(estimator, kind == "per_sample")
+    lr = effective_learning_rate(estimator)
     eta0 = estimator.eta0
     if (estimator.optimizer in ("momentum", "nesterov") and kind not in WHOLE_OBJECTIVE
             and lr != "auto"):
@@ -319,7 +321,7 @@ def _train(estimator, problem, state, max_iter, partial, rule, n_threads):
     train_rows, val_rows = split_rows(e, problem.rows.n_rows, problem.stratify,
                                       problem.sample_weight)
     kind = algorithm(e)
-    learning_rate = effective_learning_rate(e, kind == "per_sample")
+    learning_rate = effective_learning_rate(e)
     if e.early_stopping:
         # the kernels check every margin they compute (a NaN or inf in X makes the
         # epoch's loss NaN, and the loop below names the bad input); the validation
@@ -329,26 +331,23 @@ def _train(estimator, problem, state, max_iter, partial, rule, n_threads):
     seed = int(check_random_state(e.random_state).randint(np.iinfo(np.int32).max))
     first_epoch = state.epochs_done
     fixed = LEARNING_RATES[learning_rate] == Schedule.FIXED
-    if (learning_rate == "auto" and kind not in WHOLE_OBJECTIVE
-            and state.auto_eta is None):
-        w_pos = problem.targets.arrays["w_pos"]
-        class_scale = max(float(np.max(w_pos)), problem.targets.w_neg)
+    # the solvers of the whole objective take their steps from their line searches
+    auto = learning_rate == "auto" and kind not in WHOLE_OBJECTIVE
+    if auto and state.auto_eta is None:
         batch = len(train_rows) if e.batch_size == "full" else e.batch_size
         state.auto_eta = auto_eta(e, problem.X, problem.sample_weight,
-                                  problem.spec.curvature * class_scale, batch,
+                                  problem.spec.curvature * problem.class_scale, batch,
                                   problem.spec.bounded_slope)
     averaging = bool(e.average)
     # full batch never increases its objective (line search); the others are checked
     constant = (constant_objective(problem, train_rows, n_threads)
                 if kind not in WHOLE_OBJECTIVE else None)
-    auto = learning_rate == "auto" and kind not in WHOLE_OBJECTIVE
     start = state.copy() if auto else None
     for attempt in range(AUTO_RETRIES + 1):
         try:
-            result, objective = _epochs(e, problem, state, epochs, order, kind,
-                                        learning_rate, fixed, seed, first_epoch,
-                                        max_iter, partial, averaging, constant,
-                                        val_rows, n_threads)
+            result, objective = _epochs(e, problem, state, epochs, order, auto,
+                                        fixed, seed, first_epoch, max_iter, partial,
+                                        averaging, constant, val_rows, n_threads)
             break
         except _Diverged as diverged:
             if not auto or attempt == AUTO_RETRIES:
@@ -391,9 +390,10 @@ class _Diverged(Exception):
         self.epoch, self.grew = epoch, grew
 
 
-def _epochs(e, problem, state, epochs, order, kind, learning_rate, fixed, seed,
-            first_epoch, max_iter, partial, averaging, constant, val_rows, n_threads):
-    """The epoch loop of ``_train``: (Result, last objective); raises ``_Diverged``."""
+def _epochs(e, problem, state, epochs, order, auto, fixed, seed, first_epoch,
+            max_iter, partial, averaging, constant, val_rows, n_threads):
+    """The epoch loop of ``_train``: (Result, last objective); raises ``_Diverged``.
+    ``auto``: the steps are ``learning_rate='auto'``'s (``state.auto_eta``)."""
     stopping = StoppingRule(e.tol, e.n_iter_no_change,
                             adaptive=e.learning_rate == "adaptive", eta=e.eta0)
     result = Result(state=state, n_iter=0,
@@ -401,7 +401,7 @@ def _epochs(e, problem, state, epochs, order, kind, learning_rate, fixed, seed,
     yardstick = objective = None
     for epoch in range(max_iter):
         order.reshuffle(seed + epoch)
-        if learning_rate == "auto" and kind not in WHOLE_OBJECTIVE:
+        if auto:
             # partial_fit keeps the step: its calls have no horizon to decay over
             eta = state.auto_eta * (1.0 if partial else auto_decay(epoch, max_iter))
         elif fixed:
@@ -431,7 +431,7 @@ def _epochs(e, problem, state, epochs, order, kind, learning_rate, fixed, seed,
                   f"Bias: {state.intercept[0]:.6f}, T: {int(state.t) - 1}, "
                   f"Objective: {objective:.6f}"
                   + (f", Validation loss: {criterion:.6f}" if e.early_stopping else ""))
-        if getattr(epochs, "converged", False) or stopping.should_stop(criterion):
+        if epochs.converged or stopping.should_stop(criterion):
             if e.verbose:
                 print(f"Convergence after {result.n_iter} epochs")
             break

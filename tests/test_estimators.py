@@ -34,7 +34,7 @@ def clf_data():
 def test_same_parameters_and_defaults_as_scikit_learn():
     from sklearn import linear_model
 
-    from fastgd._step_rule import effective_learning_rate
+    from fastgd._params import effective_learning_rate
 
     for ours, theirs in [(SGDRegressor, linear_model.SGDRegressor),
                          (SGDClassifier, linear_model.SGDClassifier)]:
@@ -44,7 +44,7 @@ def test_same_parameters_and_defaults_as_scikit_learn():
                 assert mine[name] == value, name
         # 'auto' is scikit-learn's default on scikit-learn's algorithm
         assert mine["learning_rate"] == "auto"
-        assert effective_learning_rate(ours(), per_sample=True) == ref["learning_rate"]
+        assert effective_learning_rate(ours()) == ref["learning_rate"]
         assert "n_jobs" in mine
 
 
