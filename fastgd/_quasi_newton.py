@@ -37,7 +37,7 @@ because it has no L1 (OWL-QN) and drives its own loop, while fastgd's epoch loop
 import warnings
 
 import numpy as np
-from scipy.optimize import OptimizeWarning
+from scipy.optimize import OptimizeWarning, line_search
 
 from fastgd._proximal import penalty_value
 
@@ -193,8 +193,6 @@ class QuasiNewton:
         """A step along ``d`` that meets the strong Wolfe conditions (SciPy's
         ``line_search``, MINPACK's search), one pass over X per trial: each point's
         loss and gradient come from one call of ``smooth``."""
-        from scipy.optimize import line_search
-
         cache = {}
 
         def evaluate(x):
