@@ -19,7 +19,7 @@ import numpy as np
 
 from fastgd import _batch, _sgd
 from fastgd._config import MIN_ROWS_PER_PARALLEL_BATCH
-from fastgd._proximal import ProximalGradient, block_lipschitz, penalty_value
+from fastgd._proximal import ProximalGradient, penalty_value
 from fastgd._quasi_newton import QuasiNewton
 
 
@@ -106,22 +106,25 @@ class FullBatchEpochs:
     (``_quasi_newton``).
 
     The objective is ``sum_i s_i loss_i / sum_i s_i`` plus the penalty, so a row of
-    weight 2 is the same as two copies of it.
+    weight 2 is the same as two copies of it.  Where the sums come from is the
+    caller's: a ``GradientRunner`` on one machine, a tree reduction over the workers
+    of a Dask cluster (``_distributed``).
 
     Parameters
     ----------
-    runner : GradientRunner
+    loss_and_gradient : callable
+        ``(coef, intercept) -> (loss sum, gradient sum of the weights, of the
+        intercepts)`` over the training rows, ``coef`` in X's dtype.
+    total_weight : float
+        The training rows' summed sample weights (their number without weights).
     state : TrainingState
         Its model is replaced by the solver's iterate after every call.
-    rows : ndarray of int32
-        The training rows.
-    X_matrix : ndarray or sparse matrix
-        X itself, for the Lipschitz estimate.
-    sample_weight : ndarray or None
+    lipschitz : callable or None
+        ``() -> (L_w, L_b)``: the curvature bounds of the weight and intercept blocks
+        (``block_lipschitz``) that start proximal gradient's line search; None for
+        L-BFGS.
     spec : LossSpec
-        The loss's table row (curvature, smoothness).
-    class_scale : float
-        The largest class weight (it scales the curvature of its rows).
+        The loss's table row (smoothness).
     lam1, lam2 : float
     fit_intercept : bool
     method : {"ista", "fista", "lbfgs"}
@@ -132,14 +135,11 @@ class FullBatchEpochs:
         Whether the last iteration found no decrease left (the optimum to rounding).
     """
 
-    def __init__(self, runner, state, rows, X_matrix, sample_weight, spec, class_scale,
-                 lam1, lam2, fit_intercept, method):
+    def __init__(self, loss_and_gradient, total_weight, state, lipschitz, spec, lam1,
+                 lam2, fit_intercept, method):
         self.state = state
         self.converged = False
-        n_rows = runner.X.n_rows
-        self.rows = None if len(rows) == n_rows else rows
-        self.total_weight = (float(np.sum(sample_weight[rows]))
-                             if sample_weight is not None else float(len(rows)))
+        self.total_weight = float(total_weight)
         if not self.total_weight > 0:
             raise ValueError(
                 "batch_size='full' minimises the weighted mean loss, which needs "
@@ -149,7 +149,7 @@ class FullBatchEpochs:
 
         def smooth(w, b):
             coef = np.ascontiguousarray(w, dtype=dtype)
-            total, grad, grad_b = runner.run(coef, b, self.rows)
+            total, grad, grad_b = loss_and_gradient(coef, b)
             return (total / self.total_weight, grad / self.total_weight,
                     grad_b / self.total_weight)
 
@@ -157,8 +157,7 @@ class FullBatchEpochs:
             self.solver = QuasiNewton(smooth, state.coef, state.intercept, lam1=lam1,
                                       lam2=lam2, fit_intercept=fit_intercept)
         else:
-            L_w, L_b = block_lipschitz(X_matrix, sample_weight,
-                                       spec.curvature * class_scale, self.total_weight)
+            L_w, L_b = lipschitz()
             self.solver = ProximalGradient(
                 smooth, state.coef, state.intercept, lam1=lam1, lam2=lam2,
                 fit_intercept=fit_intercept, lipschitz=L_w, lipschitz_intercept=L_b,

@@ -24,7 +24,7 @@ from threadpoolctl import ThreadpoolController
 from fastgd import _linear
 from fastgd._enums import Schedule
 from fastgd._params import LEARNING_RATES, effective_learning_rate, is_per_sample
-from fastgd._proximal import penalty_value, sample_rows
+from fastgd._proximal import block_lipschitz, penalty_value, sample_rows
 from fastgd._runners import (
     FullBatchEpochs, GradientRunner, MiniBatchRunner, PerSampleRunner, SgdEpochs,
 )
@@ -190,6 +190,13 @@ def shuffle_window(estimator, X):
 WHOLE_OBJECTIVE = ("full_batch", "quasi_newton")
 
 
+def full_batch_method(estimator):
+    """``FullBatchEpochs``'s method for a solver of the whole objective."""
+    if estimator.optimizer == "lbfgs":
+        return "lbfgs"
+    return "fista" if estimator.optimizer == "nesterov" else "ista"
+
+
 def make_epochs(kind, estimator, problem, state, rule, train_rows, n_threads):
     """The epoch callable (``eta -> objective``) of the algorithm ``kind``, and the
     visiting order it reshuffles each epoch."""
@@ -202,12 +209,18 @@ def make_epochs(kind, estimator, problem, state, rule, train_rows, n_threads):
     lam1, lam2 = penalty_strengths(estimator)
     if kind in WHOLE_OBJECTIVE:
         runner = GradientRunner(problem.loss, problem.rows, problem.targets, n_threads)
-        method = ("lbfgs" if kind == "quasi_newton" else
-                  "fista" if estimator.optimizer == "nesterov" else "ista")
-        epochs = FullBatchEpochs(runner, state, train_rows, problem.X,
-                                 problem.sample_weight, problem.spec,
-                                 problem.class_scale,
-                                 lam1, lam2, estimator.fit_intercept, method)
+        every_row = len(train_rows) == problem.rows.n_rows
+        sw = problem.sample_weight
+        total_weight = (float(np.sum(sw[train_rows])) if sw is not None
+                        else float(len(train_rows)))
+        method = full_batch_method(estimator)
+        curvature = problem.spec.curvature * problem.class_scale
+        lipschitz = (None if method == "lbfgs" else
+                     lambda: block_lipschitz(problem.X, sw, curvature, total_weight))
+        epochs = FullBatchEpochs(
+            lambda coef, b: runner.run(coef, b, None if every_row else train_rows),
+            total_weight, state, lipschitz, problem.spec, lam1, lam2,
+            estimator.fit_intercept, method)
     elif kind == "minibatch":
         batch = len(train_rows) if full else estimator.batch_size
         runner = MiniBatchRunner(problem.loss, problem.rows, problem.targets, rule,
@@ -315,8 +328,8 @@ def _blas_controller():
 
 
 def _train(estimator, problem, state, max_iter, partial, rule, n_threads):
-    """``train`` under the BLAS limit: set up the epochs, run them (again, with
-    ``'auto'``'s step cut, when they diverge), check the model it gives."""
+    """``train`` under the BLAS limit: split the rows, set up the epochs, the step of
+    ``'auto'`` and the constant model's objective, and run them (``run_epochs``)."""
     e = estimator
     train_rows, val_rows = split_rows(e, problem.rows.n_rows, problem.stratify,
                                       problem.sample_weight)
@@ -328,20 +341,38 @@ def _train(estimator, problem, state, max_iter, partial, rule, n_threads):
         # rows are read by the objective alone
         e._check_finite(problem.X)
     epochs, order = make_epochs(kind, e, problem, state, rule, train_rows, n_threads)
-    seed = int(check_random_state(e.random_state).randint(np.iinfo(np.int32).max))
-    first_epoch = state.epochs_done
-    fixed = LEARNING_RATES[learning_rate] == Schedule.FIXED
-    # the solvers of the whole objective take their steps from their line searches
     auto = learning_rate == "auto" and kind not in WHOLE_OBJECTIVE
     if auto and state.auto_eta is None:
         batch = len(train_rows) if e.batch_size == "full" else e.batch_size
         state.auto_eta = auto_eta(e, problem.X, problem.sample_weight,
                                   problem.spec.curvature * problem.class_scale, batch,
                                   problem.spec.bounded_slope)
-    averaging = bool(e.average)
     # full batch never increases its objective (line search); the others are checked
     constant = (constant_objective(problem, train_rows, n_threads)
                 if kind not in WHOLE_OBJECTIVE else None)
+    return run_epochs(e, problem, state, epochs, order, kind, constant, train_rows,
+                      val_rows, max_iter, partial, n_threads)
+
+
+def run_epochs(e, problem, state, epochs, order, kind, constant, train_rows, val_rows,
+               max_iter, partial, n_threads):
+    """Run the epochs of ``epochs`` (an ``eta -> objective`` callable with
+    ``converged``) over ``order`` (its ``reshuffle(seed)`` draws each epoch's order),
+    again with ``'auto'``'s step cut when they diverge; warn when the model is worse
+    than the constant model (objective ``constant``, None for no check).
+
+    ``problem`` (with ``train_rows`` and ``val_rows``) is where the input check, the
+    validation loss and the check of the final model read: the data of the fit on one
+    machine, a sample of the rows on a Dask cluster (whose chunks were checked when
+    the fit began).  Returns the ``Result``.
+    """
+    learning_rate = effective_learning_rate(e)
+    seed = int(check_random_state(e.random_state).randint(np.iinfo(np.int32).max))
+    first_epoch = state.epochs_done
+    fixed = LEARNING_RATES[learning_rate] == Schedule.FIXED
+    # the solvers of the whole objective take their steps from their line searches
+    auto = learning_rate == "auto" and kind not in WHOLE_OBJECTIVE
+    averaging = bool(e.average)
     start = state.copy() if auto else None
     for attempt in range(AUTO_RETRIES + 1):
         try:
