@@ -58,10 +58,41 @@ def soft_targets(estimator, Y, dtype):
     return dict(pos_class=np.arange(n_classes), w_pos=np.ones(n_classes),
                 w_neg=1.0, soft=Y, n_classes=n_classes), np.argmax(Y, axis=1)
 
+def class_counts(classes, labels, counts):
+    """The counts of ``labels`` (with ``counts``) as counts of ``classes`` (0 for a
+    class not found; labels that are not classes are left out: the targets' encoding
+    reports them)."""
+    out = np.zeros(len(classes), dtype=np.int64)
+    known = np.isin(labels, classes)
+    out[np.searchsorted(classes, labels[known])] = counts[known]
+    return out
+
+
+def class_weights(estimator, y=None, counts=None):
+    """The weight of every class of ``classes_``: ``class_weight`` resolved, from y
+    or (for ``'balanced'`` on data that is not in one place) the classes' counts."""
+    if counts is not None and estimator.class_weight == "balanced":
+        counts = np.asarray(counts, dtype=np.float64)
+        if np.any(counts == 0):
+            missing = estimator.classes_[counts == 0]
+            raise ValueError(f"classes should have valid labels that are in y; "
+                             f"{missing!r} are not.")
+        weights = counts.sum() / (len(counts) * counts)
+    else:
+        y = estimator.classes_ if y is None else y
+        weights = compute_class_weight(estimator.class_weight,
+                                       classes=estimator.classes_, y=y)
+    if not np.all(np.isfinite(weights)):
+        raise ValueError(f"class_weight must give every class a finite "
+                         f"weight; got {dict(zip(estimator.classes_, weights))!r}.")
+    return weights
+
+
 def classifier_targets(estimator, y, dtype, fitting):
     """Keyword arguments of ``Targets`` for y (class indices, and the model rows:
     one binary model, one per class, or the softmax's classes), and the rows'
-    classes for a stratified split."""
+    classes for a stratified split.  ``fitting``: the class weights are found
+    from y (``class_weights``) and kept; otherwise the kept ones are used."""
     if np.ndim(y) == 2:
         return soft_targets(estimator, y, dtype)
     y_class = np.searchsorted(estimator.classes_, y)
@@ -73,11 +104,7 @@ def classifier_targets(estimator, y, dtype, fitting):
     y_class = y_class.astype(np.int32)
     n_classes = len(estimator.classes_)
     if fitting:
-        weights = compute_class_weight(estimator.class_weight,
-                                       classes=estimator.classes_, y=y)
-        if not np.all(np.isfinite(weights)):
-            raise ValueError(f"class_weight must give every class a finite "
-                             f"weight; got {dict(zip(estimator.classes_, weights))!r}.")
+        weights = class_weights(estimator, y)
     else:
         weights = getattr(estimator, "_class_weight", np.ones(n_classes))
     estimator._class_weight = weights

@@ -23,13 +23,17 @@ from sklearn.utils.validation import (
 from fastgd import _linear
 from fastgd._config import effective_n_threads
 from fastgd._docs import shared_docs
-from fastgd._encoding import classifier_targets, set_classes
+from fastgd._chunks import is_dask, predict_blocks, score_blocks
+from fastgd._encoding import (
+    class_counts, class_weights, classifier_targets, set_classes,
+)
 from fastgd._losses import LOSS_TYPES
 from fastgd._params import (
     CLASSIFIER_CONSTRAINTS,
     COMMON_CONSTRAINTS,
     LOSS_SPECS,
     REGRESSOR_CONSTRAINTS,
+    check_cluster_params,
     check_params,
     effective_learning_rate,
     loss_spec,
@@ -70,6 +74,9 @@ class _BaseSGD(BaseEstimator):
         """Validate, encode the targets (``_encode_targets`` of the subclass), train."""
         self._validate_params()
         check_params(self, partial, self._pa_loss)
+        if any(is_dask(a) for a in (X, y, sample_weight)):
+            return self._fit_on_cluster(X, y, sample_weight, partial, max_iter,
+                                        classes, coef_init, intercept_init)
         with _unchanged_on_failure(self):
             first = not partial or not hasattr(self, "coef_")
             # X's values are checked by the training pass itself (``_training``): a
@@ -85,9 +92,45 @@ class _BaseSGD(BaseEstimator):
                         coef_init, intercept_init)
         return self
 
+    def _fit_on_cluster(self, X, y, sample_weight, partial, max_iter, classes,
+                        coef_init, intercept_init):
+        """``_fit_or_partial`` on Dask collections: check the chunks on the workers,
+        train there (``_distributed``); the client keeps a sample of the rows."""
+        from fastgd._chunks import ChunkedData
+        from fastgd._distributed import needs_largest_row
+
+        with _unchanged_on_failure(self):
+            check_cluster_params(self)
+            first = not partial or not hasattr(self, "coef_")
+            data = ChunkedData.from_collections(self, X, y, sample_weight,
+                                                reset=first)
+            summary = data.summarise(self, classify=not self._y_numeric,
+                                     largest_row=needs_largest_row(self))
+            if summary.rows == 0:
+                raise ValueError("Found array with 0 sample(s) (shape=(0, "
+                                 f"{data.n_features})) while a minimum of 1 is "
+                                 "required.")
+            if not self._y_numeric:
+                soft = summary.y.ndim == 2
+                self._set_classes(summary.y if soft else summary.labels, partial,
+                                  classes)
+                if not soft:
+                    self._class_weight = class_weights(
+                        self, counts=class_counts(self.classes_, summary.labels,
+                                                  summary.counts))
+            encoded, _ = self._encode_targets(summary.y, data.dtype, fitting=False)
+            targets = Targets(data.dtype, summary.X.shape[0],
+                              sample_weight=summary.sample_weight, **encoded)
+            self._train(summary.X, targets, None, summary.sample_weight, max_iter,
+                        partial, coef_init, intercept_init, cluster=data)
+        return self
+
     def _train(self, X, targets, stratify, sample_weight, max_iter, partial, coef_init,
-               intercept_init):
-        """Run the epochs; set coef_, intercept_, n_iter_, t_, loss_curve_."""
+               intercept_init, cluster=None):
+        """Run the epochs; set coef_, intercept_, n_iter_, t_, loss_curve_.
+
+        With ``cluster`` (a checked ``ChunkedData``), the epochs run on its chunks and
+        (X, targets, sample_weight) are the sample of rows the client keeps."""
         spec, loss = self._loss()
         rows = Rows(X)
         rule = make_step_rule(self, rows.sparse, effective_learning_rate(self))
@@ -110,8 +153,15 @@ class _BaseSGD(BaseEstimator):
         state.initialise(coef_init, intercept_init)
         problem = Problem(X=X, rows=rows, targets=targets, loss=loss, spec=spec,
                           sample_weight=sample_weight, stratify=stratify)
-        result = train(self, problem, state, max_iter, partial, rule,
-                       effective_n_threads(self.n_jobs))
+        if cluster is None:
+            result = train(self, problem, state, max_iter, partial, rule,
+                           effective_n_threads(self.n_jobs))
+        else:
+            from fastgd._distributed import train_on_cluster
+
+            result, traffic = train_on_cluster(self, cluster, problem, state,
+                                               max_iter, partial, rule)
+            self.cluster_traffic_ = traffic.report()
 
         averaged = state.averaged(self.average)
         coef, intercept = state.model(bool(self.average))
@@ -378,8 +428,30 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            A Dask array (computed lazily, chunk by chunk) for Dask input.
         """
+        if is_dask(X):
+            return predict_blocks(self, X, "predict", None)
         return self._decision(X).ravel()
+
+    def score(self, X, y, sample_weight=None):
+        """R^2 of the predictions (scikit-learn's ``RegressorMixin.score``); on Dask
+        collections it is computed on the workers.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask collection} of shape \
+                (n_samples, n_features)
+        y : array-like or dask collection of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        if any(is_dask(a) for a in (X, y, sample_weight)):
+            return score_blocks(self, X, y, sample_weight, "r2")
+        return super().score(X, y, sample_weight)
 
 
 @shared_docs
@@ -521,7 +593,13 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            A Dask array (computed lazily, chunk by chunk) for Dask input.
         """
+        if is_dask(X):
+            check_is_fitted(self)
+            rows = self.coef_.shape[0]
+            return predict_blocks(self, X, "decision_function",
+                                  None if rows == 1 else rows)
         scores = self._decision(X)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
@@ -535,7 +613,10 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            A Dask array (computed lazily, chunk by chunk) for Dask input.
         """
+        if is_dask(X):
+            return predict_blocks(self, X, "predict", None)
         scores = self.decision_function(X)
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(int)]
@@ -561,7 +642,11 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            A Dask array (computed lazily, chunk by chunk) for Dask input.
         """
+        if is_dask(X):
+            check_is_fitted(self)
+            return predict_blocks(self, X, "predict_proba", len(self.classes_))
         scores = self._decision(X).astype(np.float64)
         if self.multi_class == "multinomial" and scores.shape[1] > 1:
             scores -= scores.max(axis=1, keepdims=True)
@@ -590,6 +675,29 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            A Dask array (computed lazily, chunk by chunk) for Dask input.
         """
+        if is_dask(X):
+            check_is_fitted(self)
+            return predict_blocks(self, X, "predict_log_proba", len(self.classes_))
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy (scikit-learn's ``ClassifierMixin.score``); on Dask
+        collections it is computed on the workers.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask collection} of shape \
+                (n_samples, n_features)
+        y : array-like or dask collection of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        if any(is_dask(a) for a in (X, y, sample_weight)):
+            return score_blocks(self, X, y, sample_weight, "accuracy")
+        return super().score(X, y, sample_weight)

@@ -173,3 +173,25 @@ def check_params(estimator, for_partial_fit, pa_loss):
         if e.learning_rate in ("pa1", "pa2"):
             raise ValueError(f"learning_rate={e.learning_rate!r} is not "
                              "available with multi_class='multinomial'.")
+
+
+def check_cluster_params(estimator):
+    """Raise for the settings a fit on Dask collections does not train.
+
+    * ``early_stopping``: its validation rows are drawn from X in memory; on a cluster,
+      hold out a validation set and stop with ``partial_fit``.
+    * ``batch_size='full'`` with an optimizer that keeps a state per step (momentum,
+      AdaGrad, RMSProp, Adam): their full batch is one step per epoch over every
+      row, which the chunks' tasks do not take together; plain SGD, Nesterov (FISTA)
+      and L-BFGS sum the gradients over the workers.
+    """
+    e = estimator
+    if e.early_stopping:
+        raise ValueError("early_stopping=True is not available on Dask collections: "
+                         "hold out a validation set and stop on its score with "
+                         "partial_fit, or pass early_stopping=False.")
+    if e.batch_size == "full" and e.optimizer not in ("sgd", "nesterov", "lbfgs"):
+        raise ValueError(f"batch_size='full' with optimizer={e.optimizer!r} is not "
+                         f"available on Dask collections: use optimizer='sgd', "
+                         f"'nesterov' or 'lbfgs' (their gradients are summed over the "
+                         f"workers), or an integer batch_size.")

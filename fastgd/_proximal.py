@@ -273,7 +273,8 @@ def max_row_norm(X, weights, fit_intercept, chunk=8192):
 
 
 def batch_lipschitz(X, sample_weight, curvature, batch_size, fit_intercept,
-                    max_rows=20_000, seed=0, typical_rows=False):
+                    max_rows=20_000, seed=0, typical_rows=False, n_rows=None,
+                    largest_row=None):
     """Smoothness of the mean loss of a random batch of ``batch_size`` rows.
 
     For a batch drawn without replacement from ``n`` rows the expected smoothness is
@@ -298,18 +299,26 @@ def batch_lipschitz(X, sample_weight, curvature, batch_size, fit_intercept,
     max_rows : int, default=20000
         Rows the power iterations of the full-batch part read.
     seed : int, default=0
+    n_rows : int, default=None
+        Rows of the whole data when ``X`` is a sample of them (a fit on a Dask
+        cluster); None when ``X`` is the data.
+    largest_row : float, default=None
+        The largest ``row_norms`` of the whole data (sample weights at a mean of 1)
+        when ``X`` is a sample of it; None to read it off ``X``.
 
     Returns
     -------
     float
     """
-    n = X.shape[0]
+    n = X.shape[0] if n_rows is None else int(n_rows)
     b = max(1, min(int(batch_size), n))
-    rows = sample_rows(n, max_rows, seed)
+    rows = sample_rows(X.shape[0], max_rows, seed)
     weights = unit_mean_weights(sample_weight)
     if typical_rows:
         L_max = curvature * float(np.percentile(
             row_norms(X, weights, fit_intercept, rows), 99))
+    elif largest_row is not None:
+        L_max = curvature * largest_row
     else:
         L_max = curvature * max_row_norm(X, weights, fit_intercept)
     if b == 1 or n == 1:

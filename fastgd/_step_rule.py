@@ -49,7 +49,8 @@ def auto_decay(epoch, max_iter):
     return min(1.0, 2.0 * (1.0 - epoch / max_iter))
 
 
-def auto_eta(estimator, X, sample_weight, curvature, batch_size, bounded_slope):
+def auto_eta(estimator, X, sample_weight, curvature, batch_size, bounded_slope,
+             n_rows=None, largest_row=None):
     """The first epoch's step of ``learning_rate='auto'``.
 
     Plain SGD steps ``1 / L`` with ``L`` the smoothness of the mean loss of a batch
@@ -71,6 +72,9 @@ def auto_eta(estimator, X, sample_weight, curvature, batch_size, bounded_slope):
     batch_size : int
     bounded_slope : bool
         The loss's derivative is bounded (its table row): typical rows size the step.
+    n_rows, largest_row : default=None
+        When ``X`` is a sample of the data (a fit on a Dask cluster): the data's rows
+        and its largest row (``_proximal.batch_lipschitz``).
 
     Returns
     -------
@@ -83,7 +87,8 @@ def auto_eta(estimator, X, sample_weight, curvature, batch_size, bounded_slope):
         # steps of a size never tried
         return base * min(batch_size, AUTO_STEP_MAX_BATCH) ** power
     L = batch_lipschitz(X, sample_weight, curvature, batch_size,
-                        estimator.fit_intercept, typical_rows=bounded_slope)
+                        estimator.fit_intercept, typical_rows=bounded_slope,
+                        n_rows=n_rows, largest_row=largest_row)
     L += penalty_strengths(estimator)[1]
     damping = (1.0 - estimator.momentum
                if estimator.optimizer in ("momentum", "nesterov") else 1.0)

@@ -355,17 +355,20 @@ def _train(estimator, problem, state, max_iter, partial, rule, n_threads):
 
 
 def run_epochs(e, problem, state, epochs, order, kind, constant, train_rows, val_rows,
-               max_iter, partial, n_threads):
+               max_iter, partial, n_threads, check_input=None):
     """Run the epochs of ``epochs`` (an ``eta -> objective`` callable with
     ``converged``) over ``order`` (its ``reshuffle(seed)`` draws each epoch's order),
     again with ``'auto'``'s step cut when they diverge; warn when the model is worse
     than the constant model (objective ``constant``, None for no check).
 
-    ``problem`` (with ``train_rows`` and ``val_rows``) is where the input check, the
-    validation loss and the check of the final model read: the data of the fit on one
-    machine, a sample of the rows on a Dask cluster (whose chunks were checked when
-    the fit began).  Returns the ``Result``.
+    ``problem`` (with ``train_rows`` and ``val_rows``) is where the validation loss
+    and the check of the final model read: the data of the fit on one machine, a
+    sample of the rows on a Dask cluster.  ``check_input`` raises for NaN or
+    infinity in X when an epoch's objective is not finite (default: scikit-learn's
+    check of ``problem.X``).  Returns the ``Result``.
     """
+    if check_input is None:
+        check_input = functools.partial(e._check_finite, problem.X)
     learning_rate = effective_learning_rate(e)
     seed = int(check_random_state(e.random_state).randint(np.iinfo(np.int32).max))
     first_epoch = state.epochs_done
@@ -378,7 +381,8 @@ def run_epochs(e, problem, state, epochs, order, kind, constant, train_rows, val
         try:
             result, objective = _epochs(e, problem, state, epochs, order, auto,
                                         fixed, seed, first_epoch, max_iter, partial,
-                                        averaging, constant, val_rows, n_threads)
+                                        averaging, constant, val_rows, n_threads,
+                                        check_input)
             break
         except _Diverged as diverged:
             if not auto or attempt == AUTO_RETRIES:
@@ -422,7 +426,7 @@ class _Diverged(Exception):
 
 
 def _epochs(e, problem, state, epochs, order, auto, fixed, seed, first_epoch,
-            max_iter, partial, averaging, constant, val_rows, n_threads):
+            max_iter, partial, averaging, constant, val_rows, n_threads, check_input):
     """The epoch loop of ``_train``: (Result, last objective); raises ``_Diverged``.
     ``auto``: the steps are ``learning_rate='auto'``'s (``state.auto_eta``)."""
     stopping = StoppingRule(e.tol, e.n_iter_no_change,
@@ -442,7 +446,7 @@ def _epochs(e, problem, state, epochs, order, auto, fixed, seed, first_epoch,
         objective = epochs(eta)
         result.n_iter = epoch + 1
         if not (np.isfinite(objective) and state.finite()):
-            e._check_finite(problem.X)  # bad input, or else divergence
+            check_input()  # bad input, or else divergence
             raise _Diverged(result.n_iter)
         if constant:  # the perceptron's constant model has loss 0: no yardstick
             yardstick = max(constant, objective) if yardstick is None else yardstick

@@ -1,0 +1,360 @@
+"""Training on a Dask cluster: fastgd's runners on the workers, on their own chunks.
+
+The client keeps the model and the epoch loop (``_training.run_epochs``: stopping
+rules, ``'auto'``'s step and its restarts, divergence); the workers run the kernels.
+Each epoch is one graph, so one round trip to the scheduler:
+
+* Per-sample and mini-batch SGD: the chunks in a random order (drawn each epoch), the
+  training state (model, step counter, averages, optimizer state) handed from one
+  chunk's task to the next, each task an epoch of the one-machine runner over its
+  chunk's rows in their own random order.  This is the scheme that keeps the model at
+  any thread count (``_sgd``'s design comment: averaging replicas loses accuracy as they
+  multiply), so one worker works at a time, with the threads it has; what moves
+  between workers is the state, a few times the model's size per chunk.
+* Solvers of the whole objective (proximal gradient, FISTA, L-BFGS): every loss and
+  gradient is a sum over the chunks, computed on all workers at once and added up by a
+  tree reduction, so the fit equals the one-machine fit to rounding.  One round trip
+  per evaluation (L-BFGS's line search may evaluate more than once per epoch).
+
+No task changes its inputs (the state is copied first), so the scheduler may run a
+task again after a worker is lost and the epoch gives the same model.  Only the chunks'
+delayed objects go into the graphs: data persisted on the workers stays there, and a
+collection read from files is read chunk by chunk.
+"""
+import pickle
+
+import numpy as np
+
+from fastgd._chunks import chunk_matrix
+from fastgd._config import effective_n_threads
+from fastgd._params import OPTIMIZER_SPECS, effective_learning_rate, loss_spec
+from fastgd._proximal import block_lipschitz, penalty_value
+from fastgd._runners import (
+    FullBatchEpochs, GradientRunner, MiniBatchRunner, PerSampleRunner,
+)
+from fastgd._shuffle import VisitingOrder
+from fastgd._step_rule import auto_eta, make_step_rule, penalty_strengths
+from fastgd._structs import Rows, Targets
+from fastgd._training import (
+    WHOLE_OBJECTIVE, algorithm, constant_objective, full_batch_method, run_epochs,
+    shuffle_window,
+)
+
+# chunks' partial sums added per task of the tree reduction
+REDUCTION_FAN_IN = 4
+
+
+class Traffic:
+    """What a fit on a cluster sent and got back, counted by the client: the
+    scheduler round trips and the pickled size of the arguments that are not chunks
+    (the model, the training state) and of the results, per epoch.
+
+    Attributes
+    ----------
+    round_trips, bytes_sent, bytes_received : list of int
+        Per epoch; entry 0 is the setup before the first epoch (the solvers of the
+        whole objective evaluate their starting point).  The state a chunk's task
+        hands to the next one is counted as received and sent again (it moves
+        between workers when they differ).
+    """
+
+    def __init__(self):
+        self.round_trips, self.bytes_sent, self.bytes_received = [0], [0], [0]
+
+    def new_epoch(self):
+        for counts in (self.round_trips, self.bytes_sent, self.bytes_received):
+            counts.append(0)
+
+    def add(self, sent=0, received=0, round_trips=0):
+        self.round_trips[-1] += round_trips
+        self.bytes_sent[-1] += sent
+        self.bytes_received[-1] += received
+
+    def report(self):
+        """Per-epoch means over the epochs that ran, and the setup's round trips."""
+        epochs = max(len(self.round_trips) - 1, 1)
+        return dict(round_trips_per_epoch=sum(self.round_trips[1:]) / epochs,
+                    bytes_sent_per_epoch=sum(self.bytes_sent[1:]) / epochs,
+                    bytes_received_per_epoch=sum(self.bytes_received[1:]) / epochs,
+                    setup_round_trips=self.round_trips[0])
+
+
+def _nbytes(obj):
+    return len(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def chunk_problem(estimator, X, y, w, dtype):
+    """(loss, Rows, Targets) of one chunk, on the worker that holds it."""
+    X = chunk_matrix(X, dtype)
+    encoded, _ = estimator._encode_targets(y, dtype, fitting=False)
+    w = None if w is None else np.ascontiguousarray(w, dtype=dtype)
+    targets = Targets(dtype, X.shape[0], sample_weight=w, **encoded)
+    return estimator._loss()[1], Rows(X), targets, X
+
+
+def chunk_gradient(estimator, Xs, ys, ws, dtype, coef, intercept):
+    """Summed loss and gradient of a group of chunks at the model (runs on the worker
+    that holds them)."""
+    n_threads = effective_n_threads(estimator.n_jobs)
+    sums = []
+    for X, y, w in zip(Xs, ys, ws):
+        loss, rows, targets, _ = chunk_problem(estimator, X, y, w, dtype)
+        sums.append(GradientRunner(loss, rows, targets, n_threads).run(coef, intercept))
+    return add_sums(*sums)
+
+
+def add_sums(*parts):
+    """The sum of several (loss, gradient, intercept gradient) triples."""
+    total, grad, grad_b = parts[0]
+    grad, grad_b = grad.copy(), grad_b.copy()
+    for t, g, gb in parts[1:]:
+        total += t
+        grad += g
+        grad_b += gb
+    return total, grad, grad_b
+
+
+def chunk_sgd_epoch(estimator, Xs, ys, ws, dtype, state, eta, seeds, kind):
+    """One epoch of per-sample or mini-batch SGD over a group of chunks, one after the
+    other, each in its own random order (``seeds``), from ``state`` (left unchanged);
+    returns (the new state, the summed loss).  Runs on the worker that holds them."""
+    state = state.copy()
+    n_threads = effective_n_threads(estimator.n_jobs)
+    total = 0.0
+    for X, y, w, seed in zip(Xs, ys, ws, seeds):
+        loss, rows, targets, X = chunk_problem(estimator, X, y, w, dtype)
+        rule = make_step_rule(estimator, rows.sparse,
+                              effective_learning_rate(estimator))
+        if kind == "minibatch":
+            runner = MiniBatchRunner(loss, rows, targets, rule, n_threads,
+                                     estimator.batch_size)
+        else:
+            runner = PerSampleRunner(loss, rows, targets, rule, n_threads)
+        order = VisitingOrder(np.arange(rows.n_rows, dtype=np.int32), rows.n_rows,
+                              estimator.shuffle, shuffle_window(estimator, X),
+                              targets.n_models, n_threads)
+        order.reshuffle(seed)
+        total += float(runner.run(state, order, eta))
+    return state, total
+
+
+def chunk_groups(holders, n_chunks):
+    """The chunks as groups that one task each trains on: the chunks held by each
+    worker (``holders``, from ``chunk_holders``; persisted data: one task per worker,
+    no chunk moves), or every chunk alone (chunks computed from files or other tasks,
+    or Dask's local schedulers: a task then holds one chunk at a time)."""
+    if holders is None:
+        return [[i] for i in range(n_chunks)]
+    groups = {}
+    for i, holder in enumerate(holders):
+        groups.setdefault(holder, []).append(i)
+    return [groups[h] for h in sorted(groups)]
+
+
+def _group_args(data, group):
+    """(X chunks, y chunks, weight chunks) of a group, as lists of delayed objects."""
+    ys = [None if data.y is None else data.y[i] for i in group]
+    ws = [None if data.sample_weight is None else data.sample_weight[i]
+          for i in group]
+    return [data.X[i] for i in group], ys, ws
+
+
+class ClusterEpochs:
+    """SGD epochs over the chunks, one graph (one round trip) per epoch: the callable
+    and the visiting order (``reshuffle``) of ``run_epochs``.
+
+    Each epoch visits the groups of ``chunk_groups`` in a random order, and each
+    group's chunks in a random order, so the state moves between workers once per
+    group.
+
+    Parameters
+    ----------
+    estimator : SGDRegressor or SGDClassifier
+    data : ChunkedData
+    state : TrainingState
+        Replaced by the state the last chunk hands back, after every epoch.
+    kind : {"per_sample", "minibatch"}
+    traffic : Traffic
+    """
+
+    converged = False
+
+    def __init__(self, estimator, data, state, kind, traffic):
+        self.estimator, self.data, self.state = estimator, data, state
+        self.kind, self.traffic = kind, traffic
+        self.lam1, self.lam2 = penalty_strengths(estimator)
+        self.seed = 0
+        self.holders = chunk_holders(data)
+        self.groups = chunk_groups(self.holders, len(data.X))
+
+    def reshuffle(self, seed):
+        self.seed = seed
+
+    def __call__(self, eta):
+        import dask
+
+        data = self.data
+        rng = np.random.default_rng(self.seed)
+        shuffle = self.estimator.shuffle
+        groups = ([self.groups[k] for k in rng.permutation(len(self.groups))]
+                  if shuffle else self.groups)
+        estimator = dask.delayed(self.estimator, pure=True)
+        state, totals = self.state.copy(), []
+        tasks = []
+        for group in groups:
+            group = list(rng.permutation(group)) if shuffle else group
+            seeds = [int(s) for s in rng.integers(np.iinfo(np.int32).max,
+                                                  size=len(group))]
+            tasks.append((_group_args(data, group), seeds))
+        if self.holders is not None:
+            # the chunks are data on the workers: the epoch is one graph
+            state = dask.delayed(state, pure=True)
+            for chunks, seeds in tasks:
+                state, total = dask.delayed(chunk_sgd_epoch, nout=2, pure=True)(
+                    estimator, *chunks, data.dtype, state, eta, seeds, self.kind)
+                totals.append(total)
+            state, totals = dask.compute(state, totals)
+        else:
+            # chunks computed by tasks (read from files, say): one graph per chunk,
+            # so that a chunk is read when the model reaches it and a worker holds
+            # one chunk at a time, not its share of X (a single graph would let the
+            # scheduler read every chunk ahead of the chain)
+            for chunks, seeds in tasks:
+                state, total = dask.compute(dask.delayed(chunk_sgd_epoch, nout=2)(
+                    estimator, *chunks, data.dtype, state, eta, seeds, self.kind))[0]
+                totals.append(total)
+        size = _nbytes(state)
+        self.traffic.add(round_trips=1 if self.holders is not None else len(tasks),
+                         sent=_nbytes(self.estimator) + size * len(tasks),
+                         received=size + 8 * len(tasks))
+        self.state.restore(state)
+        total = float(sum(totals))
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
+            return (total / max(data.n_rows, 1)
+                    + penalty_value(self.state.coef, self.lam1, self.lam2))
+
+
+def chunk_holders(data):
+    """The worker that holds each chunk of X (the first, where several do), or None
+    when a chunk is not held by a worker of a ``distributed`` client (a collection
+    not persisted, Dask's local schedulers)."""
+    try:
+        from distributed import default_client, futures_of
+
+        client = default_client()
+    except (ImportError, ValueError):
+        return None
+    futures = {future.key: future for future in futures_of(data.array)}
+    if not all(chunk.key in futures for chunk in data.X):
+        return None  # a chunk that is still a task, not data on a worker
+    try:
+        held = client.who_has([futures[chunk.key] for chunk in data.X])
+    except Exception:  # a client that lost its scheduler: place nothing
+        return None
+    holders = [sorted(held.get(chunk.key) or ()) for chunk in data.X]
+    if not all(holders):
+        return None
+    return [h[0] for h in holders]
+
+
+class NoOrder:
+    """The visiting order of the solvers of the whole objective: none."""
+
+    def reshuffle(self, seed):
+        pass
+
+
+def summed_gradient(estimator, data, traffic):
+    """``(coef, intercept) -> (loss, gradient, intercept gradient)`` summed over the
+    groups of chunks (``chunk_groups``) on the workers, the groups' sums added by a
+    tree reduction; one round trip per call."""
+    import dask
+
+    groups = chunk_groups(chunk_holders(data), len(data.X))
+
+    def loss_and_gradient(coef, intercept):
+        est = dask.delayed(estimator, pure=True)
+        model = dask.delayed((coef, np.ascontiguousarray(intercept, np.float64)),
+                             pure=True)
+        parts = [dask.delayed(chunk_gradient, pure=True)(
+                     est, *_group_args(data, group), data.dtype, model[0], model[1])
+                 for group in groups]
+        while len(parts) > 1:
+            parts = [dask.delayed(add_sums, pure=True)(*parts[k:k + REDUCTION_FAN_IN])
+                     for k in range(0, len(parts), REDUCTION_FAN_IN)]
+        (result,) = dask.compute(parts[0])
+        traffic.add(round_trips=1,
+                    sent=_nbytes(estimator) + (coef.nbytes + intercept.nbytes),
+                    received=_nbytes(result) * len(groups))
+        return result
+
+    return loss_and_gradient
+
+
+def needs_largest_row(estimator):
+    """Whether the fit's step needs the largest row of X (``auto_eta`` for a loss of
+    unbounded slope), which costs a pass over X before training."""
+    spec = loss_spec(estimator)
+    return (effective_learning_rate(estimator) == "auto"
+            and algorithm(estimator) not in WHOLE_OBJECTIVE
+            and OPTIMIZER_SPECS[estimator.optimizer].auto_step is None
+            and not spec.bounded_slope)
+
+
+def train_on_cluster(estimator, data, problem, state, max_iter, partial, rule):
+    """``_training.train`` on the chunks of ``data`` (a ``ChunkedData`` whose
+    ``summarise`` ran): ``problem`` is the sample of rows it kept.
+
+    Returns
+    -------
+    Result, Traffic
+    """
+    e, summary = estimator, data.summary
+    kind = algorithm(e)
+    n_threads = effective_n_threads(e.n_jobs)
+    traffic = Traffic()
+    lam1, lam2 = penalty_strengths(e)
+    curvature = problem.spec.curvature * problem.class_scale
+    if kind in WHOLE_OBJECTIVE:
+        method = full_batch_method(e)
+        sample_weight = problem.sample_weight
+        sample_total = (float(np.sum(sample_weight)) if sample_weight is not None
+                        else float(problem.rows.n_rows))
+        lipschitz = (None if method == "lbfgs" else
+                     lambda: block_lipschitz(problem.X, sample_weight, curvature,
+                                             sample_total))
+        epochs = FullBatchEpochs(summed_gradient(e, data, traffic),
+                                 summary.total_weight, state, lipschitz, problem.spec,
+                                 lam1, lam2, e.fit_intercept, method)
+        order = NoOrder()
+    else:
+        epochs = order = ClusterEpochs(e, data, state, kind, traffic)
+        if effective_learning_rate(e) == "auto" and state.auto_eta is None:
+            batch = e.batch_size if kind == "minibatch" else 1
+            state.auto_eta = auto_eta(e, problem.X, problem.sample_weight, curvature,
+                                      batch, problem.spec.bounded_slope,
+                                      n_rows=summary.rows,
+                                      largest_row=summary.largest_row)
+    sample_rows = np.arange(problem.rows.n_rows, dtype=np.int32)
+    constant = (constant_objective(problem, sample_rows, n_threads)
+                if kind not in WHOLE_OBJECTIVE else None)
+    counting = _CountEpochs(epochs, traffic)
+    result = run_epochs(e, problem, state, counting, order, kind, constant,
+                        sample_rows, np.empty(0, np.int32), max_iter, partial,
+                        n_threads, check_input=lambda: data.check_finite(e))
+    return result, traffic
+
+
+class _CountEpochs:
+    """An epoch callable that starts a new epoch of the traffic count first."""
+
+    def __init__(self, epochs, traffic):
+        self.epochs, self.traffic = epochs, traffic
+
+    @property
+    def converged(self):
+        return self.epochs.converged
+
+    def __call__(self, eta):
+        self.traffic.new_epoch()
+        return self.epochs(eta)

@@ -1,0 +1,412 @@
+"""Training and prediction on Dask collections, on a real ``distributed.LocalCluster``
+(2 worker processes, 1 thread each), against the same fits on NumPy arrays."""
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import fastgd
+
+da = pytest.importorskip("dask.array")
+dask = pytest.importorskip("dask")
+distributed = pytest.importorskip("distributed")
+dd = pytest.importorskip("dask.dataframe")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with dask.config.set({"distributed.worker.daemon": False}):
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                           processes=True, dashboard_address=None)
+    with distributed.Client(cluster) as c:
+        c.run(lambda: __import__("fastgd"))
+        yield c
+    cluster.close()
+
+
+def _binary(n=6000, d=12, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = (X @ rng.standard_normal(d) + 0.5 * rng.standard_normal(n) > 0).astype(int)
+    return X, y
+
+
+def _regression(n=6000, d=12, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    return X, X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)
+
+
+def _multiclass(n=6000, d=12, k=4, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = np.argmax(X @ rng.standard_normal((d, k)) + rng.standard_normal((n, k)), axis=1)
+    return X, y
+
+
+def _sparse(n=6000, d=300, seed=0):
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, d, density=0.05, format="csr", random_state=seed)
+    y = (X @ rng.standard_normal(d) > 0).astype(int)
+    return X, y
+
+
+def _chunked(X, y, rows, client=None):
+    if sp.issparse(X):
+        blocks = [da.from_array(X[a:a + rows], asarray=False)
+                  for a in range(0, X.shape[0], rows)]
+        Xd = da.concatenate(blocks, axis=0)
+    else:
+        Xd = da.from_array(X, chunks=(rows, X.shape[1]))
+    yd = da.from_array(y, chunks=(rows,) + y.shape[1:])
+    if client is not None:
+        Xd, yd = client.persist([Xd, yd])
+        distributed.wait([Xd, yd])
+    return Xd, yd
+
+
+def _rel(a, b):
+    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
+
+
+# L-BFGS stopped before it reaches the rounding floor of the objective, where steps
+# of the size of rounding move the weights further (the objectives stay equal)
+FULL_BATCH = [
+    dict(batch_size="full", optimizer="lbfgs", max_iter=20, tol=None),
+    dict(batch_size="full", optimizer="nesterov", max_iter=30, tol=None),
+    dict(batch_size="full", optimizer="lbfgs", max_iter=20, tol=None,
+         penalty="elasticnet", alpha=1e-3),
+]
+
+
+@pytest.mark.parametrize("params", FULL_BATCH)
+@pytest.mark.parametrize("case", ["regression", "binary", "multinomial", "ovr",
+                                  "sparse"])
+def test_full_batch_equals_the_numpy_fit(client, params, case):
+    if case == "regression":
+        X, y = _regression()
+        est = fastgd.SGDRegressor(**params)
+    elif case == "sparse":
+        X, y = _sparse()
+        est = fastgd.SGDClassifier(loss="log_loss", **params)
+    else:
+        X, y = _multiclass() if case in ("multinomial", "ovr") else _binary()
+        est = fastgd.SGDClassifier(loss="log_loss", multi_class=(
+            "multinomial" if case == "multinomial" else "ovr"), **params)
+    Xd, yd = _chunked(X, y, 1500, client)
+    local = pickle.loads(pickle.dumps(est)).fit(X, y)
+    on_cluster = est.fit(Xd, yd)
+    assert isinstance(on_cluster.coef_, np.ndarray)
+    assert _rel(on_cluster.coef_, local.coef_) < 1e-10
+    assert _rel(on_cluster.intercept_, local.intercept_) < 1e-10
+    assert on_cluster.n_iter_ == local.n_iter_
+    np.testing.assert_allclose(on_cluster.loss_curve_, local.loss_curve_, rtol=1e-10)
+    traffic = on_cluster.cluster_traffic_
+    # one round trip per evaluation of the objective (L-BFGS's line search may
+    # evaluate more than once in an iteration, and its last, converged iteration
+    # none)
+    assert 0.5 <= traffic["round_trips_per_epoch"] < 3
+
+
+def _optimum(X, y, alpha):
+    est = fastgd.SGDClassifier(loss="log_loss", batch_size="full", optimizer="lbfgs",
+                               alpha=alpha, max_iter=300, tol=None).fit(X, y)
+    return est.objective(X, y)
+
+
+SGD_SETTINGS = [
+    dict(),
+    dict(average=True, learning_rate="invscaling", eta0=1.0, power_t=0.5),
+    dict(batch_size=32),
+    dict(batch_size=16, optimizer="adam"),
+]
+
+
+@pytest.mark.parametrize("params", SGD_SETTINGS)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_sgd_reaches_the_one_machine_gap(client, params, sparse):
+    X, y = _sparse() if sparse else _binary(n=12000)
+    alpha = 1e-3
+    best = _optimum(X, y, alpha)
+    Xd, yd = _chunked(X, y, 1500, client)
+    gaps = {"local": [], "cluster": []}
+    for seed in range(3):
+        kw = dict(loss="log_loss", alpha=alpha, max_iter=5, tol=None,
+                  random_state=seed, **params)
+        for where, (A, b) in (("local", (X, y)), ("cluster", (Xd, yd))):
+            est = fastgd.SGDClassifier(**kw).fit(A, b)
+            gaps[where].append(est.objective(X, y) / best - 1)
+    local, cluster = np.mean(gaps["local"]), np.mean(gaps["cluster"])
+    # within seed noise of the one-machine fit: the spread of the seeds, and no
+    # less than a tenth of the gap
+    noise = max(np.ptp(gaps["local"]), np.ptp(gaps["cluster"]), 0.1 * local, 1e-4)
+    assert cluster <= local + 2 * noise, (gaps, noise)
+
+
+def test_sgd_one_round_trip_per_epoch_and_model_sized_traffic(client):
+    X, y = _binary(n=12000)
+    Xd, yd = _chunked(X, y, 1500, client)
+    est = fastgd.SGDClassifier(loss="log_loss", max_iter=4, tol=None,
+                               random_state=0).fit(Xd, yd)
+    traffic = est.cluster_traffic_
+    assert traffic["round_trips_per_epoch"] == 1
+    # a few model states per worker, not the data (X is 1.1 MB)
+    assert traffic["bytes_sent_per_epoch"] < 50_000
+    assert traffic["bytes_received_per_epoch"] < 50_000
+
+
+@pytest.mark.parametrize("multi_class", ["ovr", "multinomial"])
+def test_multiclass_sgd_on_the_cluster(client, multi_class):
+    X, y = _multiclass(n=12000)
+    Xd, yd = _chunked(X, y, 2000, client)
+    scores = {"local": [], "cluster": []}
+    for seed in range(3):
+        kw = dict(loss="log_loss", multi_class=multi_class, max_iter=5, tol=None,
+                  random_state=seed)
+        local = fastgd.SGDClassifier(**kw).fit(X, y)
+        on_cluster = fastgd.SGDClassifier(**kw).fit(Xd, yd)
+        np.testing.assert_array_equal(on_cluster.classes_, local.classes_)
+        assert on_cluster.coef_.shape == local.coef_.shape == (4, 12)
+        scores["local"].append(local.score(X, y))
+        scores["cluster"].append(on_cluster.score(X, y))
+    noise = max(np.ptp(scores["local"]), np.ptp(scores["cluster"]), 0.005)
+    assert np.mean(scores["cluster"]) > np.mean(scores["local"]) - 2 * noise, scores
+
+
+def test_predictions_are_lazy_and_equal_numpys(client):
+    X, y = _multiclass()
+    Xd, yd = _chunked(X, y, 1500, client)
+    est = fastgd.SGDClassifier(loss="log_loss", max_iter=3, tol=None,
+                               random_state=0).fit(X, y)
+    for method in ("predict", "decision_function", "predict_proba",
+                   "predict_log_proba"):
+        lazy = getattr(est, method)(Xd)
+        assert isinstance(lazy, da.Array), method
+        assert lazy.chunks[0] == Xd.chunks[0]
+        np.testing.assert_allclose(lazy.compute(), getattr(est, method)(X),
+                                   rtol=1e-12, err_msg=method)
+    assert est.score(Xd, yd) == pytest.approx(est.score(X, y), abs=1e-12)
+    w = np.random.default_rng(0).random(len(y))
+    assert est.score(Xd, yd, sample_weight=w) == pytest.approx(
+        est.score(X, y, sample_weight=w), abs=1e-12)
+    reg = fastgd.SGDRegressor(max_iter=3, tol=None, random_state=0).fit(*_regression())
+    Xr, yr = _regression(seed=1)
+    Xrd, yrd = _chunked(Xr, yr, 1000, client)
+    assert isinstance(reg.predict(Xrd), da.Array)
+    assert reg.score(Xrd, yrd) == pytest.approx(reg.score(Xr, yr), abs=1e-10)
+
+
+def test_the_fitted_model_is_an_ordinary_estimator(client):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _binary()
+    Xd, yd = _chunked(X, y, 1500, client)
+    est = fastgd.SGDClassifier(loss="log_loss", max_iter=3, tol=None,
+                               random_state=0).fit(Xd, yd)
+    again = pickle.loads(pickle.dumps(est))
+    assert isinstance(again.predict(X), np.ndarray)
+    np.testing.assert_array_equal(again.predict(X), est.predict(X))
+    # and into a Pipeline, trained on NumPy as before
+    pipe = make_pipeline(StandardScaler(), again.set_params(max_iter=2)).fit(X, y)
+    assert pipe.score(X, y) > 0.8
+
+
+def test_dataframes_and_series(client):
+    pd = pytest.importorskip("pandas")
+    X, y = _regression()
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    ddf = dd.from_pandas(frame, npartitions=4)
+    ys = dd.from_pandas(pd.Series(y), npartitions=4)
+    kw = dict(batch_size="full", optimizer="lbfgs", max_iter=30, tol=None)
+    est = fastgd.SGDRegressor(**kw).fit(ddf, ys)
+    local = fastgd.SGDRegressor(**kw).fit(frame, y)
+    np.testing.assert_array_equal(est.feature_names_in_, local.feature_names_in_)
+    assert _rel(est.coef_, local.coef_) < 1e-10
+    lazy = est.predict(ddf)
+    assert isinstance(lazy, da.Array)
+    np.testing.assert_allclose(lazy.compute(), local.predict(frame), rtol=1e-9)
+    renamed = dd.from_pandas(frame.rename(columns={"f0": "g0"}), npartitions=2)
+    with pytest.raises(ValueError, match="feature names"):
+        est.predict(renamed)
+
+
+def test_partial_fit_sample_and_class_weights(client):
+    X, y = _binary()
+    y[:4000] = 0  # unbalanced
+    w = np.random.default_rng(1).random(len(y)) + 0.5
+    Xd, yd = _chunked(X, y, 1500, client)
+    wd = da.from_array(w, chunks=1000)  # other chunks than X: y and weights move
+    kw = dict(loss="log_loss", batch_size="full", optimizer="lbfgs", max_iter=40,
+              tol=None, class_weight="balanced")
+    local = fastgd.SGDClassifier(**kw).fit(X, y, sample_weight=w)
+    on_cluster = fastgd.SGDClassifier(**kw).fit(Xd, yd, sample_weight=wd)
+    assert _rel(on_cluster.coef_, local.coef_) < 1e-10
+    X, y = _binary(seed=2)
+    Xd, yd = _chunked(X, y, 1500, client)
+    est = fastgd.SGDClassifier(loss="log_loss", random_state=0)
+    local = fastgd.SGDClassifier(loss="log_loss", random_state=0)
+    for _ in range(3):
+        est.partial_fit(Xd, yd, classes=[0, 1])
+        local.partial_fit(X, y, classes=[0, 1])
+    assert est.n_iter_ == 1 and est.t_ == local.t_ == 3 * len(y) + 1
+    assert est.score(X, y) > local.score(X, y) - 0.02
+
+
+def test_local_schedulers_without_a_client():
+    X, y = _binary()
+    Xd, yd = _chunked(X, y, 1500)
+    kw = dict(batch_size="full", optimizer="lbfgs", max_iter=30, tol=None,
+              loss="log_loss")
+    local = fastgd.SGDClassifier(**kw).fit(X, y)
+    for scheduler in ("sync", "threads"):
+        with dask.config.set(scheduler=scheduler):
+            est = fastgd.SGDClassifier(**kw).fit(Xd, yd)
+            assert _rel(est.coef_, local.coef_) < 1e-10
+            sgd = fastgd.SGDClassifier(loss="log_loss", max_iter=3, tol=None,
+                                       random_state=0).fit(Xd, yd)
+            assert sgd.score(Xd, yd) > 0.8
+
+
+def _kill_a_worker_when(client, task_prefix, killed):
+    """Kill (SIGKILL) the process of the first worker seen running a task whose key
+    starts with ``task_prefix``."""
+    pids = client.run(os.getpid)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not killed:
+        for worker, keys in client.processing().items():
+            if any(str(k).strip("('").startswith(task_prefix) for k in keys):
+                os.kill(pids[worker], signal.SIGKILL)
+                killed.append(worker)
+                return
+        time.sleep(0.002)
+
+
+@pytest.mark.parametrize("params,task", [
+    (dict(batch_size="full", optimizer="lbfgs", max_iter=60, tol=None),
+     "chunk_gradient"),
+    (dict(max_iter=30, tol=None, random_state=0), "chunk_sgd_epoch"),
+])
+def test_a_worker_killed_during_the_fit(params, task):
+    # a cluster of its own: the nanny starts a new worker in place of the killed one
+    X, y = _binary(n=40000, d=20)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as c:
+        Xd, yd = _chunked(X, y, 5000, c)
+        kw = dict(loss="log_loss", **params)
+        reference = fastgd.SGDClassifier(**kw).fit(Xd, yd)
+        killed = []
+        killer = threading.Thread(target=_kill_a_worker_when, args=(c, task, killed))
+        killer.start()
+        est = fastgd.SGDClassifier(**kw).fit(Xd, yd)
+        killer.join()
+    assert killed, "no worker was killed during the fit"
+    # the lost chunks are computed again and the epoch is redone: the same model
+    if params.get("batch_size") == "full":
+        assert _rel(est.coef_, reference.coef_) < 1e-10
+    else:
+        np.testing.assert_array_equal(est.coef_, reference.coef_)
+    assert est.n_iter_ == reference.n_iter_
+
+
+def test_bad_input_gets_a_clear_error_and_no_model(client):
+    X, y = _binary()
+    Xd, yd = _chunked(X, y, 1500, client)
+    est = fastgd.SGDClassifier(loss="log_loss", max_iter=2, tol=None)
+    with pytest.raises(ValueError, match=r"inconsistent numbers of samples: "
+                                         r"\[6000, 5999\]"):
+        est.fit(Xd, yd[:-1])
+    bad = X.copy()
+    bad[4000, 3] = np.nan
+    Xbad = da.from_array(bad, chunks=(1500, 12))
+    with pytest.raises(ValueError, match="chunk 2 of the Dask input: Input X "
+                                         "contains NaN"):
+        est.fit(Xbad, yd)
+    with pytest.raises(ValueError, match="chunk 2 of the Dask input: Input X "
+                                         "contains NaN"):
+        fastgd.SGDClassifier(loss="log_loss", batch_size="full", optimizer="lbfgs",
+                             max_iter=2).fit(Xbad, yd)
+    unknown = Xd[Xd[:, 0] > -10]  # boolean indexing: chunk sizes unknown
+    with pytest.raises(ValueError, match="unknown chunk sizes.*compute_chunk_sizes"):
+        est.fit(unknown, yd)
+    labels = da.from_array(np.where(y > 0, "a", "b").astype(object), chunks=1500)
+    reg = fastgd.SGDRegressor(max_iter=2)
+    with pytest.raises(ValueError, match=r"chunk \d+ of the Dask input: could not "
+                                         r"convert string to float"):
+        reg.fit(Xd, labels)
+    with pytest.raises(ValueError, match="early_stopping=True is not available"):
+        fastgd.SGDClassifier(early_stopping=True).fit(Xd, yd)
+    assert not hasattr(est, "coef_") and not hasattr(reg, "coef_")
+    # a failed fit leaves a fitted estimator as it was
+    est.fit(X, y)
+    coef = est.coef_.copy()
+    with pytest.raises(ValueError):
+        est.fit(Xbad, yd)
+    np.testing.assert_array_equal(est.coef_, coef)
+    assert not hasattr(est, "cluster_traffic_")
+
+
+def _peak_mib():
+    """The process's peak resident memory (VmHWM: of this program, not counting the
+    parent's memory that a forked child starts with, as ru_maxrss does)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    pytest.skip("no /proc/self/status to read the peak memory from")
+
+
+@pytest.mark.parametrize("params", [
+    dict(max_iter=2, tol=None, random_state=0),
+    dict(batch_size="full", optimizer="lbfgs", max_iter=4, tol=None),
+])
+def test_out_of_core_from_files(tmp_path, params):
+    """X on disk (an npy stack) larger than a worker's memory_limit: the fit reads it
+    chunk by chunk; no worker is killed and their peak memory stays below it."""
+    limit_mib, rows, d = 450, 50_000, 100
+    n_chunks = 24  # 915 MiB: 458 MiB per worker
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal(d)
+
+    def block(i):
+        return np.random.default_rng(i).standard_normal((rows, d))
+
+    Xlazy = da.concatenate([da.from_delayed(dask.delayed(block)(i), (rows, d),
+                                            dtype=float) for i in range(n_chunks)])
+    with dask.config.set(scheduler="threads"):
+        da.to_npy_stack(tmp_path / "X", Xlazy, axis=0)
+        da.to_npy_stack(tmp_path / "y", (Xlazy @ w > 0).astype(np.int8), axis=0)
+    config = {"distributed.worker.memory.spill": False,
+              "distributed.worker.memory.pause": False,
+              "distributed.worker.memory.target": False}
+    with dask.config.set(config), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                     processes=True, dashboard_address=None,
+                                     memory_limit=f"{limit_mib}MiB") as cluster, \
+            distributed.Client(cluster) as c:
+        c.run(lambda: __import__("fastgd"))
+        pids = c.run(os.getpid)
+        X = da.from_npy_stack(tmp_path / "X")
+        y = da.from_npy_stack(tmp_path / "y")
+        assert X.nbytes / 2 > limit_mib * 2**20
+        est = fastgd.SGDClassifier(loss="log_loss", **params).fit(X, y)
+        peaks = c.run(_peak_mib)
+        assert c.run(os.getpid) == pids  # no worker died
+    assert max(peaks.values()) < limit_mib
+    assert est.score(block(0)[:5000], (block(0)[:5000] @ w > 0)) > 0.95
+
+
+def test_the_core_package_does_not_import_dask():
+    code = ("import sys, numpy as np, fastgd\n"
+            "X = np.random.default_rng(0).standard_normal((50, 3))\n"
+            "fastgd.SGDRegressor(max_iter=2).fit(X, X[:, 0]).predict(X)\n"
+            "assert 'dask' not in sys.modules, 'dask was imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
