@@ -1,6 +1,7 @@
 """``python -m fastgd``: fastgd and scikit-learn side by side on generated data
 (``python -m fastgd bench``: with every installed peer, see ``fastgd._compare``;
-``python -m fastgd bench --tta``: time to an objective gap, ``fastgd._time_to_gap``).
+``python -m fastgd bench --tta``: time to an objective gap, ``fastgd._time_to_gap``;
+``python -m fastgd bench --dask``: the same on a Dask cluster, ``fastgd._dask_bench``).
 
 Each case trains both libraries on the same arrays, alternating runs, and prints the
 median fit time, the speedup and the score each reached (R^2 or accuracy), so a faster
@@ -45,9 +46,24 @@ def bench(argv):
     parser.add_argument("--threads", default="1,2,all",
                         help="--tta: comma-separated thread counts ('all': every core)")
     parser.add_argument("--max-seconds", type=float, default=30.0,
-                        help="--tta: stop growing a contender's budget past a fit this "
-                             "long")
+                        help="--tta, --dask: stop growing a contender's budget past a "
+                             "fit this long")
+    parser.add_argument("--dask", action="store_true",
+                        help="time to gap on a Dask LocalCluster, fastgd next to "
+                             "dask-ml (fastgd._dask_bench); --n-samples rows of dense "
+                             "data (default 2,000,000) and --sparse-samples of sparse")
+    parser.add_argument("--sparse-samples", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="--dask: worker processes (1 thread each)")
+    parser.add_argument("--chunk-rows", type=int, default=125_000)
     args = parser.parse_args(argv)
+    if args.dask:
+        from fastgd import _dask_bench
+
+        n = args.n_samples if "--n-samples" in argv else 2_000_000
+        _dask_bench.run(n, args.sparse_samples, args.workers, args.chunk_rows,
+                        args.max_seconds, args.markdown)
+        return
     if args.tta:
         from fastgd import _time_to_gap
 

@@ -198,7 +198,7 @@ class ClusterEpochs:
         shuffle = self.estimator.shuffle
         groups = ([self.groups[k] for k in rng.permutation(len(self.groups))]
                   if shuffle else self.groups)
-        estimator = dask.delayed(self.estimator, pure=True)
+        estimator = self.estimator  # into each task: no task of its own to fetch
         state, totals = self.state.copy(), []
         tasks = []
         for group in groups:
@@ -208,7 +208,6 @@ class ClusterEpochs:
             tasks.append((_group_args(data, group), seeds))
         if self.holders is not None:
             # the chunks are data on the workers: the epoch is one graph
-            state = dask.delayed(state, pure=True)
             for chunks, seeds in tasks:
                 state, total = dask.delayed(chunk_sgd_epoch, nout=2, pure=True)(
                     estimator, *chunks, data.dtype, state, eta, seeds, self.kind)
@@ -225,7 +224,7 @@ class ClusterEpochs:
                 totals.append(total)
         size = _nbytes(state)
         self.traffic.add(round_trips=1 if self.holders is not None else len(tasks),
-                         sent=_nbytes(self.estimator) + size * len(tasks),
+                         sent=(_nbytes(self.estimator) + size) * len(tasks),
                          received=size + 8 * len(tasks))
         self.state.restore(state)
         total = float(sum(totals))
@@ -273,19 +272,19 @@ def summed_gradient(estimator, data, traffic):
     groups = chunk_groups(chunk_holders(data), len(data.X))
 
     def loss_and_gradient(coef, intercept):
-        est = dask.delayed(estimator, pure=True)
-        model = dask.delayed((coef, np.ascontiguousarray(intercept, np.float64)),
-                             pure=True)
+        # the estimator and the model go into each group's task (one per worker):
+        # as tasks of their own they would cost round trips between the workers
+        intercept = np.ascontiguousarray(intercept, np.float64)
         parts = [dask.delayed(chunk_gradient, pure=True)(
-                     est, *_group_args(data, group), data.dtype, model[0], model[1])
+                     estimator, *_group_args(data, group), data.dtype, coef, intercept)
                  for group in groups]
         while len(parts) > 1:
             parts = [dask.delayed(add_sums, pure=True)(*parts[k:k + REDUCTION_FAN_IN])
                      for k in range(0, len(parts), REDUCTION_FAN_IN)]
         (result,) = dask.compute(parts[0])
         traffic.add(round_trips=1,
-                    sent=_nbytes(estimator) + (coef.nbytes + intercept.nbytes),
-                    received=_nbytes(result) * len(groups))
+                    sent=(_nbytes(estimator) + coef.nbytes + intercept.nbytes)
+                    * len(groups), received=_nbytes(result) * len(groups))
         return result
 
     return loss_and_gradient

@@ -60,7 +60,8 @@ def _sparse(n=6000, d=300, seed=0):
 
 def _chunked(X, y, rows, client=None):
     if sp.issparse(X):
-        blocks = [da.from_array(X[a:a + rows], asarray=False)
+        blocks = [da.from_array(X[a:a + rows], chunks=X[a:a + rows].shape,
+                                asarray=False)
                   for a in range(0, X.shape[0], rows)]
         Xd = da.concatenate(blocks, axis=0)
     else:
