@@ -16,6 +16,11 @@ import numpy as np
 from fastgd._data import dense_multiclass, dense_regression, sparse_classification
 
 
+def plain_text(doc):
+    """A docstring for the terminal: without reStructuredText's double backticks."""
+    return doc.replace("``", "")
+
+
 def side_by_side(make_ours, make_theirs, X, y, repeat):
     """Alternate the two fits; return median times and the last fitted models."""
     times = {"ours": [], "theirs": []}
@@ -34,7 +39,8 @@ def bench(argv):
     from fastgd import _compare
 
     parser = argparse.ArgumentParser(prog="python -m fastgd bench",
-                                     description=_compare.__doc__)
+                                     description=plain_text(_compare.__doc__),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n-samples", type=int, default=200_000)
     parser.add_argument("--n-jobs", type=int, default=-1)
     parser.add_argument("--repeat", type=int, default=3)
@@ -85,7 +91,9 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:
         return bench(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m fastgd", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m fastgd", description=plain_text(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n-samples", type=int, default=200_000)
     parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=3)

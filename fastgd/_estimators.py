@@ -4,6 +4,8 @@ The path of one fit: validate the parameters, X, y and the weights -> encode the
 targets of every model row (``_structs.Targets``) -> a ``TrainingState`` (new, or
 continued by ``partial_fit``) -> ``_training.train`` runs the epochs -> attributes.
 A fit that fails leaves the estimator as it was.  Nothing here loops over samples.
+Dask collections take the same path with their chunks checked on the workers and the
+epochs run there (``_chunks``, ``_distributed``); their predictions are lazy.
 """
 import warnings
 from contextlib import contextmanager
@@ -286,6 +288,30 @@ class _BaseSGD(BaseEstimator):
         return tags
 
 
+class _ScoreOnWorkers:
+    """``score`` of scikit-learn's mixins, computed on the workers for Dask
+    collections (``_score_metric``: ``"r2"`` or ``"accuracy"``)."""
+
+    def score(self, X, y, sample_weight=None):
+        """R^2 (regressor) or mean accuracy (classifier), as scikit-learn's mixins;
+        on Dask collections it is computed on the workers.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask collection} of shape \
+                (n_samples, n_features)
+        y : array-like or dask collection of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        if any(is_dask(a) for a in (X, y, sample_weight)):
+            return score_blocks(self, X, y, sample_weight, self._score_metric)
+        return super().score(X, y, sample_weight)
+
+
 def _store_init_params(estimator, init_locals):
     """Store every ``__init__`` argument unchanged, as scikit-learn's API requires."""
     for name, value in init_locals.items():
@@ -294,7 +320,7 @@ def _store_init_params(estimator, init_locals):
 
 
 @shared_docs
-class SGDRegressor(RegressorMixin, _BaseSGD):
+class SGDRegressor(_ScoreOnWorkers, RegressorMixin, _BaseSGD):
     """Linear regression by per-sample stochastic gradient descent.
 
     A drop-in replacement of :class:`sklearn.linear_model.SGDRegressor` (same
@@ -358,6 +384,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     """
 
     _parameter_constraints = REGRESSOR_CONSTRAINTS
+    _score_metric = "r2"
     _pa_loss = "epsilon_insensitive"
     _sklearn_learning_rate = "invscaling"
 
@@ -434,28 +461,9 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             return predict_blocks(self, X, "predict", None)
         return self._decision(X).ravel()
 
-    def score(self, X, y, sample_weight=None):
-        """R^2 of the predictions (scikit-learn's ``RegressorMixin.score``); on Dask
-        collections it is computed on the workers.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask collection} of shape \
-                (n_samples, n_features)
-        y : array-like or dask collection of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        score : float
-        """
-        if any(is_dask(a) for a in (X, y, sample_weight)):
-            return score_blocks(self, X, y, sample_weight, "r2")
-        return super().score(X, y, sample_weight)
-
 
 @shared_docs
-class SGDClassifier(ClassifierMixin, _BaseSGD):
+class SGDClassifier(_ScoreOnWorkers, ClassifierMixin, _BaseSGD):
     """Linear classification by per-sample stochastic gradient descent.
 
     A drop-in replacement of :class:`sklearn.linear_model.SGDClassifier` (same
@@ -510,6 +518,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
     """
 
     _parameter_constraints = CLASSIFIER_CONSTRAINTS
+    _score_metric = "accuracy"
     _pa_loss = "hinge"
     _sklearn_learning_rate = "optimal"
 
@@ -682,22 +691,3 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             return predict_blocks(self, X, "predict_log_proba", len(self.classes_))
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
-
-    def score(self, X, y, sample_weight=None):
-        """Mean accuracy (scikit-learn's ``ClassifierMixin.score``); on Dask
-        collections it is computed on the workers.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask collection} of shape \
-                (n_samples, n_features)
-        y : array-like or dask collection of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        score : float
-        """
-        if any(is_dask(a) for a in (X, y, sample_weight)):
-            return score_blocks(self, X, y, sample_weight, "accuracy")
-        return super().score(X, y, sample_weight)
