@@ -38,9 +38,9 @@ def bench(argv):
     """``python -m fastgd bench``: the side-by-side table with every installed peer."""
     from fastgd import _compare
 
-    parser = argparse.ArgumentParser(prog="python -m fastgd bench",
-                                     description=plain_text(_compare.__doc__),
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m fastgd bench", description=plain_text(_compare.__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n-samples", type=int, default=200_000)
     parser.add_argument("--n-jobs", type=int, default=-1)
     parser.add_argument("--repeat", type=int, default=3)

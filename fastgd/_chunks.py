@@ -5,9 +5,10 @@ A fit on Dask input never brings X or y to the client: ``ChunkedData`` holds one
 delayed object per row chunk (X's chunks, and y and the weights cut the same way), and
 one pass over the chunks on the workers (``summarise``) checks them and brings back
 what the fit needs to start: the rows of every chunk, the classes and their counts, the
-weights' sum, the largest row and a small random sample of rows (at most
-``SAMPLE_ROWS`` in all) that the step size, the constant model's objective and the
-checks of the epoch loop are computed on.
+weights' sum, the largest row and a random sample of at most ``CURVATURE_SAMPLE_ROWS``
+rows (the rows the fit on one machine samples for its curvature estimates) that the
+step size, the constant model's objective and the checks of the epoch loop are
+computed on.
 
 Only this module and ``_distributed`` import Dask, and only once the estimators have
 been given a Dask collection (``is_dask``): the core package does not need it.
@@ -22,10 +23,7 @@ from sklearn.utils.validation import (
     _check_feature_names, _check_n_features, assert_all_finite, check_array,
 )
 
-from fastgd._proximal import max_row_norm, sample_rows
-
-# rows of the sample the client keeps (spread over the chunks by their sizes)
-SAMPLE_ROWS = 20_000
+from fastgd._proximal import CURVATURE_SAMPLE_ROWS, max_row_norm, sample_rows
 
 
 def is_dask(obj):
@@ -153,14 +151,19 @@ class ChunkedData:
         on one machine.  ``largest_row``: find the largest row (a pass over X)."""
         import dask
 
-        n = max(self.n_rows, 1)
+        # the rows the fit on one machine samples for its curvature estimates: the
+        # same estimates, so that the full-batch solvers take the same path
+        sample = sample_rows(self.n_rows, CURVATURE_SAMPLE_ROWS)
+        starts = np.cumsum([0] + self.chunk_rows)
         parts = []
-        for i, (X, rows) in enumerate(zip(self.X, self.chunk_rows)):
+        for i, X in enumerate(self.X):
             y = None if self.y is None else self.y[i]
             w = None if self.sample_weight is None else self.sample_weight[i]
-            keep = int(np.ceil(SAMPLE_ROWS * rows / n))
+            take = (sample if isinstance(sample, slice) else
+                    sample[(sample >= starts[i]) & (sample < starts[i + 1])]
+                    - starts[i])
             parts.append(dask.delayed(chunk_summary, pure=True)(
-                X, y, w, i, self.dtype, classify, estimator.fit_intercept, keep,
+                X, y, w, i, self.dtype, classify, estimator.fit_intercept, take,
                 largest_row))
         self.summary = Summary.combine(dask.compute(*parts), classify)
         return self.summary
@@ -191,9 +194,10 @@ def chunk_finite(X, index, estimator_name):
         raise ValueError(f"chunk {index} of the Dask input: {error}") from None
 
 
-def chunk_summary(X, y, w, index, dtype, classify, fit_intercept, keep, largest_row):
+def chunk_summary(X, y, w, index, dtype, classify, fit_intercept, take, largest_row):
     """Check one chunk (X's shape and type, y's labels or values, the weights) and
-    return its part of the ``Summary`` (runs on a worker)."""
+    return its part of the ``Summary`` with its rows ``take`` of the sample (runs on
+    a worker)."""
     where = f"chunk {index} of the Dask input"
     try:
         X = check_array(X, accept_sparse="csr", dtype=dtype, order="C",
@@ -215,7 +219,6 @@ def chunk_summary(X, y, w, index, dtype, classify, fit_intercept, keep, largest_
                 largest_row=largest)
     if classify and y is not None and y.ndim == 1:
         part["labels"], part["counts"] = np.unique(y, return_counts=True)
-    take = sample_rows(X.shape[0], keep, seed=index)
     part["X"] = X[take]
     part["y"] = None if y is None else y[take]
     part["w"] = None if w is None else w[take]

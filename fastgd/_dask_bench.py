@@ -84,12 +84,19 @@ def _dask_ml(problem, X, y, solver):
 
 
 def _incremental(problem, X, y):
+    import itertools
+
     from dask_ml.wrappers import Incremental
     from sklearn.linear_model import SGDClassifier
 
+    # a new seed for every fit: dask-ml names its tasks after their inputs, and a fit
+    # like the one before it would be served results the cluster still holds
+    seeds = itertools.count()
+
     def fit(budget):
+        seed = next(seeds)
         m = Incremental(SGDClassifier(loss="log_loss", alpha=problem.alpha,
-                                      random_state=0), random_state=0)
+                                      random_state=seed), random_state=seed)
         for _ in range(budget):
             m.partial_fit(X, y, classes=[0, 1])
         return m.estimator_.coef_, m.estimator_.intercept_, m
@@ -175,6 +182,9 @@ def run(n_dense, n_sparse, workers, chunk_rows, max_seconds, markdown=None):
         print(f"LocalCluster: {workers} worker processes, 1 thread each; worker "
               f"memory at start {max(client.run(_peak_mib).values()):.0f} MiB")
         for problem in problems(n_dense, n_sparse, np.random.default_rng(0)):
+            # fresh workers: their peak memory is this problem's
+            client.restart()
+            client.run(lambda: __import__("fastgd"))
             Xd, yd = _chunks(client, problem.X, problem.y, chunk_rows)
             data_mib = problem.X.data.nbytes if hasattr(problem.X, "indptr") else (
                 problem.X.nbytes)

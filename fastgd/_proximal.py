@@ -218,6 +218,10 @@ def lipschitz_estimate(X, sample_weight, curvature, fit_intercept, n_iter=20, se
     return margin * curvature * lam / n
 
 
+# rows the curvature estimates read (a fixed random sample of larger X)
+CURVATURE_SAMPLE_ROWS = 20_000
+
+
 def sample_rows(n, max_rows, seed=0):
     """A fixed random sample of at most ``max_rows`` of ``n`` rows, sorted (a slice
     of every row when there are no more)."""
@@ -273,8 +277,8 @@ def max_row_norm(X, weights, fit_intercept, chunk=8192):
 
 
 def batch_lipschitz(X, sample_weight, curvature, batch_size, fit_intercept,
-                    max_rows=20_000, seed=0, typical_rows=False, n_rows=None,
-                    largest_row=None):
+                    max_rows=CURVATURE_SAMPLE_ROWS, seed=0, typical_rows=False,
+                    n_rows=None, largest_row=None):
     """Smoothness of the mean loss of a random batch of ``batch_size`` rows.
 
     For a batch drawn without replacement from ``n`` rows the expected smoothness is
@@ -329,7 +333,7 @@ def batch_lipschitz(X, sample_weight, curvature, batch_size, fit_intercept,
 
 
 def block_lipschitz(X, sample_weight, curvature, total_weight, n_iter=10, seed=0,
-                    margin=1.1, max_rows=20_000):
+                    margin=1.1, max_rows=CURVATURE_SAMPLE_ROWS):
     """Curvature bounds of the weight block and the intercept block.
 
     With ``H`` the Hessian bound ``curvature * [X, 1]^T S [X, 1] / total_weight``,

@@ -116,6 +116,19 @@ def test_full_batch_equals_the_numpy_fit(client, params, case):
     assert 0.5 <= traffic["round_trips_per_epoch"] < 3
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov"])
+def test_proximal_gradient_on_more_rows_than_the_curvature_sample(client, optimizer):
+    # the curvature estimate that starts the line search reads a sample of 20,000
+    # rows: the cluster samples the same rows as the fit on one machine
+    X, y = _binary(n=50_000, d=8)
+    Xd, yd = _chunked(X, y, 12_500, client)
+    kw = dict(loss="log_loss", batch_size="full", optimizer=optimizer, max_iter=15,
+              tol=None)
+    local = fastgd.SGDClassifier(**kw).fit(X, y)
+    on_cluster = fastgd.SGDClassifier(**kw).fit(Xd, yd)
+    assert _rel(on_cluster.coef_, local.coef_) < 1e-10
+
+
 def _optimum(X, y, alpha):
     est = fastgd.SGDClassifier(loss="log_loss", batch_size="full", optimizer="lbfgs",
                                alpha=alpha, max_iter=300, tol=None).fit(X, y)
