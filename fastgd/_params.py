@@ -195,3 +195,31 @@ def check_cluster_params(estimator):
                          f"available on Dask collections: use optimizer='sgd', "
                          f"'nesterov' or 'lbfgs' (their gradients are summed over the "
                          f"workers), or an integer batch_size.")
+
+
+SAMPLE_WEIGHT_REASON = ("SGD takes one step per row (or per batch of rows): a row of "
+                        "weight 2 is not two steps, so weights are not equivalent to "
+                        "repetitions (scikit-learn's SGD estimators fail this check "
+                        "too); batch_size='full' passes it")
+
+
+def expected_failed_checks(estimator):
+    """The scikit-learn estimator checks ``estimator`` is known to fail, with why: pass
+    them to ``sklearn.utils.estimator_checks.check_estimator(estimator,
+    expected_failed_checks=...)`` or ``parametrize_with_checks``, as scikit-learn
+    declares the same two for its own SGD estimators.
+
+    Parameters
+    ----------
+    estimator : SGDRegressor or SGDClassifier
+
+    Returns
+    -------
+    dict
+        ``{check name: reason}``; empty for ``batch_size='full'``, which minimises the
+        weighted mean loss exactly.
+    """
+    if estimator.batch_size == "full":
+        return {}
+    return {"check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON,
+            "check_sample_weight_equivalence_on_sparse_data": SAMPLE_WEIGHT_REASON}

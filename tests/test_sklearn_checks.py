@@ -1,23 +1,27 @@
 """scikit-learn's estimator checks.  The only expected failures are the ones
-scikit-learn's own SGD estimators also fail: sample weights are not equivalent to
-repeating samples, because the number of SGD steps per epoch changes."""
-from sklearn.utils.estimator_checks import parametrize_with_checks
+scikit-learn's own SGD estimators also fail (``fastgd.expected_failed_checks``):
+sample weights are not equivalent to repeating samples, because the number of SGD
+steps per epoch changes; full batch passes every check."""
+from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
 
-from fastgd import SGDClassifier, SGDRegressor
-
-SAMPLE_WEIGHT_REASON = ("per-sample SGD takes one step per row: a row of weight 2 is "
-                        "not two steps, so weights are not equivalent to repetitions "
-                        "(scikit-learn's SGD estimators fail this check too)")
+from fastgd import SGDClassifier, SGDRegressor, expected_failed_checks
 
 
-def expected_failed_checks(estimator):
-    return {
-        "check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON,
-        "check_sample_weight_equivalence_on_sparse_data": SAMPLE_WEIGHT_REASON,
-    }
-
-
-@parametrize_with_checks([SGDRegressor(), SGDClassifier()],
+@parametrize_with_checks([SGDRegressor(), SGDClassifier(),
+                          SGDRegressor(batch_size="full"),
+                          SGDClassifier(batch_size="full", optimizer="lbfgs",
+                                        loss="log_loss")],
                          expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_check_estimator_reports_no_failure():
+    for estimator in (SGDRegressor(), SGDClassifier()):
+        results = check_estimator(estimator, on_fail=None,
+                                  expected_failed_checks=expected_failed_checks(
+                                      estimator))
+        failed = [r for r in results if r["status"] == "failed"]
+        assert not failed, failed
+        xfailed = {r["check_name"] for r in results if r["status"] == "xfail"}
+        assert xfailed == set(expected_failed_checks(estimator))
