@@ -81,7 +81,13 @@ def openmp_flags(compiler):
 
 
 class BuildExt(build_ext):
-    """build_ext that adds -O3 and OpenMP when the compiler supports it."""
+    """build_ext that adds -O3 and OpenMP when the compiler supports it, and compiles
+    the extensions in parallel, one per core (``pip install`` passes no ``-j``)."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        if not self.parallel:
+            self.parallel = os.cpu_count() or 1
 
     def build_extensions(self):
         flags = openmp_flags(self.compiler)
@@ -133,6 +139,7 @@ extensions = [
 setup(
     # the debug build's C files go elsewhere, so that neither build reuses the other's
     ext_modules=cythonize(extensions, compiler_directives=DIRECTIVES,
-                          build_dir=DEBUG_C_DIR if DEBUG else None),
+                          build_dir=DEBUG_C_DIR if DEBUG else None,
+                          nthreads=os.cpu_count() or 1),
     cmdclass={"build_ext": BuildExt},
 )

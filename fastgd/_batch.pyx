@@ -96,7 +96,9 @@ cdef double scalar_rows(ScalarLoss f, const RowsView* X, const TargetsView* T,
     cdef const floating* sample_weight = <const floating*>T.sample_weight
     cdef Py_ssize_t r, i, k, n_features = X.n_features, loss_slot = scratch.shape[1] - 1
     cdef double target, weight, row_loss
-    cdef double* local
+    # set before the parallel block, whose private copies Cython initialises from
+    # them (an unset pointer there is a compiler warning, not a use)
+    cdef double* local = NULL
     with parallel(num_threads=n_threads, use_threads_if=n_threads > 1):
         local = &scratch[threadid(), 0]
         for r in prange(n_rows, schedule="static"):
@@ -128,9 +130,10 @@ cdef double softmax_rows(const RowsView* X, const TargetsView* T, const int32_t*
     cdef Py_ssize_t grad_width = n_classes * (n_features + 1)
     cdef Py_ssize_t loss_slot = scratch.shape[1] - 1
     cdef double weight, lse, q, g, row_loss
-    cdef double* local
-    cdef double* z
-    cdef double* grad
+    # set before the parallel block (see scalar_rows)
+    cdef double* local = NULL
+    cdef double* z = NULL
+    cdef double* grad = NULL
     with parallel(num_threads=n_threads, use_threads_if=n_threads > 1):
         local = &scratch[threadid(), 0]
         z = local + grad_width

@@ -68,7 +68,9 @@ cdef double scalar_loss_rows(ScalarLoss f, const RowsView* X, const TargetsView*
     cdef const floating* sample_weight = <const floating*>T.sample_weight
     cdef Py_ssize_t r, i, k
     cdef double p, target, weight
-    cdef double* acc
+    # set before the parallel block, whose private copies Cython initialises from
+    # them (an unset pointer there is a compiler warning, not a use)
+    cdef double* acc = NULL
     with parallel(num_threads=n_threads, use_threads_if=n_threads > 1):
         acc = &partial[threadid(), 0]
         for r in prange(rows.shape[0], schedule="static"):
@@ -93,8 +95,9 @@ cdef double softmax_loss_rows(const RowsView* X, const TargetsView* T,
     cdef const floating* sample_weight = <const floating*>T.sample_weight
     cdef Py_ssize_t r, i, k, n_classes = coef.shape[0]
     cdef double weight, row_loss
-    cdef double* z
-    cdef double* acc
+    # set before the parallel block (see scalar_loss_rows)
+    cdef double* z = NULL
+    cdef double* acc = NULL
     with parallel(num_threads=n_threads, use_threads_if=n_threads > 1):
         z = &logits[threadid(), 0]
         acc = &partial[threadid(), 0]
