@@ -418,9 +418,13 @@ def test_out_of_core_from_files(tmp_path, params):
     assert est.score(block(0)[:5000], (block(0)[:5000] @ w > 0)) > 0.95
 
 
-def test_the_core_package_does_not_import_dask():
+def test_the_core_package_does_not_import_dask(tmp_path):
     code = ("import sys, numpy as np, fastgd\n"
             "X = np.random.default_rng(0).standard_normal((50, 3))\n"
             "fastgd.SGDRegressor(max_iter=2).fit(X, X[:, 0]).predict(X)\n"
             "assert 'dask' not in sys.modules, 'dask was imported'\n")
-    subprocess.run([sys.executable, "-c", code], check=True)
+    # the fastgd these tests import (installed, or the built source folder), not
+    # the source folder of the working directory
+    env = dict(os.environ,
+               PYTHONPATH=os.path.dirname(os.path.dirname(fastgd.__file__)))
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, env=env)
