@@ -10,6 +10,7 @@ attributes from it.  A run whose weights or objective blow up stops with an erro
 worse than the constant one gets a warning.
 """
 import functools
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -434,6 +435,7 @@ def _epochs(e, problem, state, epochs, order, auto, fixed, seed, first_epoch,
     result = Result(state=state, n_iter=0,
                     loss_curve=list(getattr(e, "loss_curve_", [])) if partial else [])
     yardstick = objective = None
+    started = time.perf_counter()
     for epoch in range(max_iter):
         order.reshuffle(seed + epoch)
         if auto:
@@ -461,11 +463,16 @@ def _epochs(e, problem, state, epochs, order, auto, fixed, seed, first_epoch,
                                          n_threads) / len(val_rows)
             result.validation_loss_curve.append(float(criterion))
         if e.verbose:
+            # scikit-learn's lines, with the objective (the mean loss plus the
+            # penalty) and the held-out loss beside its average loss
+            penalty = penalty_value(state.coef, *penalty_strengths(e))
             print(f"-- Epoch {result.n_iter}\nNorm: {np.linalg.norm(state.coef):.2f}, "
                   f"NNZs: {np.count_nonzero(state.coef)}, "
                   f"Bias: {state.intercept[0]:.6f}, T: {int(state.t) - 1}, "
-                  f"Objective: {objective:.6f}"
-                  + (f", Validation loss: {criterion:.6f}" if e.early_stopping else ""))
+                  f"Avg. loss: {objective - penalty:.6f}, Objective: {objective:.6f}"
+                  + (f", Validation loss: {criterion:.6f}" if e.early_stopping else "")
+                  + f"\nTotal training time: {time.perf_counter() - started:.2f} "
+                  f"seconds.")
         if epochs.converged or stopping.should_stop(criterion):
             if e.verbose:
                 print(f"Convergence after {result.n_iter} epochs")

@@ -508,6 +508,9 @@ def test_verbose_reports_epochs(capsys, reg_data):
     SGDRegressor(verbose=1, max_iter=3, tol=None, random_state=0).fit(X, y)
     out = capsys.readouterr().out
     assert out.count("-- Epoch") == 3 and "Objective" in out
+    # what scikit-learn's SGD prints, too
+    assert out.count("Avg. loss: ") == 3
+    assert out.count("Total training time: ") == 3
 
 
 def test_threadpoolctl_limit_is_respected(monkeypatch):
