@@ -51,6 +51,21 @@ def _check_names(estimator, X, reset):
     _check_feature_names(estimator, getattr(X, "_meta", X), reset=reset)
 
 
+def _rows_of(estimator, X, reset):
+    """X as a 2D Dask array whose chunks hold whole rows, its feature names and
+    number of features set (``reset``) or checked against the estimator's."""
+    _check_names(estimator, X, reset)
+    X = as_dask_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2D Dask array for X, got {X.ndim}D with "
+                         f"shape {X.shape}.")
+    _row_chunks_known(X, "X")
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    _check_n_features(estimator, X, reset=reset)
+    return X
+
+
 def _row_chunks_known(arr, name):
     if any(np.isnan(c) for c in arr.chunks[0]):
         raise ValueError(
@@ -125,15 +140,7 @@ class ChunkedData:
         y, sample_weight : dask or NumPy array-like, default=None
         reset : bool
         """
-        _check_names(estimator, X, reset)
-        X = as_dask_array(X, "X")
-        if X.ndim != 2:
-            raise ValueError(f"Expected a 2D Dask array for X, got {X.ndim}D with "
-                             f"shape {X.shape}.")
-        _row_chunks_known(X, "X")
-        if len(X.chunks[1]) > 1:
-            X = X.rechunk({1: -1})  # a chunk holds whole rows
-        _check_n_features(estimator, X, reset=reset)
+        X = _rows_of(estimator, X, reset)
         y = _aligned(y, X, "y")
         sample_weight = _aligned(sample_weight, X, "sample_weight")
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
@@ -279,13 +286,7 @@ def predict_blocks(estimator, X, method, n_columns):
     ``n_columns`` columns.  The feature names are checked here, once."""
     import copy
 
-    _check_names(estimator, X, reset=False)
-    X = as_dask_array(X, "X")
-    if X.ndim != 2:
-        raise ValueError(f"Expected a 2D Dask array for X, got {X.ndim}D.")
-    _check_n_features(estimator, X, reset=False)
-    if len(X.chunks[1]) > 1:
-        X = X.rechunk({1: -1})
+    X = _rows_of(estimator, X, reset=False)
     # the chunks are arrays without names: the copy they meet has none either
     fitted = copy.copy(estimator)
     fitted.__dict__.pop("feature_names_in_", None)
@@ -313,7 +314,7 @@ def score_blocks(estimator, X, y, sample_weight, metric):
     w = _aligned(sample_weight, predicted, "sample_weight")
     w = da.ones_like(predicted, dtype=np.float64) if w is None else w
     if metric == "accuracy":
-        (hits, total), = [dask.compute(((predicted == y) * w).sum(), w.sum())]
+        hits, total = dask.compute(((predicted == y) * w).sum(), w.sum())
         return float(hits / total)
     y = y.astype(np.float64)
     mean = (w * y).sum() / w.sum()

@@ -37,7 +37,7 @@ from fastgd._step_rule import auto_eta, make_step_rule, penalty_strengths
 from fastgd._structs import Rows, Targets
 from fastgd._training import (
     WHOLE_OBJECTIVE, algorithm, constant_objective, full_batch_method, run_epochs,
-    shuffle_window,
+    shuffle_window, takes_auto_step,
 )
 
 # chunks' partial sums added per task of the tree reduction
@@ -293,16 +293,15 @@ def summed_gradient(estimator, data, traffic):
 def needs_largest_row(estimator):
     """Whether the fit's step needs the largest row of X (``auto_eta`` for a loss of
     unbounded slope), which costs a pass over X before training."""
-    spec = loss_spec(estimator)
-    return (effective_learning_rate(estimator) == "auto"
-            and algorithm(estimator) not in WHOLE_OBJECTIVE
+    return (takes_auto_step(estimator)
             and OPTIMIZER_SPECS[estimator.optimizer].auto_step is None
-            and not spec.bounded_slope)
+            and not loss_spec(estimator).bounded_slope)
 
 
-def train_on_cluster(estimator, data, problem, state, max_iter, partial, rule):
+def train_on_cluster(estimator, data, problem, state, max_iter, partial):
     """``_training.train`` on the chunks of ``data`` (a ``ChunkedData`` whose
-    ``summarise`` ran): ``problem`` is the sample of rows it kept.
+    ``summarise`` ran): ``problem`` is the sample of rows it kept (each chunk's task
+    makes its own step rule).
 
     Returns
     -------
@@ -328,7 +327,7 @@ def train_on_cluster(estimator, data, problem, state, max_iter, partial, rule):
         order = NoOrder()
     else:
         epochs = order = ClusterEpochs(e, data, state, kind, traffic)
-        if effective_learning_rate(e) == "auto" and state.auto_eta is None:
+        if takes_auto_step(e) and state.auto_eta is None:
             batch = e.batch_size if kind == "minibatch" else 1
             state.auto_eta = auto_eta(e, problem.X, problem.sample_weight, curvature,
                                       batch, problem.spec.bounded_slope,

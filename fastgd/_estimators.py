@@ -162,7 +162,7 @@ class _BaseSGD(BaseEstimator):
             from fastgd._distributed import train_on_cluster
 
             result, traffic = train_on_cluster(self, cluster, problem, state,
-                                               max_iter, partial, rule)
+                                               max_iter, partial)
             self.cluster_traffic_ = traffic.report()
 
         averaged = state.averaged(self.average)

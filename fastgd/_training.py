@@ -191,6 +191,13 @@ def shuffle_window(estimator, X):
 WHOLE_OBJECTIVE = ("full_batch", "quasi_newton")
 
 
+def takes_auto_step(estimator):
+    """Whether the fit takes ``learning_rate='auto'``'s step from the data (the
+    solvers of the whole objective take theirs from their line searches)."""
+    return (effective_learning_rate(estimator) == "auto"
+            and algorithm(estimator) not in WHOLE_OBJECTIVE)
+
+
 def full_batch_method(estimator):
     """``FullBatchEpochs``'s method for a solver of the whole objective."""
     if estimator.optimizer == "lbfgs":
@@ -335,15 +342,13 @@ def _train(estimator, problem, state, max_iter, partial, rule, n_threads):
     train_rows, val_rows = split_rows(e, problem.rows.n_rows, problem.stratify,
                                       problem.sample_weight)
     kind = algorithm(e)
-    learning_rate = effective_learning_rate(e)
     if e.early_stopping:
         # the kernels check every margin they compute (a NaN or inf in X makes the
         # epoch's loss NaN, and the loop below names the bad input); the validation
         # rows are read by the objective alone
         e._check_finite(problem.X)
     epochs, order = make_epochs(kind, e, problem, state, rule, train_rows, n_threads)
-    auto = learning_rate == "auto" and kind not in WHOLE_OBJECTIVE
-    if auto and state.auto_eta is None:
+    if takes_auto_step(e) and state.auto_eta is None:
         batch = len(train_rows) if e.batch_size == "full" else e.batch_size
         state.auto_eta = auto_eta(e, problem.X, problem.sample_weight,
                                   problem.spec.curvature * problem.class_scale, batch,
@@ -374,8 +379,7 @@ def run_epochs(e, problem, state, epochs, order, kind, constant, train_rows, val
     seed = int(check_random_state(e.random_state).randint(np.iinfo(np.int32).max))
     first_epoch = state.epochs_done
     fixed = LEARNING_RATES[learning_rate] == Schedule.FIXED
-    # the solvers of the whole objective take their steps from their line searches
-    auto = learning_rate == "auto" and kind not in WHOLE_OBJECTIVE
+    auto = takes_auto_step(e)
     averaging = bool(e.average)
     start = state.copy() if auto else None
     for attempt in range(AUTO_RETRIES + 1):

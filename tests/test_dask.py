@@ -13,6 +13,7 @@ import pytest
 import scipy.sparse as sp
 
 import fastgd
+from fastgd._dask_bench import _peak_mib
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
@@ -368,16 +369,6 @@ def test_bad_input_gets_a_clear_error_and_no_model(client):
     assert not hasattr(est, "cluster_traffic_")
 
 
-def _peak_mib():
-    """The process's peak resident memory (VmHWM: of this program, not counting the
-    parent's memory that a forked child starts with, as ru_maxrss does)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    pytest.skip("no /proc/self/status to read the peak memory from")
-
-
 @pytest.mark.parametrize("params", [
     dict(max_iter=2, tol=None, random_state=0),
     dict(batch_size="full", optimizer="lbfgs", max_iter=4, tol=None),
@@ -414,6 +405,8 @@ def test_out_of_core_from_files(tmp_path, params):
         est = fastgd.SGDClassifier(loss="log_loss", **params).fit(X, y)
         peaks = c.run(_peak_mib)
         assert c.run(os.getpid) == pids  # no worker died
+    if np.isnan(max(peaks.values())):
+        pytest.skip("no /proc/self/status to read the peak memory from")
     assert max(peaks.values()) < limit_mib
     assert est.score(block(0)[:5000], (block(0)[:5000] @ w > 0)) > 0.95
 
