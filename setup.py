@@ -23,7 +23,7 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 MODULES = ["_enums", "_losses", "_structs", "_sgd", "_shuffle", "_batch", "_linear",
-           "_openmp"]
+           "_openmp", "_libsvm"]
 DEBUG = os.environ.get("FASTGD_DEBUG", "0") == "1"
 DEBUG_C_DIR = os.path.join("build", "debug-c")
 

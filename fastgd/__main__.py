@@ -1,7 +1,10 @@
 """``python -m fastgd``: fastgd and scikit-learn side by side on generated data
-(``python -m fastgd bench``: with every installed peer, see ``fastgd._compare``;
+(``fastgd train`` / ``fastgd predict``: the estimators on libsvm, CSV and Parquet
+files, see ``fastgd._cli``;
+``python -m fastgd bench``: with every installed peer, see ``fastgd._compare``;
 ``python -m fastgd bench --tta``: time to an objective gap, ``fastgd._time_to_gap``;
-``python -m fastgd bench --dask``: the same on a Dask cluster, ``fastgd._dask_bench``).
+``python -m fastgd bench --dask``: the same on a Dask cluster, ``fastgd._dask_bench``;
+``python -m fastgd bench --read``: reading a libsvm file, ``fastgd._read_bench``).
 
 Each case trains both libraries on the same arrays, alternating runs, and prints the
 median fit time, the speedup and the score each reached (R^2 or accuracy), so a faster
@@ -62,7 +65,18 @@ def bench(argv):
     parser.add_argument("--workers", type=int, default=2,
                         help="--dask: worker processes (1 thread each)")
     parser.add_argument("--chunk-rows", type=int, default=125_000)
+    parser.add_argument("--read", action="store_true",
+                        help="reading a libsvm file: fastgd next to scikit-learn and "
+                             "Vowpal Wabbit (fastgd._read_bench); --n-samples rows")
+    parser.add_argument("--read-features", type=int, default=1000)
     args = parser.parse_args(argv)
+    if args.read:
+        from fastgd import _read_bench
+
+        cores = os.cpu_count() or 1
+        _read_bench.run(args.n_samples, args.read_features,
+                        sorted({1, cores}), args.repeat, args.markdown)
+        return
     if args.dask:
         from fastgd import _dask_bench
 
@@ -91,6 +105,18 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:
         return bench(argv[1:])
+    if argv[:1] in (["train"], ["predict"]):
+        from fastgd import _cli
+
+        command = _cli.train if argv[0] == "train" else _cli.predict
+        try:
+            command(argv[1:])
+        except (ValueError, FileNotFoundError, ImportError) as error:
+            sys.exit(f"fastgd {argv[0]}: error: {error}")
+        except BrokenPipeError:  # the reader went away (``| head``): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+        return None
     parser = argparse.ArgumentParser(
         prog="python -m fastgd", description=plain_text(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter)

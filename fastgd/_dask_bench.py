@@ -176,15 +176,15 @@ def run(n_dense, n_sparse, workers, chunk_rows, max_seconds, markdown=None):
     from distributed import Client, LocalCluster
 
     rows = []
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        client.run(lambda: __import__("fastgd"))
-        print(f"LocalCluster: {workers} worker processes, 1 thread each; worker "
-              f"memory at start {max(client.run(_peak_mib).values()):.0f} MiB")
-        for problem in problems(n_dense, n_sparse, np.random.default_rng(0)):
-            # fresh workers: their peak memory is this problem's
-            client.restart()
+    for problem in problems(n_dense, n_sparse, np.random.default_rng(0)):
+        # a cluster per problem: fresh workers, so their peak memory is this
+        # problem's
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, \
+                Client(cluster) as client:
             client.run(lambda: __import__("fastgd"))
+            print(f"LocalCluster: {workers} worker processes, 1 thread each; worker "
+                  f"memory at start {max(client.run(_peak_mib).values()):.0f} MiB")
             Xd, yd = _chunks(client, problem.X, problem.y, chunk_rows)
             data_mib = problem.X.data.nbytes if hasattr(problem.X, "indptr") else (
                 problem.X.nbytes)

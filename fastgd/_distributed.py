@@ -83,23 +83,41 @@ def _nbytes(obj):
     return len(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def chunk_problem(estimator, X, y, w, dtype):
-    """(loss, Rows, Targets) of one chunk, on the worker that holds it."""
-    X = chunk_matrix(X, dtype)
+def lean_copy(estimator):
+    """The estimator as the chunks' tasks need it: its parameters and its classes,
+    not the model of an earlier fit (which would travel with every task)."""
+    from sklearn.base import clone
+
+    copy = clone(estimator)
+    for name in ("classes_", "_class_weight"):
+        if hasattr(estimator, name):
+            setattr(copy, name, getattr(estimator, name))
+    return copy
+
+
+def chunk_targets(estimator, y, w, dtype):
+    """The keyword arguments of one chunk's ``Targets``: y encoded (classes or
+    values) and the weights; runs on a worker."""
     encoded, _ = estimator._encode_targets(y, dtype, fitting=False)
-    w = None if w is None else np.ascontiguousarray(w, dtype=dtype)
-    targets = Targets(dtype, X.shape[0], sample_weight=w, **encoded)
-    return estimator._loss()[1], Rows(X), targets, X
+    encoded["sample_weight"] = (None if w is None
+                                else np.ascontiguousarray(w, dtype=dtype))
+    return encoded
 
 
-def chunk_gradient(estimator, Xs, ys, ws, dtype, coef, intercept):
+def chunk_problem(estimator, X, targets, dtype):
+    """(loss, Rows, Targets, X) of one chunk, on the worker that holds it."""
+    X = chunk_matrix(X, dtype)
+    return (estimator._loss()[1], Rows(X), Targets(dtype, X.shape[0], **targets), X)
+
+
+def chunk_gradient(estimator, Xs, targets, dtype, coef, intercept):
     """Summed loss and gradient of a group of chunks at the model (runs on the worker
     that holds them)."""
     n_threads = effective_n_threads(estimator.n_jobs)
     sums = []
-    for X, y, w in zip(Xs, ys, ws):
-        loss, rows, targets, _ = chunk_problem(estimator, X, y, w, dtype)
-        sums.append(GradientRunner(loss, rows, targets, n_threads).run(coef, intercept))
+    for X, encoded in zip(Xs, targets):
+        loss, rows, chunk_y, _ = chunk_problem(estimator, X, encoded, dtype)
+        sums.append(GradientRunner(loss, rows, chunk_y, n_threads).run(coef, intercept))
     return add_sums(*sums)
 
 
@@ -114,25 +132,25 @@ def add_sums(*parts):
     return total, grad, grad_b
 
 
-def chunk_sgd_epoch(estimator, Xs, ys, ws, dtype, state, eta, seeds, kind):
+def chunk_sgd_epoch(estimator, Xs, targets, dtype, state, eta, seeds, kind):
     """One epoch of per-sample or mini-batch SGD over a group of chunks, one after the
     other, each in its own random order (``seeds``), from ``state`` (left unchanged);
     returns (the new state, the summed loss).  Runs on the worker that holds them."""
     state = state.copy()
     n_threads = effective_n_threads(estimator.n_jobs)
     total = 0.0
-    for X, y, w, seed in zip(Xs, ys, ws, seeds):
-        loss, rows, targets, X = chunk_problem(estimator, X, y, w, dtype)
+    for X, encoded, seed in zip(Xs, targets, seeds):
+        loss, rows, chunk_y, X = chunk_problem(estimator, X, encoded, dtype)
         rule = make_step_rule(estimator, rows.sparse,
                               effective_learning_rate(estimator))
         if kind == "minibatch":
-            runner = MiniBatchRunner(loss, rows, targets, rule, n_threads,
+            runner = MiniBatchRunner(loss, rows, chunk_y, rule, n_threads,
                                      estimator.batch_size)
         else:
-            runner = PerSampleRunner(loss, rows, targets, rule, n_threads)
+            runner = PerSampleRunner(loss, rows, chunk_y, rule, n_threads)
         order = VisitingOrder(np.arange(rows.n_rows, dtype=np.int32), rows.n_rows,
                               estimator.shuffle, shuffle_window(estimator, X),
-                              targets.n_models, n_threads)
+                              chunk_y.n_models, n_threads)
         order.reshuffle(seed)
         total += float(runner.run(state, order, eta))
     return state, total
@@ -151,12 +169,43 @@ def chunk_groups(holders, n_chunks):
     return [groups[h] for h in sorted(groups)]
 
 
-def _group_args(data, group):
-    """(X chunks, y chunks, weight chunks) of a group, as lists of delayed objects."""
-    ys = [None if data.y is None else data.y[i] for i in group]
-    ws = [None if data.sample_weight is None else data.sample_weight[i]
-          for i in group]
-    return [data.X[i] for i in group], ys, ws
+class ChunkTargets:
+    """Each chunk's encoded targets (``chunk_targets``) as the chunks' tasks take them.
+
+    With X's chunks held by the workers of a ``distributed`` client (``holders``),
+    they are encoded once per fit, each on the worker that holds its X chunk (where
+    y's chunk may not be), and kept there as futures: the epochs then neither move y
+    between workers nor encode it again.  Otherwise each graph encodes them as it
+    goes (a chunk read from files is read when the model reaches it).
+
+    Parameters
+    ----------
+    estimator : SGDRegressor or SGDClassifier
+        As the tasks take it (``lean_copy``).
+    data : ChunkedData
+    holders : list of str or None
+        From ``chunk_holders``.
+    """
+
+    def __init__(self, estimator, data, holders):
+        import dask
+
+        ys = data.y if data.y is not None else [None] * len(data.X)
+        ws = (data.sample_weight if data.sample_weight is not None
+              else [None] * len(data.X))
+        self.chunks = [dask.delayed(chunk_targets, pure=True)(estimator, y, w,
+                                                              data.dtype)
+                       for y, w in zip(ys, ws)]
+        if holders is not None:
+            from distributed import default_client
+
+            client = default_client()
+            self.chunks = [client.compute(t, workers=[h], allow_other_workers=True)
+                           for t, h in zip(self.chunks, holders)]
+
+    def of(self, group):
+        """The encoded targets of the chunks ``group`` (indices)."""
+        return [self.chunks[i] for i in group]
 
 
 class ClusterEpochs:
@@ -186,6 +235,8 @@ class ClusterEpochs:
         self.seed = 0
         self.holders = chunk_holders(data)
         self.groups = chunk_groups(self.holders, len(data.X))
+        self.task_estimator = lean_copy(estimator)
+        self.targets = ChunkTargets(self.task_estimator, data, self.holders)
 
     def reshuffle(self, seed):
         self.seed = seed
@@ -198,19 +249,19 @@ class ClusterEpochs:
         shuffle = self.estimator.shuffle
         groups = ([self.groups[k] for k in rng.permutation(len(self.groups))]
                   if shuffle else self.groups)
-        estimator = self.estimator  # into each task: no task of its own to fetch
+        estimator = self.task_estimator  # into each task: none of its own to fetch
         state, totals = self.state.copy(), []
         tasks = []
         for group in groups:
             group = list(rng.permutation(group)) if shuffle else group
             seeds = [int(s) for s in rng.integers(np.iinfo(np.int32).max,
                                                   size=len(group))]
-            tasks.append((_group_args(data, group), seeds))
+            tasks.append(([data.X[i] for i in group], self.targets.of(group), seeds))
         if self.holders is not None:
             # the chunks are data on the workers: the epoch is one graph
-            for chunks, seeds in tasks:
+            for Xs, targets, seeds in tasks:
                 state, total = dask.delayed(chunk_sgd_epoch, nout=2, pure=True)(
-                    estimator, *chunks, data.dtype, state, eta, seeds, self.kind)
+                    estimator, Xs, targets, data.dtype, state, eta, seeds, self.kind)
                 totals.append(total)
             state, totals = dask.compute(state, totals)
         else:
@@ -218,13 +269,14 @@ class ClusterEpochs:
             # so that a chunk is read when the model reaches it and a worker holds
             # one chunk at a time, not its share of X (a single graph would let the
             # scheduler read every chunk ahead of the chain)
-            for chunks, seeds in tasks:
+            for Xs, targets, seeds in tasks:
                 state, total = dask.compute(dask.delayed(chunk_sgd_epoch, nout=2)(
-                    estimator, *chunks, data.dtype, state, eta, seeds, self.kind))[0]
+                    estimator, Xs, targets, data.dtype, state, eta, seeds,
+                    self.kind))[0]
                 totals.append(total)
         size = _nbytes(state)
         self.traffic.add(round_trips=1 if self.holders is not None else len(tasks),
-                         sent=(_nbytes(self.estimator) + size) * len(tasks),
+                         sent=(_nbytes(estimator) + size) * len(tasks),
                          received=size + 8 * len(tasks))
         self.state.restore(state)
         total = float(sum(totals))
@@ -269,19 +321,24 @@ def summed_gradient(estimator, data, traffic):
     tree reduction; one round trip per call."""
     import dask
 
-    groups = chunk_groups(chunk_holders(data), len(data.X))
+    holders = chunk_holders(data)
+    groups = chunk_groups(holders, len(data.X))
+    estimator = lean_copy(estimator)
+    targets = ChunkTargets(estimator, data, holders)
 
     def loss_and_gradient(coef, intercept):
         # the estimator and the model go into each group's task (one per worker):
         # as tasks of their own they would cost round trips between the workers
         intercept = np.ascontiguousarray(intercept, np.float64)
-        parts = [dask.delayed(chunk_gradient, pure=True)(
-                     estimator, *_group_args(data, group), data.dtype, coef, intercept)
+        parts = [dask.delayed(chunk_gradient, pure=False)(
+                     estimator, [data.X[i] for i in group], targets.of(group),
+                     data.dtype, coef, intercept)
                  for group in groups]
-        while len(parts) > 1:
+        while len(parts) > REDUCTION_FAN_IN:
             parts = [dask.delayed(add_sums, pure=True)(*parts[k:k + REDUCTION_FAN_IN])
                      for k in range(0, len(parts), REDUCTION_FAN_IN)]
-        (result,) = dask.compute(parts[0])
+        # the last addition on the client: a hop between workers less
+        result = add_sums(*dask.compute(*parts))
         traffic.add(round_trips=1,
                     sent=(_nbytes(estimator) + coef.nbytes + intercept.nbytes)
                     * len(groups), received=_nbytes(result) * len(groups))

@@ -53,7 +53,7 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def save_model(estimator, path):
+def save_model(estimator, path, metadata=None):
     """Write a fitted SGDRegressor or SGDClassifier to ``path`` (an ``.npz`` file).
 
     Parameters
@@ -62,6 +62,10 @@ def save_model(estimator, path):
         Fitted.
     path : str or path-like
         Where to write (NumPy adds ``.npz`` to a name without it).
+    metadata : dict, default=None
+        Anything JSON can hold, kept with the model (``load_model(...,
+        with_metadata=True)`` gives it back); the command line keeps how it read the
+        training file.
 
     Raises
     ------
@@ -84,7 +88,8 @@ def save_model(estimator, path):
                 coef_sparse=bool(sp.issparse(estimator.coef_)),
                 epochs_done=int(state.epochs_done),
                 auto_eta=None if state.auto_eta is None else float(state.auto_eta),
-                state_coef=state.coef is not None)
+                state_coef=state.coef is not None,
+                metadata={} if metadata is None else metadata)
     if hasattr(estimator, "feature_names_in_"):
         meta["feature_names_in_"] = [str(n) for n in estimator.feature_names_in_]
     coef = estimator.coef_
@@ -112,18 +117,22 @@ def _bad(path, why):
     return ValueError(f"{path} is not a fastgd model file fastgd can read: {why}.")
 
 
-def load_model(path):
+def load_model(path, with_metadata=False):
     """Read a model written by ``save_model``, without running any code from it.
 
     Parameters
     ----------
     path : str or path-like
+    with_metadata : bool, default=False
+        Return the ``metadata`` saved with the model too.
 
     Returns
     -------
-    SGDRegressor or SGDClassifier
+    estimator : SGDRegressor or SGDClassifier
         Fitted: it predicts as the saved one did, and ``partial_fit`` continues from
         its training state.
+    metadata : dict
+        With ``with_metadata`` only.
 
     Raises
     ------
@@ -184,6 +193,8 @@ def load_model(path):
         raise _bad(path, f"member {error} is missing") from None
     except (ValueError, TypeError) as error:
         raise _bad(path, str(error)) from None
+    if with_metadata:
+        return estimator, dict(meta.get("metadata") or {})
     return estimator
 
 
