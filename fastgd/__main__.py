@@ -137,20 +137,31 @@ def main(argv=None):
         ("dense 5 classes, hinge (one-vs-rest)", fastgd.SGDClassifier,
          linear_model.SGDClassifier, dict(loss="hinge"),
          dense_multiclass(n // 4, 50, 5, rng)),
+        ("dense one-class SVM, nu=0.1", fastgd.SGDOneClassSVM,
+         linear_model.SGDOneClassSVM, dict(nu=0.1),
+         (dense_regression(n, 100, rng)[0] + 1.0, None)),
     ]
     print(f"{'case':40s} {'n x d':>16s} {'fastgd':>9s} {'sklearn':>9s} {'speedup':>8s}"
           f" {'score fastgd':>13s} {'score sklearn':>14s}")
     for name, ours, theirs, kw, (X, y) in cases:
         common = dict(max_iter=5, tol=None, random_state=0, **kw)
+        threads = {} if ours is fastgd.SGDOneClassSVM else dict(n_jobs=args.n_jobs)
         t_ours, t_theirs, m_ours, m_theirs = side_by_side(
-            lambda: ours(n_jobs=args.n_jobs, **common), lambda: theirs(**common),
+            lambda: ours(**threads, **common), lambda: theirs(**common),
             X, y, args.repeat)
         shape = f"{X.shape[0]} x {X.shape[1]}"
         print(f"{name:40s} {shape:>16s} {t_ours:8.3f}s {t_theirs:8.3f}s "
-              f"{t_theirs / t_ours:7.2f}x {m_ours.score(X, y):13.4f} "
-              f"{m_theirs.score(X, y):14.4f}")
+              f"{t_theirs / t_ours:7.2f}x {_score(m_ours, X, y):13.4f} "
+              f"{_score(m_theirs, X, y):14.4f}")
     print("\n5 epochs each, same arrays, median of", args.repeat, "alternating runs;"
-          " score = R^2 (regression) or accuracy (classification) on the training data.")
+          " score = R^2 (regression), accuracy (classification) or the share of rows"
+          " inside the boundary (one-class) on the training data.")
+
+
+def _score(model, X, y):
+    if y is None:  # one-class: the rows it keeps inside
+        return float(np.mean(model.predict(X) == 1))
+    return model.score(X, y)
 
 
 if __name__ == "__main__":

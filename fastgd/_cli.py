@@ -25,13 +25,14 @@ from sklearn.exceptions import ConvergenceWarning
 from fastgd._config import effective_n_threads
 from fastgd._files import FORMATS, DataFile
 
-ESTIMATORS = ("auto", "classifier", "regressor")
+ESTIMATORS = ("auto", "classifier", "regressor", "oneclass")
 
 
 def _estimator_classes():
-    from fastgd._estimators import SGDClassifier, SGDRegressor
+    from fastgd._estimators import SGDClassifier, SGDOneClassSVM, SGDRegressor
 
-    return {"classifier": SGDClassifier, "regressor": SGDRegressor}
+    return {"classifier": SGDClassifier, "regressor": SGDRegressor,
+            "oneclass": SGDOneClassSVM}
 
 
 def parameter_value(text):
@@ -65,7 +66,8 @@ def _parameter_names():
 
 def _add_parameters(parser):
     group = parser.add_argument_group(
-        "estimator parameters", "any parameter of SGDClassifier / SGDRegressor, "
+        "estimator parameters", "any parameter of SGDClassifier / SGDRegressor / "
+        "SGDOneClassSVM, "
         "as in Python (--alpha 1e-5, --loss log_loss, --penalty none, "
         "--class-weight balanced or a JSON mapping)")
     for name in _parameter_names():
@@ -164,10 +166,13 @@ class Progress:
 
 
 class HoldoutScore:
-    """Accuracy (classifier) or R^2 (regressor) over held-out rows, block by block."""
+    """Accuracy (classifier), R^2 (regressor) or the share of rows inside the
+    boundary (one-class) over held-out rows, block by block."""
 
-    def __init__(self, classify):
-        self.classify = classify
+    def __init__(self, estimator):
+        kind = type(estimator).__name__
+        self.classify = kind == "SGDClassifier"
+        self.one_class = kind == "SGDOneClassSVM"
         self.n = 0
         self.correct = 0
         self.sums = np.zeros(3)  # y, y^2, squared residuals
@@ -177,20 +182,23 @@ class HoldoutScore:
             return
         prediction = estimator.predict(X)
         self.n += X.shape[0]
-        if self.classify:
+        if self.one_class:
+            self.correct += int(np.sum(prediction == 1))
+        elif self.classify:
             self.correct += int(np.sum(prediction == y))
         else:
             self.sums += (y.sum(), (y * y).sum(), ((y - prediction) ** 2).sum())
 
     @property
     def name(self):
-        return "accuracy" if self.classify else "R^2"
+        return ("share inside the boundary" if self.one_class else
+                "accuracy" if self.classify else "R^2")
 
     @property
     def value(self):
         if self.n == 0:
             return float("nan")
-        if self.classify:
+        if self.classify or self.one_class:
             return self.correct / self.n
         total, squares, residual = self.sums
         spread = squares - total * total / self.n
@@ -211,7 +219,9 @@ def train(argv, out=None):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     _data_options(parser)
     parser.add_argument("--estimator", choices=ESTIMATORS, default="auto",
-                        help="auto: a classifier when every label is an integer")
+                        help="auto: a classifier when every label is an integer, "
+                             "else a regressor; oneclass: SGDOneClassSVM (the labels "
+                             "are ignored)")
     parser.add_argument("--model-out", "-o", default="model.npz",
                         help="the model file to write (default model.npz)")
     parser.add_argument("--holdout-fraction", type=float, default=0.1,
@@ -277,7 +287,7 @@ def _train_in_memory(data, kind, params, fraction, progress):
     estimator.fit(X, y)
     progress.done("fit", X.shape[0],
                   estimator.loss_curve_[-1] if estimator.loss_curve_ else None)
-    score = HoldoutScore(type(estimator).__name__ == "SGDClassifier")
+    score = HoldoutScore(estimator)
     score.add(estimator, X_held, y_held)
     return estimator, summary, score, X.shape[0]
 
@@ -318,7 +328,7 @@ def _train_streamed(data, kind, params, fraction, passes, progress):
     for warning in caught[-1:]:
         warnings.warn(f"in the last pass, {len(caught)} block(s) warned; the last: "
                       f"{warning.message}", warning.category, stacklevel=2)
-    score = HoldoutScore(classify)
+    score = HoldoutScore(estimator)
     if fraction > 0:
         progress.begin("holdout pass")
         start = 0
@@ -357,8 +367,7 @@ def predict(argv, out=None):
                     n_threads=effective_n_threads(estimator.n_jobs))
     n_features = estimator.n_features_in_
     has_labels = data.format == "libsvm" or data.n_columns() == n_features + 1
-    classify = type(estimator).__name__ == "SGDClassifier"
-    score = HoldoutScore(classify)
+    score = HoldoutScore(estimator)
     progress = Progress(quiet=args.quiet)
     target = sys.stdout if args.output == "-" and out is None else out
     stream = open(args.output, "w") if args.output != "-" else target

@@ -1,4 +1,5 @@
-"""SGDRegressor and SGDClassifier: the public API, input validation and attributes.
+"""SGDRegressor, SGDClassifier and SGDOneClassSVM: the public API, input validation
+and attributes.
 
 The path of one fit: validate the parameters, X, y and the weights -> encode the
 targets of every model row (``_structs.Targets``) -> a ``TrainingState`` (new, or
@@ -12,7 +13,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, OutlierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
@@ -34,6 +35,7 @@ from fastgd._params import (
     CLASSIFIER_CONSTRAINTS,
     COMMON_CONSTRAINTS,
     LOSS_SPECS,
+    ONE_CLASS_CONSTRAINTS,
     REGRESSOR_CONSTRAINTS,
     check_cluster_params,
     check_params,
@@ -691,3 +693,203 @@ class SGDClassifier(_ScoreOnWorkers, ClassifierMixin, _BaseSGD):
             return predict_blocks(self, X, "predict_log_proba", len(self.classes_))
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
+
+
+class SGDOneClassSVM(OutlierMixin, _BaseSGD):
+    """Linear One-Class SVM by per-sample stochastic gradient descent.
+
+    Drop-in for scikit-learn's ``SGDOneClassSVM`` (same parameters, attributes and
+    methods), trained by fastgd's per-sample kernel: every row is a positive
+    example of the hinge loss, the L2 penalty's strength is ``alpha = nu / 2`` and
+    every intercept step also moves by ``eta * nu``, scikit-learn's update.  The
+    objective is
+
+    ``mean_i max(0, 1 - (x_i . w + b)) + nu / 4 * |w|^2 + nu * b``,
+
+    and the rows with ``x . w < offset_ = 1 - b`` are the outliers.  As
+    scikit-learn's, it is linear: pair it with a kernel approximation (e.g.
+    ``Nystroem``) for a non-linear boundary.
+
+    Parameters
+    ----------
+    nu : float, default=0.5
+        In (0, 1]: an upper bound on the fraction of training rows outside the
+        boundary and a lower bound on the fraction of support vectors.
+    fit_intercept : bool, default=True
+    max_iter : int, default=1000
+        Epochs of ``fit``.
+    tol : float or None, default=1e-3
+        Stop when the epoch's objective has not improved by ``tol`` for 5 epochs.
+    shuffle : bool, default=True
+    verbose : int, default=0
+    random_state : int, RandomState instance or None, default=None
+    learning_rate : {"optimal", "constant", "invscaling", "adaptive"}, \
+            default="optimal"
+        scikit-learn's schedules.
+    eta0 : float, default=0.0
+        The step of ``"constant"``, ``"invscaling"`` and ``"adaptive"`` (which need
+        it positive).
+    power_t : float, default=0.5
+    warm_start : bool, default=False
+    average : bool or int, default=False
+        Averaged SGD (from the ``average``-th step when an int).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    offset_ : ndarray of shape (1,)
+        ``decision_function = X @ coef_ - offset_``.
+    n_iter_ : int
+    t_ : float
+    loss_curve_ : list of float
+        The objective of each epoch.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+    """
+
+    _parameter_constraints = ONE_CLASS_CONSTRAINTS
+    # scikit-learn's algorithm, which SGDOneClassSVM does not let one change
+    loss = "hinge"
+    penalty = "l2"
+    l1_ratio = 0.0
+    epsilon = 0.1
+    early_stopping = False
+    validation_fraction = 0.1
+    n_iter_no_change = 5
+    batch_size = 1
+    optimizer = "sgd"
+    shuffle_window = "auto"
+    decay_rate = 0.9
+    eta_min = 0.0
+    momentum, beta_1, beta_2, rho, eps = 0.9, 0.9, 0.999, 0.99, 1e-8
+    n_jobs = None
+    _pa_loss = "hinge"
+    _y_numeric = True
+
+    def __init__(self, nu=0.5, fit_intercept=True, max_iter=1000, tol=1e-3,
+                 shuffle=True, verbose=0, random_state=None, learning_rate="optimal",
+                 eta0=0.0, power_t=0.5, warm_start=False, average=False):
+        _store_init_params(self, locals())
+
+    @property
+    def alpha(self):
+        """The L2 penalty's strength of the kernels: ``nu / 2``."""
+        return self.nu / 2.0
+
+    @property
+    def _intercept_drift(self):
+        # the gradient of nu * b: scikit-learn's intercept steps move by eta * nu
+        return self.nu
+
+    @property
+    def offset_(self):
+        """``1 - b``: ``decision_function = X @ coef_ - offset_``."""
+        return 1.0 - np.atleast_1d(self.intercept_)
+
+    def _validate_params(self):
+        super()._validate_params()
+        if self.learning_rate != "optimal" and self.eta0 <= 0:
+            raise ValueError(f"eta0 must be > 0 with learning_rate="
+                             f"{self.learning_rate!r}; got eta0={self.eta0!r}.")
+
+    def _validate_X_y(self, X, y, reset, **kwargs):
+        # the rows are all positive examples: y is ignored, as in scikit-learn
+        for name in ("y_numeric", "multi_output"):
+            kwargs.pop(name, None)
+        X = validate_data(self, X, accept_sparse="csr",
+                          dtype=[np.float64, np.float32], order="C",
+                          accept_large_sparse=True, reset=reset, **kwargs)
+        return X, np.ones(X.shape[0], dtype=X.dtype)
+
+    def _set_classes(self, y, partial, classes):
+        pass
+
+    def _encode_targets(self, y, dtype, fitting):
+        """Every row a positive example of the hinge loss."""
+        return dict(pos_class=[-1], w_pos=[1.0], w_neg=1.0,
+                    y=np.ones(len(y), dtype=dtype)), None
+
+    def _set_coef(self, coef, intercept):
+        self.coef_ = coef.ravel()
+        self.intercept_ = intercept
+
+    def _no_dask(self, *arrays):
+        if any(is_dask(a) for a in arrays):
+            raise TypeError("SGDOneClassSVM does not train on Dask collections; "
+                            "SGDClassifier and SGDRegressor do.")
+
+    def fit(self, X, y=None, coef_init=None, offset_init=None, sample_weight=None):
+        """Fit the model with ``max_iter`` epochs of per-sample SGD.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : Ignored
+        coef_init : array of shape (n_features,), default=None
+        offset_init : array of shape (1,), default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        self._no_dask(X, sample_weight)
+        intercept_init = (None if offset_init is None
+                          else 1.0 - np.atleast_1d(np.asarray(offset_init, float)))
+        return self._fit_or_partial(X, None, sample_weight, False, self.max_iter,
+                                    coef_init=coef_init, intercept_init=intercept_init)
+
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """One epoch of SGD over the given samples, continuing the step counter.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        self._no_dask(X, sample_weight)
+        return self._fit_or_partial(X, None, sample_weight, True, 1)
+
+    def decision_function(self, X):
+        """Signed distance to the boundary: positive inside, negative outside.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self._decision(X).ravel() - 1.0
+
+    def score_samples(self, X):
+        """``X @ coef_``: the decision function plus ``offset_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self.decision_function(X) + self.offset_
+
+    def predict(self, X):
+        """1 for the rows inside the boundary (inliers), -1 outside.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of int of shape (n_samples,)
+        """
+        return np.where(self.decision_function(X) >= 0, 1, -1)

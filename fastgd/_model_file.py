@@ -29,9 +29,9 @@ _STATE_ARRAYS = ("scalars", "avg_sum", "l1_received", "optimizer_state")
 
 
 def _classes():
-    from fastgd._estimators import SGDClassifier, SGDRegressor
+    from fastgd._estimators import SGDClassifier, SGDOneClassSVM, SGDRegressor
 
-    return {cls.__name__: cls for cls in (SGDClassifier, SGDRegressor)}
+    return {cls.__name__: cls for cls in (SGDClassifier, SGDRegressor, SGDOneClassSVM)}
 
 
 def _json_params(estimator):
@@ -54,11 +54,12 @@ def _plain(value):
 
 
 def save_model(estimator, path, metadata=None):
-    """Write a fitted SGDRegressor or SGDClassifier to ``path`` (an ``.npz`` file).
+    """Write a fitted SGDRegressor, SGDClassifier or SGDOneClassSVM to ``path`` (an
+    ``.npz`` file).
 
     Parameters
     ----------
-    estimator : SGDRegressor or SGDClassifier
+    estimator : SGDRegressor, SGDClassifier or SGDOneClassSVM
         Fitted.
     path : str or path-like
         Where to write (NumPy adds ``.npz`` to a name without it).
@@ -128,7 +129,7 @@ def load_model(path, with_metadata=False):
 
     Returns
     -------
-    estimator : SGDRegressor or SGDClassifier
+    estimator : SGDRegressor, SGDClassifier or SGDOneClassSVM
         Fitted: it predicts as the saved one did, and ``partial_fit`` continues from
         its training state.
     metadata : dict

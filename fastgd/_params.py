@@ -89,6 +89,17 @@ CLASSIFIER_CONSTRAINTS = {
 }
 
 
+ONE_CLASS_CONSTRAINTS = {
+    "nu": [Interval(Real, 0.0, 1.0, closed="right")],
+    **{name: COMMON_CONSTRAINTS[name] for name in (
+        "fit_intercept", "max_iter", "tol", "shuffle", "verbose", "random_state",
+        "power_t", "warm_start", "average")},
+    # scikit-learn's SGDOneClassSVM: its schedules, and eta0 0 unless one uses it
+    "learning_rate": [StrOptions({"constant", "optimal", "invscaling", "adaptive"})],
+    "eta0": [Interval(Real, 0, None, closed="left")],
+}
+
+
 def loss_spec(estimator):
     """The table row of the estimator's loss (the softmax for a multinomial model)."""
     if getattr(estimator, "multi_class", "ovr") == "multinomial":

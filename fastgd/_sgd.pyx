@@ -181,7 +181,7 @@ cdef void epoch_dense(ScalarLoss f, const Pass* P, Py_ssize_t first, Py_ssize_t 
         elif coef != 0.0:
             vaxpy(<floating>(coef * C_inv), x, v, n_features)
         if h.fit_intercept:
-            b += coef * h.intercept_decay
+            b += (coef - eta * h.intercept_drift) * h.intercept_decay
         if l1:
             U += eta * h.lam1 * C_inv
             vcumulative_l1(v, m.q, U, n_features)
@@ -277,7 +277,7 @@ cdef void epoch_sparse(ScalarLoss f, const Pass* P, const index_t* indices,
                 j = indices[jj]
                 v[j] = v[j] + step_v * data[jj]
         if h.fit_intercept:
-            b += coef * h.intercept_decay
+            b += (coef - eta * h.intercept_drift) * h.intercept_decay
 
         z.U += eta * h.lam1 / z.C
         z.C /= 1.0 + eta * h.lam2

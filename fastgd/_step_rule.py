@@ -109,6 +109,12 @@ def epoch_eta(estimator, epoch, adaptive_eta):
     return e.eta0
 
 
+def intercept_drift(estimator):
+    """The gradient of the objective's linear term in the intercept: ``nu`` for
+    SGDOneClassSVM (its ``nu * b``), else 0."""
+    return float(getattr(estimator, "_intercept_drift", 0.0))
+
+
 def make_step_rule(estimator, sparse, learning_rate):
     """The kernels' ``StepRule`` for the estimator's parameters.
 
@@ -136,6 +142,7 @@ def make_step_rule(estimator, sparse, learning_rate):
         average_start=float(e.average) if e.average else 0.0,
         fit_intercept=e.fit_intercept,
         intercept_decay=SPARSE_INTERCEPT_DECAY if sparse else 1.0,
+        intercept_drift=intercept_drift(e),
         # a solver of the whole objective takes no kernel steps
         optimizer=e.optimizer if e.optimizer in OPTIMIZER_SPECS else "sgd",
         momentum=e.momentum, beta_1=e.beta_1,

@@ -64,6 +64,7 @@ ctypedef struct StepRuleView:
     double average_start    # first step counter value that is averaged; 0: no averaging
     bint fit_intercept
     double intercept_decay  # factor of the intercept's steps (smaller on sparse data)
+    double intercept_drift  # gradient of a linear term of the intercept (One-Class SVM)
     OptimizerRule optimizer
 
 

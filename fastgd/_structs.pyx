@@ -187,6 +187,9 @@ cdef class StepRule:
     fit_intercept : bool
     intercept_decay : float
         Factor of the intercept's steps.
+    intercept_drift : float, default=0
+        Gradient of a linear term ``intercept_drift * b`` of the objective, added to
+        every intercept step (the One-Class SVM's ``nu * b``).
     optimizer : str
         A name of ``_tables.OPTIMIZERS``; with ``momentum``, ``beta_1``, ``beta_2``,
         ``rho`` and ``eps`` (the denominators' epsilon of the adaptive rules).
@@ -194,8 +197,8 @@ cdef class StepRule:
 
     def __init__(self, *, int schedule, double eta0, double power_t, double alpha,
                  double t0, double lam1, double lam2, double average_start,
-                 bint fit_intercept, double intercept_decay, str optimizer="sgd",
-                 double momentum=0.9, double beta_1=0.9, double beta_2=0.999,
+                 bint fit_intercept, double intercept_decay,
+                 double intercept_drift=0.0, str optimizer="sgd", double momentum=0.9, double beta_1=0.9, double beta_2=0.999,
                  double rho=0.99, double eps=1e-8):
         names = [spec.name for spec in OPTIMIZERS]
         if optimizer not in names:
@@ -203,6 +206,7 @@ cdef class StepRule:
         self.params = dict(schedule=schedule, eta0=eta0, power_t=power_t, alpha=alpha,
                            t0=t0, lam1=lam1, lam2=lam2, average_start=average_start,
                            fit_intercept=fit_intercept, intercept_decay=intercept_decay,
+                           intercept_drift=intercept_drift,
                            optimizer=optimizer, momentum=momentum, beta_1=beta_1,
                            beta_2=beta_2, rho=rho, eps=eps)
         self.view.schedule = schedule
@@ -215,6 +219,7 @@ cdef class StepRule:
         self.view.average_start = average_start
         self.view.fit_intercept = fit_intercept
         self.view.intercept_decay = intercept_decay
+        self.view.intercept_drift = intercept_drift
         self.view.optimizer.kind = names.index(optimizer)
         self.view.optimizer.momentum = momentum
         self.view.optimizer.beta_1 = beta_1

@@ -30,7 +30,9 @@ from fastgd._runners import (
     FullBatchEpochs, GradientRunner, MiniBatchRunner, PerSampleRunner, SgdEpochs,
 )
 from fastgd._shuffle import VisitingOrder
-from fastgd._step_rule import auto_decay, auto_eta, epoch_eta, penalty_strengths
+from fastgd._step_rule import (
+    auto_decay, auto_eta, epoch_eta, intercept_drift, penalty_strengths,
+)
 from fastgd._structs import Rows
 
 # sample or class weights from this size on are named as a likely cause of divergence
@@ -237,7 +239,7 @@ def make_epochs(kind, estimator, problem, state, rule, train_rows, n_threads):
     else:
         runner = PerSampleRunner(problem.loss, problem.rows, problem.targets, rule,
                                  n_threads)
-        epochs = SgdEpochs(runner, state, order, lam1, lam2)
+        epochs = SgdEpochs(runner, state, order, lam1, lam2, intercept_drift(estimator))
     return epochs, order
 
 

@@ -54,12 +54,15 @@ def naive_dloss(name, p, y, eps):
 
 def reference_sgd(X, target, *, loss, eps=0.1, lam1=0.0, lam2=0.0, etas,
                   fit_intercept=True, intercept_decay=1.0, average_start=0,
-                  sample_weight=None, pa=None, pa_c=0.01, t_start=1):
+                  sample_weight=None, pa=None, pa_c=0.01, t_start=1,
+                  intercept_drift=0.0):
     """Per-sample proximal SGD, one Python statement per textbook step.
 
     ``etas(t, epoch)`` gives the step size of step ``t`` (1-based, counted over the
     whole run) in epoch ``epoch``; ``X`` is visited in row order once per entry of
     ``range(n_epochs)`` where ``n_epochs`` is implied by ``etas.n_epochs``.
+    ``intercept_drift``: the gradient of a linear term of the intercept (the One-Class
+    SVM's ``nu * b``), taken at every step.
 
     Returns
     -------
@@ -91,7 +94,7 @@ def reference_sgd(X, target, *, loss, eps=0.1, lam1=0.0, lam2=0.0, etas,
             step *= sw[i]
             w = w + step * x
             if fit_intercept:
-                b += step * intercept_decay
+                b += (step - eta * intercept_drift) * intercept_decay
             # L1: Tsuruoka et al. (2009) cumulative penalty; u is what every weight
             # could have received, q what each one did receive
             u += eta * lam1

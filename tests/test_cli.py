@@ -321,3 +321,16 @@ def test_console_script(tmp_path):
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert "model written to" in done.stdout
+
+
+def test_one_class_from_the_command_line(tmp_path):
+    X, y = classification_file(tmp_path / "t.svm", n=2000)
+    code, out, err = run_cli("train", tmp_path / "t.svm", "-o", tmp_path / "oc",
+                             "--estimator", "oneclass", "--nu", "0.2",
+                             "--random-state", "0")
+    assert "SGDOneClassSVM" in out and "share inside the boundary" in out
+    model = fastgd.load_model(tmp_path / "oc.npz")
+    assert model.get_params()["nu"] == 0.2
+    code, out, err = run_cli("predict", tmp_path / "oc.npz", tmp_path / "t.svm", "-q")
+    X, _ = load_svmlight_file(str(tmp_path / "t.svm"))
+    np.testing.assert_array_equal(np.loadtxt(out.splitlines()), model.predict(X))
