@@ -205,7 +205,7 @@ class HoldoutScore:
         return 1.0 - residual / spread if spread > 0 else float("nan")
 
 
-def _block_fraction(fraction):
+def _checked_fraction(fraction):
     if not 0 <= fraction <= 0.5:
         raise ValueError(f"--holdout-fraction must be in [0, 0.5]; got {fraction}.")
     return fraction
@@ -233,13 +233,16 @@ def train(argv, out=None):
                         help="no progress on standard error")
     _add_parameters(parser)
     args = parser.parse_args(argv)
-    fraction = _block_fraction(args.holdout_fraction)
+    fraction = _checked_fraction(args.holdout_fraction)
     if args.passes < 1:
         raise ValueError(f"--passes must be at least 1; got {args.passes}.")
     params = _given_parameters(args)
+    n_jobs = params.get("n_jobs")
+    if n_jobs is not None and not isinstance(n_jobs, int):
+        raise ValueError(f"--n-jobs must be an integer; got {n_jobs!r}.")
     data = DataFile(args.data, args.format, _chunk_bytes(args.chunk_mb),
                     0 if args.label_column is None else args.label_column,
-                    n_threads=effective_n_threads(params.get("n_jobs")))
+                    n_threads=effective_n_threads(n_jobs))
     progress = Progress(quiet=args.quiet)
     if data.fits_one_block:
         estimator, summary, score, rows = _train_in_memory(
@@ -369,9 +372,10 @@ def predict(argv, out=None):
     has_labels = data.format == "libsvm" or data.n_columns() == n_features + 1
     score = HoldoutScore(estimator)
     progress = Progress(quiet=args.quiet)
-    target = sys.stdout if args.output == "-" and out is None else out
-    stream = open(args.output, "w") if args.output != "-" else target
     method = _prediction_method(estimator, args)
+    to_stdout = args.output == "-"
+    stream = (sys.stdout if out is None else out) if to_stdout else open(
+        args.output, "w")
     rows = 0
     progress.begin("predict")
     try:
@@ -384,7 +388,7 @@ def predict(argv, out=None):
             rows += X.shape[0]
             progress.update("predict", rows)
     finally:
-        if stream is not target:
+        if not to_stdout:
             stream.close()
     progress.done("predict", rows)
     if score.n and not args.quiet:
@@ -399,11 +403,11 @@ def _prediction_method(estimator, args):
     name = ("predict_proba" if args.proba else
             "decision_function" if args.decision else "predict")
     if not hasattr(estimator, name):  # e.g. probabilities of the hinge loss
-        loss = getattr(estimator, "loss", None)
-        raise ValueError(f"--{'proba' if args.proba else 'decision'}: this "
-                         f"{type(estimator).__name__} (loss={loss!r}) has no "
-                         f"{name}; train with loss='log_loss' or "
-                         "'modified_huber' for probabilities.")
+        kind = type(estimator).__name__
+        hint = ("; train with loss='log_loss' or 'modified_huber' for probabilities"
+                if kind == "SGDClassifier" else "")
+        raise ValueError(f"--{'proba' if args.proba else 'decision'}: this {kind} "
+                         f"(loss={estimator.loss!r}) has no {name}{hint}.")
     return getattr(estimator, name)
 
 

@@ -69,9 +69,14 @@ def line_blocks(path, chunk_bytes):
             line += block.count(b"\n")
 
 
+def _content(line):
+    """A line without its comment and surrounding blanks."""
+    return line.split(b"#", 1)[0].strip()
+
+
 def _libsvm_line_error(line):
     """Why one libsvm line does not parse, or None."""
-    text = line.split(b"#", 1)[0].strip()
+    text = _content(line)
     if not text:
         return None
     tokens = text.split()
@@ -86,11 +91,10 @@ def _libsvm_line_error(line):
             return f"{shown!r} is not index:value"
         if k == 0 and name == b"qid":
             name = b"0"
-        try:
-            if int(name) < 0:
-                return f"negative index in {shown!r}"
-        except ValueError:
-            return f"the index of {shown!r} is not an integer"
+        if not name.isdigit():
+            return f"the index of {shown!r} is not a non-negative integer"
+        if int(name) > 2**31 - 1:
+            return f"the index of {shown!r} is past 2**31 - 1"
         try:
             float(value)
         except ValueError:
@@ -99,7 +103,8 @@ def _libsvm_line_error(line):
 
 
 def _csv_line_error(line, delimiter, n_columns):
-    text = line.split(b"#", 1)[0].strip()
+    """Why one CSV line does not parse, or None."""
+    text = _content(line)
     if not text:
         return None
     fields = text.split(delimiter.encode())
@@ -228,7 +233,7 @@ class DataFile:
         number), else None."""
         with open(self.path, "rb") as f:
             for line in f:
-                text = line.split(b"#", 1)[0].strip()
+                text = _content(line)
                 if not text:
                     continue
                 fields = [v.strip().decode(errors="replace")
@@ -266,7 +271,7 @@ class DataFile:
             return len(self._header)
         with open(self.path, "rb") as f:
             for line in f:
-                text = line.split(b"#", 1)[0].strip()
+                text = _content(line)
                 if text:
                     return len(text.split(b","))
         return 0
@@ -295,7 +300,7 @@ class DataFile:
             skip = 0
             if not header_seen:  # the header is the first line that is not empty
                 lines = block.split(b"\n")
-                while not lines[skip].split(b"#", 1)[0].strip():
+                while not _content(lines[skip]):
                     skip += 1
                 skip += 1
                 header_seen = True

@@ -41,6 +41,20 @@ for _k in range(1, 23):
     POW10[_k] = POW10[_k - 1] * 10.0  # exact: 10**22 < 2**53 * 2**22
 
 
+cdef inline int take_digits(const char** s, uint64_t* mantissa,
+                            int* significant) noexcept nogil:
+    """Read the decimal digits at ``s[0]`` into ``mantissa`` (leading zeros are not
+    significant) and move past them; return how many there were."""
+    cdef int n = 0
+    while c'0' <= s[0][0] <= c'9':
+        if mantissa[0] or s[0][0] != c'0':
+            mantissa[0] = mantissa[0] * 10 + <uint64_t>(s[0][0] - c'0')
+            significant[0] += 1
+        s[0] += 1
+        n += 1
+    return n
+
+
 cdef inline double parse_double(const char* p, char** end) noexcept nogil:
     """The number at ``p`` (Clinger's fast path, else ``strtod``); ``end`` is set
     past it (to ``p`` when there is none)."""
@@ -55,21 +69,11 @@ cdef inline double parse_double(const char* p, char** end) noexcept nogil:
         s += 1
     elif s[0] == c'+':
         s += 1
-    while c'0' <= s[0] <= c'9':
-        digits = True
-        if mantissa or s[0] != c'0':
-            mantissa = mantissa * 10 + <uint64_t>(s[0] - c'0')
-            significant += 1
-        s += 1
+    digits = take_digits(&s, &mantissa, &significant) > 0
     if s[0] == c'.':
         s += 1
-        while c'0' <= s[0] <= c'9':
-            digits = True
-            if mantissa or s[0] != c'0':
-                mantissa = mantissa * 10 + <uint64_t>(s[0] - c'0')
-                significant += 1
-            shift -= 1
-            s += 1
+        shift = -take_digits(&s, &mantissa, &significant)
+        digits = digits or shift < 0
     if not digits or significant > 15:
         return strtod(p, end)
     if s[0] == c'e' or s[0] == c'E':
@@ -91,8 +95,8 @@ cdef inline double parse_double(const char* p, char** end) noexcept nogil:
         if exp_negative:
             exponent = -exponent
     exponent += shift
-    if exponent < -22 or exponent > 22:
-        return strtod(p, end)
+    if exponent < -22 or exponent > 22 or not ends_token(s[0]):
+        return strtod(p, end)  # e.g. 0x1p3: strtod's, or an error
     value = <double>mantissa
     if exponent < 0:
         value = value / POW10[-exponent]
