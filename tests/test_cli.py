@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -17,12 +18,14 @@ from fastgd._files import DataFile, FileFormatError, line_blocks
 from realdata import diamonds
 
 
-def run_cli(*args, cwd=None, check=True):
-    """``python -m fastgd ARGS`` in a subprocess: (exit code, stdout, stderr)."""
+def run_cli(*args, check=True):
+    """``python -m fastgd ARGS`` in a subprocess: (exit code, stdout, stderr).  It
+    runs in the temporary folder: from the repository's top folder, ``-m fastgd``
+    would import the source folder, whose extensions a clean clone has not built."""
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     done = subprocess.run([sys.executable, "-m", "fastgd", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=300)
+                          capture_output=True, text=True, cwd=tempfile.gettempdir(),
+                          env=env, timeout=300)
     if check and done.returncode != 0:
         raise AssertionError(f"exit {done.returncode}\n{done.stdout}\n{done.stderr}")
     return done.returncode, done.stdout, done.stderr
@@ -336,7 +339,7 @@ def test_console_script(tmp_path):
     classification_file(tmp_path / "t.svm", n=300)
     done = subprocess.run([script, "train", str(tmp_path / "t.svm"), "-o",
                            str(tmp_path / "m"), "-q"], capture_output=True, text=True,
-                          timeout=300)
+                          cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "model written to" in done.stdout
 
