@@ -169,14 +169,68 @@ def chunk_groups(holders, n_chunks):
     return [groups[h] for h in sorted(groups)]
 
 
-class ChunkTargets:
-    """Each chunk's encoded targets (``chunk_targets``) as the chunks' tasks take them.
+def balanced_holders(holders, rows, workers):
+    """Which worker each chunk's task runs on so that the workers' rows are about
+    even: chunks move, one at a time, from the worker with the most rows to the one
+    with the fewest while that narrows the gap (a chunk goes where it was when the
+    placement is even already).
 
-    With X's chunks held by the workers of a ``distributed`` client (``holders``),
-    they are encoded once per fit, each on the worker that holds its X chunk (where
-    y's chunk may not be), and kept there as futures: the epochs then neither move y
-    between workers nor encode it again.  Otherwise each graph encodes them as it
-    goes (a chunk read from files is read when the model reaches it).
+    Parameters
+    ----------
+    holders : list of str
+        The worker that holds each chunk (``chunk_holders``).
+    rows : list of int
+        Each chunk's rows.
+    workers : iterable of str
+        Every worker of the cluster (one that holds nothing may take chunks).
+
+    Returns
+    -------
+    list of str
+    """
+    assigned = list(holders)
+    load = {w: 0 for w in set(workers) | set(holders)}
+    for holder, n in zip(holders, rows):
+        load[holder] += n
+    for _ in range(len(holders)):
+        most = max(load, key=lambda w: (load[w], w))
+        least = min(load, key=lambda w: (load[w], w))
+        gap = load[most] - load[least]
+        # the chunk of the busiest worker that brings the two closest together
+        candidates = [i for i, w in enumerate(assigned) if w == most and rows[i] < gap]
+        if not candidates:
+            break
+        i = min(candidates, key=lambda i: (abs(gap - 2 * rows[i]), i))
+        assigned[i] = least
+        load[most] -= rows[i]
+        load[least] += rows[i]
+    return assigned
+
+
+def held_copy(chunk):
+    """A chunk, as a task whose result stays on the worker that ran it."""
+    return chunk
+
+
+class ChunkPlacement:
+    """Where the chunks' tasks run, and what they take: each chunk's X (a delayed
+    object, or a future of a copy on another worker) and its encoded targets
+    (``chunk_targets``).
+
+    With X's chunks held by the workers of a ``distributed`` client (``holders``):
+
+    * the targets are encoded once per fit, each on the worker that runs its chunk's
+      task (where y's chunk may not be), and kept there as futures: the epochs
+      neither move y between workers nor encode it again;
+    * with ``balance``, chunks are assigned so that every worker has about the same
+      rows (``balanced_holders``): a solver of the whole objective waits at every
+      evaluation for the busiest worker, and Dask's placement of persisted chunks
+      may be uneven (2 and 6 chunks of 8 were seen on 2 workers).  A moved chunk is
+      copied once per fit to its new worker (released with the fit): memory for the
+      fit grows by the imbalance, at most a worker's share of X.
+
+    Otherwise each graph encodes the targets as it goes (a chunk read from files is
+    read when the model reaches it).
 
     Parameters
     ----------
@@ -185,27 +239,48 @@ class ChunkTargets:
     data : ChunkedData
     holders : list of str or None
         From ``chunk_holders``.
+    balance : bool, default=False
+
+    Attributes
+    ----------
+    holders : list of str or None
+        The worker each chunk's task runs on.
+    X : list
+        Each chunk's X as the tasks take it.
+    moved : int
+        How many chunks were copied to another worker.
     """
 
-    def __init__(self, estimator, data, holders):
+    def __init__(self, estimator, data, holders, balance=False):
         import dask
 
         ys = data.y if data.y is not None else [None] * len(data.X)
         ws = (data.sample_weight if data.sample_weight is not None
               else [None] * len(data.X))
-        self.chunks = [dask.delayed(chunk_targets, pure=True)(estimator, y, w,
-                                                              data.dtype)
-                       for y, w in zip(ys, ws)]
-        if holders is not None:
-            from distributed import default_client
+        self.targets = [dask.delayed(chunk_targets, pure=True)(estimator, y, w,
+                                                               data.dtype)
+                        for y, w in zip(ys, ws)]
+        self.X, self.holders, self.moved = list(data.X), holders, 0
+        if holders is None:
+            return
+        from distributed import default_client
 
-            client = default_client()
-            self.chunks = [client.compute(t, workers=[h], allow_other_workers=True)
-                           for t, h in zip(self.chunks, holders)]
+        client = default_client()
+        if balance:
+            workers = client.scheduler_info()["workers"]
+            self.holders = balanced_holders(holders, data.chunk_rows, workers)
+            for i, (was, now) in enumerate(zip(holders, self.holders)):
+                if was != now:
+                    self.X[i] = client.compute(
+                        dask.delayed(held_copy, pure=False)(data.X[i]),
+                        workers=[now], allow_other_workers=True)
+                    self.moved += 1
+        self.targets = [client.compute(t, workers=[h], allow_other_workers=True)
+                        for t, h in zip(self.targets, self.holders)]
 
     def of(self, group):
-        """The encoded targets of the chunks ``group`` (indices)."""
-        return [self.chunks[i] for i in group]
+        """(X, targets) of the chunks ``group`` (indices), as lists."""
+        return [self.X[i] for i in group], [self.targets[i] for i in group]
 
 
 class ClusterEpochs:
@@ -236,7 +311,8 @@ class ClusterEpochs:
         self.holders = chunk_holders(data)
         self.groups = chunk_groups(self.holders, len(data.X))
         self.task_estimator = lean_copy(estimator)
-        self.targets = ChunkTargets(self.task_estimator, data, self.holders)
+        # one worker trains at a time: no balance to keep
+        self.placement = ChunkPlacement(self.task_estimator, data, self.holders)
 
     def reshuffle(self, seed):
         self.seed = seed
@@ -256,7 +332,7 @@ class ClusterEpochs:
             group = list(rng.permutation(group)) if shuffle else group
             seeds = [int(s) for s in rng.integers(np.iinfo(np.int32).max,
                                                   size=len(group))]
-            tasks.append(([data.X[i] for i in group], self.targets.of(group), seeds))
+            tasks.append((*self.placement.of(group), seeds))
         if self.holders is not None:
             # the chunks are data on the workers: the epoch is one graph
             for Xs, targets, seeds in tasks:
@@ -321,18 +397,16 @@ def summed_gradient(estimator, data, traffic):
     tree reduction; one round trip per call."""
     import dask
 
-    holders = chunk_holders(data)
-    groups = chunk_groups(holders, len(data.X))
     estimator = lean_copy(estimator)
-    targets = ChunkTargets(estimator, data, holders)
+    placement = ChunkPlacement(estimator, data, chunk_holders(data), balance=True)
+    groups = chunk_groups(placement.holders, len(data.X))
 
     def loss_and_gradient(coef, intercept):
         # the estimator and the model go into each group's task (one per worker):
         # as tasks of their own they would cost round trips between the workers
         intercept = np.ascontiguousarray(intercept, np.float64)
         parts = [dask.delayed(chunk_gradient, pure=False)(
-                     estimator, [data.X[i] for i in group], targets.of(group),
-                     data.dtype, coef, intercept)
+                     estimator, *placement.of(group), data.dtype, coef, intercept)
                  for group in groups]
         while len(parts) > REDUCTION_FAN_IN:
             parts = [dask.delayed(add_sums, pure=True)(*parts[k:k + REDUCTION_FAN_IN])

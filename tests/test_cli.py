@@ -23,6 +23,9 @@ def run_cli(*args, check=True):
     runs in the temporary folder: from the repository's top folder, ``-m fastgd``
     would import the source folder, whose extensions a clean clone has not built."""
     env = dict(os.environ, PYTHONWARNINGS="ignore")
+    if env.get("PYTHONPATH"):  # as seen from here, not from the temporary folder
+        env["PYTHONPATH"] = os.pathsep.join(
+            os.path.abspath(p) for p in env["PYTHONPATH"].split(os.pathsep) if p)
     done = subprocess.run([sys.executable, "-m", "fastgd", *map(str, args)],
                           capture_output=True, text=True, cwd=tempfile.gettempdir(),
                           env=env, timeout=300)

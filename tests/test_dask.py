@@ -421,3 +421,45 @@ def test_the_core_package_does_not_import_dask(tmp_path):
     env = dict(os.environ,
                PYTHONPATH=os.path.dirname(os.path.dirname(fastgd.__file__)))
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, env=env)
+
+
+def test_balanced_holders_evens_the_rows():
+    from fastgd._distributed import balanced_holders
+
+    # 6 of 8 equal chunks on one worker, a third worker that holds none
+    holders = ["a"] * 6 + ["b"] * 2
+    assigned = balanced_holders(holders, [100] * 8, ["a", "b", "c"])
+    counts = {w: assigned.count(w) for w in "abc"}
+    assert sorted(counts.values()) == [2, 3, 3]
+    assert all(assigned[i] == "b" for i in (6, 7))  # b's chunks stay
+    # even already: nothing moves; unequal chunks: the gap narrows, never widens
+    assert balanced_holders(["a", "b"] * 4, [100] * 8, ["a", "b"]) == ["a", "b"] * 4
+    rows = [500, 10, 10, 10, 300]
+    assigned = balanced_holders(["a"] * 5, rows, ["a", "b"])
+    load = {w: sum(r for r, h in zip(rows, assigned) if h == w) for w in "ab"}
+    assert abs(load["a"] - load["b"]) <= 200
+
+
+def test_full_batch_on_chunks_all_on_one_worker(client):
+    """Dask may persist most chunks on one worker: a solver of the whole objective
+    then runs on copies spread over the workers, with the same model."""
+    from fastgd._chunks import ChunkedData
+    from fastgd._distributed import ChunkPlacement, chunk_holders
+
+    X, y = _binary()
+    first = sorted(client.scheduler_info()["workers"])[0]
+    Xd = client.persist(da.from_array(X, chunks=(750, X.shape[1])), workers=[first])
+    yd = client.persist(da.from_array(y, chunks=750), workers=[first])
+    distributed.wait([Xd, yd])
+    est = fastgd.SGDClassifier(loss="log_loss", batch_size="full", optimizer="lbfgs")
+    data = ChunkedData.from_collections(est, Xd, yd, None)
+    holders = chunk_holders(data)
+    assert set(holders) == {first}
+    placement = ChunkPlacement(est, data, holders, balance=True)
+    assert placement.moved == 4
+    assert len(set(placement.holders)) == 2
+    local = fastgd.SGDClassifier(loss="log_loss", batch_size="full",
+                                 optimizer="lbfgs").fit(X, y)
+    on_cluster = est.fit(Xd, yd)
+    assert _rel(on_cluster.coef_, local.coef_) < 1e-10
+    assert _rel(on_cluster.intercept_, local.intercept_) < 1e-10
