@@ -74,15 +74,21 @@ def _content(line):
     return line.split(b"#", 1)[0].strip()
 
 
+def _is_number(token):
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
 def _libsvm_line_error(line):
     """Why one libsvm line does not parse, or None."""
     text = _content(line)
     if not text:
         return None
     tokens = text.split()
-    try:
-        float(tokens[0])
-    except ValueError:
+    if not _is_number(tokens[0]):
         return f"the label {tokens[0].decode(errors='replace')!r} is not a number"
     for k, token in enumerate(tokens[1:]):
         name, sep, value = token.partition(b":")
@@ -95,9 +101,7 @@ def _libsvm_line_error(line):
             return f"the index of {shown!r} is not a non-negative integer"
         if int(name) > 2**31 - 1:
             return f"the index of {shown!r} is past 2**31 - 1"
-        try:
-            float(value)
-        except ValueError:
+        if not _is_number(value):
             return f"the value of {shown!r} is not a number"
     return None
 
@@ -111,9 +115,7 @@ def _csv_line_error(line, delimiter, n_columns):
     if n_columns is not None and len(fields) != n_columns:
         return f"{len(fields)} fields where the file has {n_columns}"
     for value in fields:
-        try:
-            float(value)
-        except ValueError:
+        if not _is_number(value):
             return f"{value.decode(errors='replace').strip()!r} is not a number"
     return None
 
@@ -238,11 +240,7 @@ class DataFile:
                     continue
                 fields = [v.strip().decode(errors="replace")
                           for v in text.split(b",")]
-                try:
-                    [float(v) for v in fields]
-                except ValueError:
-                    return fields
-                return None
+                return None if all(_is_number(v) for v in fields) else fields
         return None
 
     def label_index(self, n_columns):
