@@ -111,12 +111,17 @@ def make_estimator(kind, labels, params):
     return estimator.set_params(**params)
 
 
+def holdout_stride(fraction):
+    """Every how many rows one is held out for ``fraction`` (> 0)."""
+    return max(int(round(1.0 / fraction)), 2)
+
+
 def holdout_rows(start, n_rows, fraction):
     """Whether each of rows ``start .. start + n_rows - 1`` of the file is held out:
-    every ``round(1 / fraction)``-th row (none for 0)."""
+    every ``holdout_stride(fraction)``-th row (none for 0)."""
     if fraction <= 0:
         return np.zeros(n_rows, dtype=bool)
-    stride = max(int(round(1.0 / fraction)), 2)
+    stride = holdout_stride(fraction)
     return (np.arange(start, start + n_rows) % stride) == stride - 1
 
 
@@ -170,6 +175,7 @@ class HoldoutScore:
     boundary (one-class) over held-out rows, block by block."""
 
     def __init__(self, estimator):
+        self.estimator = estimator
         kind = type(estimator).__name__
         self.classify = kind == "SGDClassifier"
         self.one_class = kind == "SGDOneClassSVM"
@@ -177,10 +183,10 @@ class HoldoutScore:
         self.correct = 0
         self.sums = np.zeros(3)  # y, y^2, squared residuals
 
-    def add(self, estimator, X, y):
+    def add(self, X, y):
         if X.shape[0] == 0:
             return
-        prediction = estimator.predict(X)
+        prediction = self.estimator.predict(X)
         self.n += X.shape[0]
         if self.one_class:
             self.correct += int(np.sum(prediction == 1))
@@ -264,7 +270,7 @@ def train(argv, out=None):
           f"{summary.n_features:,} features, {how}", file=out)
     print(f"{name}: trained on {rows:,} rows in {seconds:.2f} s", file=out)
     if score.n:
-        print(f"holdout (every {int(round(1 / fraction))}th row, {score.n:,} rows): "
+        print(f"holdout (every {holdout_stride(fraction)}th row, {score.n:,} rows): "
               f"{score.name} {score.value:.4f}", file=out)
     print(f"model written to {_npz(args.model_out)}", file=out)
     return estimator
@@ -291,8 +297,17 @@ def _train_in_memory(data, kind, params, fraction, progress):
     progress.done("fit", X.shape[0],
                   estimator.loss_curve_[-1] if estimator.loss_curve_ else None)
     score = HoldoutScore(estimator)
-    score.add(estimator, X_held, y_held)
+    score.add(X_held, y_held)
     return estimator, summary, score, X.shape[0]
+
+
+def _held_blocks(data, summary, fraction):
+    """The file's blocks, as ``summary`` says to read them, each with the mask of its
+    held-out rows (``holdout_rows``)."""
+    start = 0
+    for X, y in data.blocks(summary.zero_based, summary.n_features):
+        yield X, y, holdout_rows(start, X.shape[0], fraction)
+        start += X.shape[0]
 
 
 def _train_streamed(data, kind, params, fraction, passes, progress):
@@ -312,14 +327,12 @@ def _train_streamed(data, kind, params, fraction, passes, progress):
     for p in range(passes):
         label = f"pass {p + 1}/{passes}"
         progress.begin(label)
-        start, rows, weighted = 0, 0, 0.0
+        rows, weighted = 0, 0.0
         # a block's warning (steps too large for the model so far) is a passing
         # state while the step size decays: only the last pass's are repeated
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            for X, y in data.blocks(summary.zero_based, summary.n_features):
-                held = holdout_rows(start, X.shape[0], fraction)
-                start += X.shape[0]
+            for X, y, held in _held_blocks(data, summary, fraction):
                 keep = np.flatnonzero(~held)
                 if keep.size == 0:
                     continue
@@ -334,11 +347,9 @@ def _train_streamed(data, kind, params, fraction, passes, progress):
     score = HoldoutScore(estimator)
     if fraction > 0:
         progress.begin("holdout pass")
-        start = 0
-        for X, y in data.blocks(summary.zero_based, summary.n_features):
-            held = np.flatnonzero(holdout_rows(start, X.shape[0], fraction))
-            start += X.shape[0]
-            score.add(estimator, X[held], y[held])
+        for X, y, held in _held_blocks(data, summary, fraction):
+            held = np.flatnonzero(held)
+            score.add(X[held], y[held])
         progress.done("holdout pass", score.n)
     return estimator, summary, score, rows
 
@@ -384,7 +395,7 @@ def predict(argv, out=None):
             np.savetxt(stream, values, fmt="%.10g" if values.dtype.kind in "fiu"
                        else "%s", delimiter=" ")
             if y is not None:
-                score.add(estimator, X, y)
+                score.add(X, y)
             rows += X.shape[0]
             progress.update("predict", rows)
     finally:

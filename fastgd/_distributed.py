@@ -28,12 +28,14 @@ import numpy as np
 from fastgd._chunks import chunk_matrix
 from fastgd._config import effective_n_threads
 from fastgd._params import OPTIMIZER_SPECS, effective_learning_rate, loss_spec
-from fastgd._proximal import block_lipschitz, penalty_value
+from fastgd._proximal import block_lipschitz
 from fastgd._runners import (
     FullBatchEpochs, GradientRunner, MiniBatchRunner, PerSampleRunner,
 )
 from fastgd._shuffle import VisitingOrder
-from fastgd._step_rule import auto_eta, make_step_rule, penalty_strengths
+from fastgd._step_rule import (
+    auto_eta, make_step_rule, penalty_strengths, regularisation,
+)
 from fastgd._structs import Rows, Targets
 from fastgd._training import (
     WHOLE_OBJECTIVE, algorithm, constant_objective, full_batch_method, run_epochs,
@@ -213,11 +215,12 @@ def held_copy(chunk):
 
 
 class ChunkPlacement:
-    """Where the chunks' tasks run, and what they take: each chunk's X (a delayed
-    object, or a future of a copy on another worker) and its encoded targets
-    (``chunk_targets``).
+    """Where the chunks' tasks run, and what they take: the estimator
+    (``lean_copy``), each chunk's X (a delayed object, or a future of a copy on
+    another worker) and its encoded targets (``chunk_targets``).
 
-    With X's chunks held by the workers of a ``distributed`` client (``holders``):
+    With X's chunks held by the workers of a ``distributed`` client
+    (``chunk_holders``):
 
     * the targets are encoded once per fit, each on the worker that runs its chunk's
       task (where y's chunk may not be), and kept there as futures: the epochs
@@ -235,25 +238,28 @@ class ChunkPlacement:
     Parameters
     ----------
     estimator : SGDRegressor or SGDClassifier
-        As the tasks take it (``lean_copy``).
     data : ChunkedData
-    holders : list of str or None
-        From ``chunk_holders``.
     balance : bool, default=False
 
     Attributes
     ----------
+    estimator : SGDRegressor or SGDClassifier
+        As the tasks take it; ``estimator_bytes``: its pickled size.
     holders : list of str or None
-        The worker each chunk's task runs on.
+        The worker each chunk's task runs on (None: the chunks are not data on
+        workers).
     X : list
         Each chunk's X as the tasks take it.
     moved : int
         How many chunks were copied to another worker.
     """
 
-    def __init__(self, estimator, data, holders, balance=False):
+    def __init__(self, estimator, data, balance=False):
         import dask
 
+        self.estimator = estimator = lean_copy(estimator)
+        self.estimator_bytes = _nbytes(estimator)
+        holders = chunk_holders(data)
         ys = data.y if data.y is not None else [None] * len(data.X)
         ws = (data.sample_weight if data.sample_weight is not None
               else [None] * len(data.X))
@@ -277,6 +283,11 @@ class ChunkPlacement:
                     self.moved += 1
         self.targets = [client.compute(t, workers=[h], allow_other_workers=True)
                         for t, h in zip(self.targets, self.holders)]
+
+    @property
+    def groups(self):
+        """The chunks one task each takes (``chunk_groups``)."""
+        return chunk_groups(self.holders, len(self.X))
 
     def of(self, group):
         """(X, targets) of the chunks ``group`` (indices), as lists."""
@@ -306,13 +317,9 @@ class ClusterEpochs:
     def __init__(self, estimator, data, state, kind, traffic):
         self.estimator, self.data, self.state = estimator, data, state
         self.kind, self.traffic = kind, traffic
-        self.lam1, self.lam2 = penalty_strengths(estimator)
         self.seed = 0
-        self.holders = chunk_holders(data)
-        self.groups = chunk_groups(self.holders, len(data.X))
-        self.task_estimator = lean_copy(estimator)
         # one worker trains at a time: no balance to keep
-        self.placement = ChunkPlacement(self.task_estimator, data, self.holders)
+        self.placement = ChunkPlacement(estimator, data)
 
     def reshuffle(self, seed):
         self.seed = seed
@@ -323,17 +330,20 @@ class ClusterEpochs:
         data = self.data
         rng = np.random.default_rng(self.seed)
         shuffle = self.estimator.shuffle
-        groups = ([self.groups[k] for k in rng.permutation(len(self.groups))]
-                  if shuffle else self.groups)
-        estimator = self.task_estimator  # into each task: none of its own to fetch
+        placement = self.placement
+        groups = placement.groups
+        if shuffle:
+            groups = [groups[k] for k in rng.permutation(len(groups))]
+        estimator = placement.estimator  # into each task: none of its own to fetch
         state, totals = self.state.copy(), []
         tasks = []
         for group in groups:
             group = list(rng.permutation(group)) if shuffle else group
             seeds = [int(s) for s in rng.integers(np.iinfo(np.int32).max,
                                                   size=len(group))]
-            tasks.append((*self.placement.of(group), seeds))
-        if self.holders is not None:
+            tasks.append((*placement.of(group), seeds))
+        on_workers = placement.holders is not None
+        if on_workers:
             # the chunks are data on the workers: the epoch is one graph
             for Xs, targets, seeds in tasks:
                 state, total = dask.delayed(chunk_sgd_epoch, nout=2, pure=True)(
@@ -351,14 +361,15 @@ class ClusterEpochs:
                     self.kind))[0]
                 totals.append(total)
         size = _nbytes(state)
-        self.traffic.add(round_trips=1 if self.holders is not None else len(tasks),
-                         sent=(_nbytes(estimator) + size) * len(tasks),
+        self.traffic.add(round_trips=1 if on_workers else len(tasks),
+                         sent=(placement.estimator_bytes + size) * len(tasks),
                          received=size + 8 * len(tasks))
         self.state.restore(state)
         total = float(sum(totals))
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
             return (total / max(data.n_rows, 1)
-                    + penalty_value(self.state.coef, self.lam1, self.lam2))
+                    + regularisation(self.estimator, self.state.coef,
+                                     self.state.intercept))
 
 
 def chunk_holders(data):
@@ -397,9 +408,8 @@ def summed_gradient(estimator, data, traffic):
     tree reduction; one round trip per call."""
     import dask
 
-    estimator = lean_copy(estimator)
-    placement = ChunkPlacement(estimator, data, chunk_holders(data), balance=True)
-    groups = chunk_groups(placement.holders, len(data.X))
+    placement = ChunkPlacement(estimator, data, balance=True)
+    estimator, groups = placement.estimator, placement.groups
 
     def loss_and_gradient(coef, intercept):
         # the estimator and the model go into each group's task (one per worker):
@@ -414,7 +424,7 @@ def summed_gradient(estimator, data, traffic):
         # the last addition on the client: a hop between workers less
         result = add_sums(*dask.compute(*parts))
         traffic.add(round_trips=1,
-                    sent=(_nbytes(estimator) + coef.nbytes + intercept.nbytes)
+                    sent=(placement.estimator_bytes + coef.nbytes + intercept.nbytes)
                     * len(groups), received=_nbytes(result) * len(groups))
         return result
 
@@ -442,9 +452,9 @@ def train_on_cluster(estimator, data, problem, state, max_iter, partial):
     kind = algorithm(e)
     n_threads = effective_n_threads(e.n_jobs)
     traffic = Traffic()
-    lam1, lam2 = penalty_strengths(e)
     curvature = problem.spec.curvature * problem.class_scale
     if kind in WHOLE_OBJECTIVE:
+        lam1, lam2 = penalty_strengths(e)
         method = full_batch_method(e)
         sample_weight = problem.sample_weight
         sample_total = (float(np.sum(sample_weight)) if sample_weight is not None

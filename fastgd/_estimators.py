@@ -42,9 +42,8 @@ from fastgd._params import (
     effective_learning_rate,
     loss_spec,
 )
-from fastgd._proximal import penalty_value
 from fastgd._state import TrainingState, _dense
-from fastgd._step_rule import make_step_rule, penalty_strengths
+from fastgd._step_rule import make_step_rule, regularisation
 from fastgd._structs import Rows, Targets
 from fastgd._training import Problem, train
 
@@ -229,8 +228,9 @@ class _BaseSGD(BaseEstimator):
     def objective(self, X, y, sample_weight=None):
         """Regularised training objective of the current model on (X, y).
 
-        ``mean_i(s_i * loss(x_i . w + b, y_i)) + lam1 * |w|_1 + lam2 / 2 * |w|^2``,
-        computed by a parallel kernel (an OpenMP reduction over rows).
+        ``mean_i(s_i * loss(x_i . w + b, y_i)) + lam1 * |w|_1 + lam2 / 2 * |w|^2``
+        (SGDOneClassSVM: ``+ nu * b``), computed by a parallel kernel (an OpenMP
+        reduction over rows).
 
         Parameters
         ----------
@@ -257,7 +257,7 @@ class _BaseSGD(BaseEstimator):
         total = _linear.loss_sum(loss, rows, targets,
                                  np.arange(rows.n_rows, dtype=np.int32), coef,
                                  intercept, effective_n_threads(self.n_jobs))
-        return total / rows.n_rows + penalty_value(coef, *penalty_strengths(self))
+        return total / rows.n_rows + regularisation(self, coef, intercept)
 
     # -------------------------------------------------------------- sparse coef
 
@@ -314,6 +314,23 @@ class _ScoreOnWorkers:
         return super().score(X, y, sample_weight)
 
 
+class _OneModel:
+    """The targets and the model of SGDRegressor and SGDOneClassSVM: y's values
+    (one model row), ``coef_`` of shape (n_features,)."""
+
+    def _set_classes(self, y, partial, classes):
+        pass
+
+    def _encode_targets(self, y, dtype, fitting):
+        """Keyword arguments of ``Targets`` for y, and the rows' strata (none)."""
+        return dict(pos_class=[-1], w_pos=[1.0], w_neg=1.0,
+                    y=np.ascontiguousarray(y, dtype=dtype)), None
+
+    def _set_coef(self, coef, intercept):
+        self.coef_ = coef.ravel()
+        self.intercept_ = intercept
+
+
 def _store_init_params(estimator, init_locals):
     """Store every ``__init__`` argument unchanged, as scikit-learn's API requires."""
     for name, value in init_locals.items():
@@ -322,7 +339,7 @@ def _store_init_params(estimator, init_locals):
 
 
 @shared_docs
-class SGDRegressor(_ScoreOnWorkers, RegressorMixin, _BaseSGD):
+class SGDRegressor(_ScoreOnWorkers, RegressorMixin, _OneModel, _BaseSGD):
     """Linear regression by per-sample stochastic gradient descent.
 
     A drop-in replacement of :class:`sklearn.linear_model.SGDRegressor` (same
@@ -401,18 +418,6 @@ class SGDRegressor(_ScoreOnWorkers, RegressorMixin, _BaseSGD):
         _store_init_params(self, locals())
 
     _y_numeric = True
-
-    def _set_classes(self, y, partial, classes):
-        pass
-
-    def _encode_targets(self, y, dtype, fitting):
-        """Keyword arguments of ``Targets`` for y, and the rows' strata (none)."""
-        return dict(pos_class=[-1], w_pos=[1.0], w_neg=1.0,
-                    y=np.ascontiguousarray(y, dtype=dtype)), None
-
-    def _set_coef(self, coef, intercept):
-        self.coef_ = coef.ravel()
-        self.intercept_ = intercept
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model with ``max_iter`` epochs of SGD.
@@ -695,7 +700,7 @@ class SGDClassifier(_ScoreOnWorkers, ClassifierMixin, _BaseSGD):
             return np.log(self.predict_proba(X))
 
 
-class SGDOneClassSVM(OutlierMixin, _BaseSGD):
+class SGDOneClassSVM(OutlierMixin, _OneModel, _BaseSGD):
     """Linear One-Class SVM by per-sample stochastic gradient descent.
 
     Drop-in for scikit-learn's ``SGDOneClassSVM`` (same parameters, attributes and
@@ -793,7 +798,8 @@ class SGDOneClassSVM(OutlierMixin, _BaseSGD):
                              f"{self.learning_rate!r}; got eta0={self.eta0!r}.")
 
     def _validate_X_y(self, X, y, reset, **kwargs):
-        # the rows are all positive examples: y is ignored, as in scikit-learn
+        # every row is a positive example of the hinge loss: y is ignored, as in
+        # scikit-learn, and the targets are ones
         for name in ("y_numeric", "multi_output"):
             kwargs.pop(name, None)
         X = validate_data(self, X, accept_sparse="csr",
@@ -801,17 +807,21 @@ class SGDOneClassSVM(OutlierMixin, _BaseSGD):
                           accept_large_sparse=True, reset=reset, **kwargs)
         return X, np.ones(X.shape[0], dtype=X.dtype)
 
-    def _set_classes(self, y, partial, classes):
-        pass
+    def objective(self, X, y=None, sample_weight=None):
+        """The objective of the current model on X: ``mean_i(s_i * max(0, 1 - (x_i
+        . w + b))) + nu / 4 * |w|^2 + nu * b``.
 
-    def _encode_targets(self, y, dtype, fitting):
-        """Every row a positive example of the hinge loss."""
-        return dict(pos_class=[-1], w_pos=[1.0], w_neg=1.0,
-                    y=np.ones(len(y), dtype=dtype)), None
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
 
-    def _set_coef(self, coef, intercept):
-        self.coef_ = coef.ravel()
-        self.intercept_ = intercept
+        Returns
+        -------
+        objective : float
+        """
+        return super().objective(X, y, sample_weight)
 
     def _no_dask(self, *arrays):
         if any(is_dask(a) for a in arrays):

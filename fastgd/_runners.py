@@ -19,7 +19,7 @@ import numpy as np
 
 from fastgd import _batch, _sgd
 from fastgd._config import MIN_ROWS_PER_PARALLEL_BATCH
-from fastgd._proximal import ProximalGradient, penalty_value
+from fastgd._proximal import ProximalGradient
 from fastgd._quasi_newton import QuasiNewton
 
 
@@ -179,19 +179,19 @@ class FullBatchEpochs:
 
 class SgdEpochs:
     """Epochs of a per-sample or mini-batch runner over a visiting order, one per call;
-    returns the epoch's mean loss met before each step plus the penalty (and the
-    One-Class SVM's ``drift * b``) at its end."""
+    returns the epoch's mean loss met before each step plus ``regularisation(coef,
+    intercept)`` at its end (``_step_rule.regularisation``: the penalty, and the
+    One-Class SVM's ``nu * b``)."""
 
     # SGD has no point at which it knows it is done (see FullBatchEpochs.converged)
     converged = False
 
-    def __init__(self, runner, state, order, lam1, lam2, drift=0.0):
+    def __init__(self, runner, state, order, regularisation):
         self.runner, self.state, self.order = runner, state, order
-        self.lam1, self.lam2, self.drift = lam1, lam2, drift
+        self.regularisation = regularisation
 
     def __call__(self, eta):
         total = self.runner.run(self.state, self.order, eta)
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
             return (total / max(len(self.order), 1)
-                    + penalty_value(self.state.coef, self.lam1, self.lam2)
-                    + self.drift * float(np.sum(self.state.intercept)))
+                    + self.regularisation(self.state.coef, self.state.intercept))

@@ -6,7 +6,7 @@ import numpy as np
 from fastgd._enums import Schedule
 from fastgd._losses import LOSS_TYPES
 from fastgd._params import LEARNING_RATES, OPTIMIZER_SPECS, SPARSE_INTERCEPT_DECAY
-from fastgd._proximal import batch_lipschitz
+from fastgd._proximal import batch_lipschitz, penalty_value
 from fastgd._structs import StepRule
 
 
@@ -113,6 +113,16 @@ def intercept_drift(estimator):
     """The gradient of the objective's linear term in the intercept: ``nu`` for
     SGDOneClassSVM (its ``nu * b``), else 0."""
     return float(getattr(estimator, "_intercept_drift", 0.0))
+
+
+def regularisation(estimator, coef, intercept):
+    """What the objective adds to the mean loss at ``(coef, intercept)``: the
+    penalty of the weights (``penalty_value``) and the linear term of the intercept
+    (``intercept_drift``: SGDOneClassSVM's ``nu * b``)."""
+    value = penalty_value(coef, *penalty_strengths(estimator))
+    drift = intercept_drift(estimator)
+    # no term at all without a drift: 0 * an infinite intercept would be NaN
+    return value + drift * float(np.sum(intercept)) if drift else value
 
 
 def make_step_rule(estimator, sparse, learning_rate):

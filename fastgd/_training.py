@@ -25,13 +25,13 @@ from threadpoolctl import ThreadpoolController
 from fastgd import _linear
 from fastgd._enums import Schedule
 from fastgd._params import LEARNING_RATES, effective_learning_rate, is_per_sample
-from fastgd._proximal import block_lipschitz, penalty_value, sample_rows
+from fastgd._proximal import block_lipschitz, sample_rows
 from fastgd._runners import (
     FullBatchEpochs, GradientRunner, MiniBatchRunner, PerSampleRunner, SgdEpochs,
 )
 from fastgd._shuffle import VisitingOrder
 from fastgd._step_rule import (
-    auto_decay, auto_eta, epoch_eta, intercept_drift, penalty_strengths,
+    auto_decay, auto_eta, epoch_eta, penalty_strengths, regularisation,
 )
 from fastgd._structs import Rows
 
@@ -216,8 +216,8 @@ def make_epochs(kind, estimator, problem, state, rule, train_rows, n_threads):
                           estimator.shuffle and not full,
                           shuffle_window(estimator, problem.X),
                           problem.targets.n_models, n_threads)
-    lam1, lam2 = penalty_strengths(estimator)
     if kind in WHOLE_OBJECTIVE:
+        lam1, lam2 = penalty_strengths(estimator)
         runner = GradientRunner(problem.loss, problem.rows, problem.targets, n_threads)
         every_row = len(train_rows) == problem.rows.n_rows
         sw = problem.sample_weight
@@ -235,11 +235,13 @@ def make_epochs(kind, estimator, problem, state, rule, train_rows, n_threads):
         batch = len(train_rows) if full else estimator.batch_size
         runner = MiniBatchRunner(problem.loss, problem.rows, problem.targets, rule,
                                  n_threads, batch)
-        epochs = SgdEpochs(runner, state, order, lam1, lam2)
+        epochs = SgdEpochs(runner, state, order,
+                           lambda coef, b: regularisation(estimator, coef, b))
     else:
         runner = PerSampleRunner(problem.loss, problem.rows, problem.targets, rule,
                                  n_threads)
-        epochs = SgdEpochs(runner, state, order, lam1, lam2, intercept_drift(estimator))
+        epochs = SgdEpochs(runner, state, order,
+                           lambda coef, b: regularisation(estimator, coef, b))
     return epochs, order
 
 
@@ -409,7 +411,7 @@ def run_epochs(e, problem, state, epochs, order, kind, constant, train_rows, val
         coef, intercept = state.model(averaging)
         objective = (_linear.loss_sum(problem.loss, problem.rows, problem.targets,
                                       train_rows, coef, intercept, n_threads)
-                     / len(train_rows) + penalty_value(coef, *penalty_strengths(e)))
+                     / len(train_rows) + regularisation(e, coef, intercept))
     if constant and objective > WORSE_THAN_CONSTANT * constant:
         shown = (repr(e.learning_rate) if learning_rate == e.learning_rate
                  else f"'auto', here scikit-learn's {learning_rate!r}")
@@ -471,7 +473,7 @@ def _epochs(e, problem, state, epochs, order, auto, fixed, seed, first_epoch,
         if e.verbose:
             # scikit-learn's lines, with the objective (the mean loss plus the
             # penalty) and the held-out loss beside its average loss
-            penalty = penalty_value(state.coef, *penalty_strengths(e))
+            penalty = regularisation(e, state.coef, state.intercept)
             print(f"-- Epoch {result.n_iter}\nNorm: {np.linalg.norm(state.coef):.2f}, "
                   f"NNZs: {np.count_nonzero(state.coef)}, "
                   f"Bias: {state.intercept[0]:.6f}, T: {int(state.t) - 1}, "

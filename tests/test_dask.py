@@ -453,9 +453,8 @@ def test_full_batch_on_chunks_all_on_one_worker(client):
     distributed.wait([Xd, yd])
     est = fastgd.SGDClassifier(loss="log_loss", batch_size="full", optimizer="lbfgs")
     data = ChunkedData.from_collections(est, Xd, yd, None)
-    holders = chunk_holders(data)
-    assert set(holders) == {first}
-    placement = ChunkPlacement(est, data, holders, balance=True)
+    assert set(chunk_holders(data)) == {first}
+    placement = ChunkPlacement(est, data, balance=True)
     assert placement.moved == 4
     assert len(set(placement.holders)) == 2
     local = fastgd.SGDClassifier(loss="log_loss", batch_size="full",
