@@ -4,11 +4,17 @@ and attributes.
 The path of one fit: validate the parameters, X, y and the weights -> encode the
 targets of every model row (``_structs.Targets``) -> a ``TrainingState`` (new, or
 continued by ``partial_fit``) -> ``_training.train`` runs the epochs -> attributes.
-A fit that fails leaves the estimator as it was.  Nothing here loops over samples.
+A fit that fails leaves the estimator as it was.  The fits of one estimator
+(``fit``, ``partial_fit``) run one after the other: a lock per estimator object, kept
+in a module-level weak mapping rather than on the estimator so that pickling,
+``clone`` and ``deepcopy`` never see it; concurrent ``partial_fit`` calls from several
+threads then each count.  Nothing here loops over samples.
 Dask collections take the same path with their chunks checked on the workers and the
 epochs run there (``_chunks``, ``_distributed``); their predictions are lazy.
 """
+import threading
 import warnings
+import weakref
 from contextlib import contextmanager
 
 import numpy as np
@@ -60,6 +66,32 @@ def _unchanged_on_failure(estimator):
         raise
 
 
+# one lock per estimator object, outside the object: a lock cannot be pickled, and a
+# copy (pickle, clone, deepcopy) is another object that trains on its own
+_TRAINING_LOCKS = weakref.WeakKeyDictionary()
+_TRAINING_LOCKS_GUARD = threading.Lock()
+
+
+def _training_lock(estimator):
+    """The re-entrant lock that serialises the fits of ``estimator``.
+
+    Parameters
+    ----------
+    estimator : object
+        Any object that takes weak references (compared by identity).
+
+    Returns
+    -------
+    threading.RLock
+        The same lock for every call on the same object while it lives.
+    """
+    with _TRAINING_LOCKS_GUARD:
+        lock = _TRAINING_LOCKS.get(estimator)
+        if lock is None:
+            lock = _TRAINING_LOCKS[estimator] = threading.RLock()
+        return lock
+
+
 class _BaseSGD(BaseEstimator):
     """Shared machinery of SGDRegressor and SGDClassifier."""
 
@@ -74,7 +106,15 @@ class _BaseSGD(BaseEstimator):
 
     def _fit_or_partial(self, X, y, sample_weight, partial, max_iter, classes=None,
                         coef_init=None, intercept_init=None):
-        """Validate, encode the targets (``_encode_targets`` of the subclass), train."""
+        """Validate, encode the targets (``_encode_targets`` of the subclass), train;
+        one call at a time on this estimator (``_training_lock``)."""
+        with _training_lock(self):
+            return self._fit_or_partial_locked(X, y, sample_weight, partial, max_iter,
+                                               classes, coef_init, intercept_init)
+
+    def _fit_or_partial_locked(self, X, y, sample_weight, partial, max_iter, classes,
+                               coef_init, intercept_init):
+        """``_fit_or_partial`` once this estimator's training lock is held."""
         self._validate_params()
         check_params(self, partial, self._pa_loss)
         if any(is_dask(a) for a in (X, y, sample_weight)):
@@ -350,56 +390,56 @@ class SGDRegressor(_ScoreOnWorkers, RegressorMixin, _OneModel, _BaseSGD):
     Parameters
     ----------
     loss : {regression_losses}, default='squared_error'
-    penalty : {'l2', 'l1', 'elasticnet', None}, default='l2'
-    alpha : float, default=0.0001
-        Regularisation strength.
-    l1_ratio : float or None, default=0.15
-        Elastic-net mixing: ``lam1 = alpha * l1_ratio``,
-        ``lam2 = alpha * (1 - l1_ratio)``.
-    fit_intercept : bool, default=True
-    max_iter : int, default=1000
-        Maximum number of epochs.
-    tol : float or None, default=1e-3
-        Stop when the epoch objective (or validation loss with ``early_stopping``)
-        has not improved by ``tol`` for ``n_iter_no_change`` epochs.
-    shuffle : bool, default=True
-    verbose : int, default=0
-    epsilon : float, default=0.1
-        Parameter of the huber and epsilon-insensitive losses.
-    random_state : int, RandomState instance or None, default=None
-    learning_rate : {'auto', 'invscaling', 'constant', 'optimal', 'adaptive', \
-            'exponential', 'linear', 'pa1', 'pa2'}, default='auto'
-        {auto_learning_rate}
-        ``'exponential'``: ``eta0 * decay_rate ** epoch``; ``'linear'``: from ``eta0``
-        down to ``eta_min`` linearly over ``max_iter`` epochs; the others as in
-        scikit-learn.
-    eta0 : float, default=0.01
+        The loss to minimise, of a row's prediction ``p = <x, w> + b`` against its
+        target ``y``.  ``'squared_error'`` is ``(p - y)^2 / 2`` (least squares),
+        ``'huber'`` is squared up to an error of ``epsilon`` and linear beyond (robust
+        to outliers), ``'epsilon_insensitive'`` is ``max(0, |p - y| - epsilon)`` (the
+        linear support vector regression) and ``'squared_epsilon_insensitive'`` its
+        square.
+    {penalty}
+    {alpha}
+    {l1_ratio}
+    {fit_intercept}
+    {max_iter}
+    {tol}
+    {shuffle}
+    {verbose}
+    {epsilon}
+    {random_state}
+    learning_rate : {learning_rate_options}, default='auto'
+        The schedule of the step size ``eta``.  With ``t`` the step counter (from
+        1):
+
+        {learning_rates}
+    {eta0}
     power_t : float, default=0.25
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data and stop when its loss stops
-        improving.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=5
-    warm_start : bool, default=False
-    average : bool or int, default=False
-        Averaged SGD; an int starts averaging after that many samples.
+        The exponent of ``learning_rate='invscaling'``: ``eta = eta0 / t **
+        power_t``.  Not used by the other schedules.
+    {early_stopping}
+    {validation_fraction}
+    {n_iter_no_change}
+    {warm_start}
+    {average}
     {n_jobs}
     {extra_parameters}
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
+        The weights of the features (the average with ``average``); a
+        ``scipy.sparse`` matrix after ``sparsify()``.
     intercept_ : ndarray of shape (1,)
-    n_iter_ : int
-    t_ : float
-        Number of weight updates performed plus one.
+        The intercept ``b`` (the average with ``average``).
+    {n_iter_}
+    {t_}
     loss_curve_ : list of float
-        Training objective of each epoch: the mean of the (weighted) per-sample losses
-        met during the epoch plus the penalty at its end.
-    validation_loss_curve_ : list of float
-        With ``early_stopping``: the loss on the held-out set after each epoch.
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
+        The training objective of each epoch: the mean of the (weighted) per-sample
+        losses met during the epoch plus the penalty at its end (full batch: the
+        objective at the epoch's model).  ``partial_fit`` appends its epoch.
+    {validation_loss_curve_}
+    {n_features_in_}
+    {feature_names_in_}
+    {cluster_traffic_}
     """
 
     _parameter_constraints = REGRESSOR_CONSTRAINTS
@@ -481,28 +521,45 @@ class SGDClassifier(_ScoreOnWorkers, ClassifierMixin, _BaseSGD):
     Parameters
     ----------
     loss : {classification_losses}, default='hinge'
-    penalty : {'l2', 'l1', 'elasticnet', None}, default='l2'
-    alpha : float, default=0.0001
-    l1_ratio : float or None, default=0.15
-    fit_intercept : bool, default=True
-    max_iter : int, default=1000
-    tol : float or None, default=1e-3
-    shuffle : bool, default=True
-    verbose : int, default=0
-    epsilon : float, default=0.1
+        The loss to minimise, of a row's score ``p = <x, w> + b`` against its label
+        ``y`` (-1 or +1 for each one-vs-rest model).  ``'hinge'`` is ``max(0, 1 - y p)``
+        (a linear support vector machine), ``'log_loss'`` is ``log(1 + exp(-y p))``
+        (logistic regression, with probabilities), ``'modified_huber'`` a hinge smoothed
+        to be quadratic near the margin and linear far from it (outliers weigh less;
+        probabilities too), ``'squared_hinge'`` the square of the hinge and
+        ``'perceptron'`` ``max(0, -y p)``.  The regression losses fit the labels -1 and
+        +1 as numbers (see ``SGDRegressor``).
+    {penalty}
+    {alpha}
+    {l1_ratio}
+    {fit_intercept}
+    {max_iter}
+    {tol}
+    {shuffle}
+    {verbose}
+    {epsilon}
     {n_jobs}
-    random_state : int, RandomState instance or None, default=None
-    learning_rate : {'auto', 'optimal', 'constant', 'invscaling', 'adaptive', \
-            'exponential', 'linear', 'pa1', 'pa2'}, default='auto'
-        {auto_learning_rate}
-    eta0 : float, default=0.01
+    {random_state}
+    learning_rate : {learning_rate_options}, default='auto'
+        The schedule of the step size ``eta``.  With ``t`` the step counter (from
+        1):
+
+        {learning_rates}
+    {eta0}
     power_t : float, default=0.5
-    early_stopping : bool, default=False
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=5
+        The exponent of ``learning_rate='invscaling'``: ``eta = eta0 / t **
+        power_t``.  Not used by the other schedules.
+    {early_stopping}
+    {validation_fraction}
+    {n_iter_no_change}
     class_weight : dict, 'balanced' or None, default=None
-    warm_start : bool, default=False
-    average : bool or int, default=False
+        Weights of the classes, which multiply the loss (so the steps) of their
+        rows, on top of ``sample_weight``.  A dict ``{label: weight}`` (a class not
+        in it weighs 1), ``'balanced'`` for ``n_samples / (n_classes *
+        count(class))`` from the labels of ``fit`` (not available with
+        ``partial_fit``), or ``None`` for 1 everywhere.
+    {warm_start}
+    {average}
     {extra_parameters}
     multi_class : {"ovr", "multinomial"}, default="ovr"
         ``"ovr"``: one binary model per class (scikit-learn's scheme).
@@ -513,15 +570,26 @@ class SGDClassifier(_ScoreOnWorkers, ClassifierMixin, _BaseSGD):
     Attributes
     ----------
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        The weights of the features (the average with ``average``): one row for two
+        classes, the model of ``classes_[1]`` against ``classes_[0]``; else one row
+        per class, its one-vs-rest model or its row of the softmax.  A two-class
+        softmax is given as its difference of rows, the logistic model it is.  A
+        ``scipy.sparse`` matrix after ``sparsify()``.
     intercept_ : ndarray of shape (1,) or (n_classes,)
+        The intercepts, one per row of ``coef_``.
     classes_ : ndarray of shape (n_classes,)
-    n_iter_ : int
-    t_ : float
+        The class labels, sorted.
+    {n_iter_}
+    {t_}
     loss_curve_ : list of float
-        Training objective of each epoch (summed over the one-vs-rest models).
-    validation_loss_curve_ : list of float
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
+        The training objective of each epoch, summed over the one-vs-rest models:
+        the mean of the (weighted) per-sample losses met during the epoch plus the
+        penalty at its end (full batch: the objective at the epoch's model).
+        ``partial_fit`` appends its epoch.
+    {validation_loss_curve_}
+    {n_features_in_}
+    {feature_names_in_}
+    {cluster_traffic_}
     """
 
     _parameter_constraints = CLASSIFIER_CONSTRAINTS
@@ -700,6 +768,7 @@ class SGDClassifier(_ScoreOnWorkers, ClassifierMixin, _BaseSGD):
             return np.log(self.predict_proba(X))
 
 
+@shared_docs
 class SGDOneClassSVM(OutlierMixin, _OneModel, _BaseSGD):
     """Linear One-Class SVM by per-sample stochastic gradient descent.
 
@@ -720,36 +789,51 @@ class SGDOneClassSVM(OutlierMixin, _OneModel, _BaseSGD):
     nu : float, default=0.5
         In (0, 1]: an upper bound on the fraction of training rows outside the
         boundary and a lower bound on the fraction of support vectors.
-    fit_intercept : bool, default=True
+    {fit_intercept}
     max_iter : int, default=1000
-        Epochs of ``fit``.
+        The most epochs (passes over the training rows) ``fit`` runs; it stops
+        sooner when the stopping rule of ``tol`` fires.  ``partial_fit`` runs one
+        epoch whatever its value.
     tol : float or None, default=1e-3
-        Stop when the epoch's objective has not improved by ``tol`` for 5 epochs.
-    shuffle : bool, default=True
-    verbose : int, default=0
-    random_state : int, RandomState instance or None, default=None
-    learning_rate : {"optimal", "constant", "invscaling", "adaptive"}, \
-            default="optimal"
-        scikit-learn's schedules.
+        The stopping criterion: ``fit`` stops once the epoch's objective has failed
+        to fall by at least ``tol`` below its best for 5 epochs in a row.  ``None``
+        runs all ``max_iter`` epochs.  A fit that runs all ``max_iter`` epochs with
+        ``tol`` set warns (``ConvergenceWarning``).
+    {shuffle}
+    {verbose}
+    {random_state}
+    learning_rate : {one_class_learning_rate_options}, default='optimal'
+        The schedule of the step size ``eta``, as scikit-learn's.  With ``t`` the
+        step counter (from 1) and ``alpha = nu / 2``:
+
+        {one_class_learning_rates}
     eta0 : float, default=0.0
-        The step of ``"constant"``, ``"invscaling"`` and ``"adaptive"`` (which need
-        it positive).
+        The step of ``'constant'``, ``'invscaling'`` and ``'adaptive'`` (where they
+        start), which need it positive.  Not used by ``'optimal'``.
     power_t : float, default=0.5
-    warm_start : bool, default=False
-    average : bool or int, default=False
-        Averaged SGD (from the ``average``-th step when an int).
+        The exponent of ``learning_rate='invscaling'``: ``eta = eta0 / t **
+        power_t``.  Not used by the other schedules.
+    {warm_start}
+    {average}
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
+        The weights ``w`` of the features (the average with ``average``).
     offset_ : ndarray of shape (1,)
-        ``decision_function = X @ coef_ - offset_``.
-    n_iter_ : int
-    t_ : float
+        ``1 - b``: the threshold of the score, ``decision_function = X @ coef_ -
+        offset_``.
+    intercept_ : ndarray of shape (1,)
+        The intercept ``b`` of the model (the average with ``average``):
+        ``offset_ = 1 - intercept_``.
+    {n_iter_}
+    {t_}
     loss_curve_ : list of float
-        The objective of each epoch.
-    n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+        The objective of each epoch: the mean of the (weighted) hinge losses met
+        during the epoch plus the penalty and ``nu * b`` at its end.
+        ``partial_fit`` appends its epoch.
+    {n_features_in_}
+    {feature_names_in_}
     """
 
     _parameter_constraints = ONE_CLASS_CONSTRAINTS

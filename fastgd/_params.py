@@ -89,13 +89,16 @@ CLASSIFIER_CONSTRAINTS = {
 }
 
 
+# the schedules of scikit-learn's SGDOneClassSVM, the only ones it takes
+ONE_CLASS_LEARNING_RATES = ["optimal", "constant", "invscaling", "adaptive"]
+
 ONE_CLASS_CONSTRAINTS = {
     "nu": [Interval(Real, 0.0, 1.0, closed="right")],
     **{name: COMMON_CONSTRAINTS[name] for name in (
         "fit_intercept", "max_iter", "tol", "shuffle", "verbose", "random_state",
         "power_t", "warm_start", "average")},
     # scikit-learn's SGDOneClassSVM: its schedules, and eta0 0 unless one uses it
-    "learning_rate": [StrOptions({"constant", "optimal", "invscaling", "adaptive"})],
+    "learning_rate": [StrOptions(set(ONE_CLASS_LEARNING_RATES))],
     "eta0": [Interval(Real, 0, None, closed="left")],
 }
 

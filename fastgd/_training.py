@@ -5,7 +5,10 @@ The path of one fit: the estimator validates its input and builds a ``Problem`` 
 ``TrainingState``; ``train`` picks the runner (per-sample, mini-batch, or a solver of
 the whole objective: proximal gradient, L-BFGS), runs its epochs until a stopping rule
 fires, and hands back the trained state with the curves; the estimator sets its
-attributes from it.  A run whose weights or objective blow up stops with an error
+attributes from it.  A NaN or infinity in X is found by the kernels as they read it,
+or checked before the first epoch where NumPy reads X before them
+(``reads_x_outside_the_kernels``), so that the only thing the user sees is
+scikit-learn's error.  A run whose weights or objective blow up stops with an error
 (``learning_rate='auto'`` first starts again with smaller steps); a trained model
 worse than the constant one gets a warning.
 """
@@ -24,7 +27,9 @@ from threadpoolctl import ThreadpoolController
 
 from fastgd import _linear
 from fastgd._enums import Schedule
-from fastgd._params import LEARNING_RATES, effective_learning_rate, is_per_sample
+from fastgd._params import (
+    LEARNING_RATES, OPTIMIZER_SPECS, effective_learning_rate, is_per_sample,
+)
 from fastgd._proximal import block_lipschitz, sample_rows
 from fastgd._runners import (
     FullBatchEpochs, GradientRunner, MiniBatchRunner, PerSampleRunner, SgdEpochs,
@@ -200,6 +205,25 @@ def takes_auto_step(estimator):
             and algorithm(estimator) not in WHOLE_OBJECTIVE)
 
 
+def reads_x_outside_the_kernels(estimator, kind):
+    """Whether a fit of the algorithm ``kind`` computes with X before (or beside) the
+    training kernels, so that X's values must be checked first.
+
+    The kernels check every margin they compute: a NaN or inf in X makes the epoch's
+    loss NaN and ``run_epochs`` names the bad input, without a separate pass over X.
+    Three things read X in NumPy instead, where a NaN or inf would leak a
+    RuntimeWarning (or a wrong step) before that error: the curvature bound that
+    sizes the step of ``learning_rate='auto'`` for plain SGD, momentum and Nesterov
+    (``_step_rule.auto_eta``), the solvers of the whole objective (their curvature
+    bounds and line searches), and the validation rows of early stopping (read by the
+    objective alone).
+    """
+    if estimator.early_stopping or kind in WHOLE_OBJECTIVE:
+        return True
+    curvature_step = OPTIMIZER_SPECS[estimator.optimizer].auto_step is None
+    return takes_auto_step(estimator) and curvature_step
+
+
 def full_batch_method(estimator):
     """``FullBatchEpochs``'s method for a solver of the whole objective."""
     if estimator.optimizer == "lbfgs":
@@ -346,10 +370,7 @@ def _train(estimator, problem, state, max_iter, partial, rule, n_threads):
     train_rows, val_rows = split_rows(e, problem.rows.n_rows, problem.stratify,
                                       problem.sample_weight)
     kind = algorithm(e)
-    if e.early_stopping:
-        # the kernels check every margin they compute (a NaN or inf in X makes the
-        # epoch's loss NaN, and the loop below names the bad input); the validation
-        # rows are read by the objective alone
+    if reads_x_outside_the_kernels(e, kind):
         e._check_finite(problem.X)
     epochs, order = make_epochs(kind, e, problem, state, rule, train_rows, n_threads)
     if takes_auto_step(e) and state.auto_eta is None:

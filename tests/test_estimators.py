@@ -1,5 +1,8 @@
-"""Estimator behaviour: drop-in API, partial_fit, layouts and dtypes, bad input."""
+"""Estimator behaviour: drop-in API, partial_fit, layouts and dtypes, bad input,
+and the docstrings (every parameter and fitted attribute described)."""
+import inspect
 import pickle
+import re
 import tracemalloc
 import warnings
 
@@ -593,3 +596,82 @@ def test_threaded_binary_classifier_matches_one_thread():
     one = SGDClassifier(n_jobs=1, **kw).fit(X, y)
     two = SGDClassifier(n_jobs=2, **kw).fit(X, y)
     assert abs(two.score(X, y) - one.score(X, y)) < 0.01
+
+
+# ---------------------------------------------------------------- docstrings
+
+def _documented(cls, section):
+    """``{name: description}`` of a numpydoc section of ``cls``'s docstring (an
+    entry of several names, ``a, b : float``, describes each)."""
+    try:
+        from numpydoc.docscrape import NumpyDocString
+    except ImportError:  # scikit-learn carries a copy
+        from sklearn.externals._numpydoc.docscrape import NumpyDocString
+    found = {}
+    for entry in NumpyDocString(cls.__doc__)[section]:
+        for name in entry.name.split(","):
+            found[name.strip()] = " ".join(entry.desc).strip()
+    return found
+
+
+def _attributes_set_by_fit(make):
+    """The public attributes of ``make`` after fits that set every one of them: on a
+    DataFrame (feature names), with early stopping where it can be set; its public
+    properties (``offset_``); and ``cluster_traffic_``, set by a fit on Dask
+    collections, for the estimators that take them."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    y = rng.integers(3, size=60)
+    params = ({"early_stopping": True} if "early_stopping" in make().get_params()
+              else {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = make(max_iter=3, random_state=0, **params).fit(X, y)
+    names = {name for name in vars(est)
+             if name.endswith("_") and not name.startswith("_")}
+    names |= {name for name in dir(make) if name.endswith("_")
+              and not name.startswith("_")
+              and isinstance(getattr(make, name), property)}
+    if make is not fastgd.SGDOneClassSVM:
+        names.add("cluster_traffic_")
+    return names
+
+
+ESTIMATORS = [SGDRegressor, SGDClassifier, fastgd.SGDOneClassSVM]
+
+
+@pytest.mark.parametrize("make", ESTIMATORS, ids=lambda c: c.__name__)
+def test_every_parameter_is_described(make):
+    # penalty, alpha, tol, max_iter, early_stopping, average and class_weight had a
+    # type and a default but no description
+    documented = _documented(make, "Parameters")
+    parameters = [name for name in inspect.signature(make.__init__).parameters
+                  if name != "self"]
+    undescribed = [name for name in parameters if not documented.get(name)]
+    assert undescribed == []
+    assert sorted(documented) == sorted(parameters)  # nothing stale either
+
+
+@pytest.mark.parametrize("make", ESTIMATORS, ids=lambda c: c.__name__)
+def test_every_fitted_attribute_is_described(make):
+    documented = _documented(make, "Attributes")
+    attributes = _attributes_set_by_fit(make)
+    assert attributes >= {"coef_", "intercept_", "n_iter_", "t_", "loss_curve_",
+                          "n_features_in_", "feature_names_in_"}
+    assert sorted(name for name in attributes if not documented.get(name)) == []
+
+
+@pytest.mark.parametrize("make", ESTIMATORS, ids=lambda c: c.__name__)
+def test_every_learning_rate_is_explained(make):
+    # only 'auto' was explained, and its list of values had a run of spaces in it
+    # (a backslash continuation inside the docstring)
+    description = _documented(make, "Parameters")["learning_rate"]
+    options = make._parameter_constraints["learning_rate"][0].options
+    for name in options:
+        assert re.search(rf"- ``'{name}'``: \S", description), name
+    header = re.search(r"^    learning_rate : (.*)$", make.__doc__, re.M).group(1)
+    assert "  " not in header
+    assert sorted(re.findall(r"'(\w+)'", header.split("}")[0])) == sorted(options)
+    assert re.findall(r"\{[a-z_0-9]+\}", make.__doc__) == []  # every slot filled
