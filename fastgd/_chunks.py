@@ -10,11 +10,20 @@ rows (the rows the fit on one machine samples for its curvature estimates) that 
 step size, the constant model's objective and the checks of the epoch loop are
 computed on.
 
+Each chunk's real shape is checked against the one its collection declares where the
+chunk is first computed (a chunk that would be cut again, by the summary otherwise),
+so that chunks built with wrong sizes get an error naming them, not a misaligned fit.
+A computation of the fit that fails because input data is gone (futures the cluster
+lost: data scattered to a worker that died, which Dask cannot compute again) raises
+an error naming the lost chunks (``input_kept``).
+
 Only this module and ``_distributed`` import Dask, and only once the estimators have
 been given a Dask collection (``is_dask``): the core package does not need it.
 """
 import sys
-from dataclasses import dataclass
+from concurrent.futures import CancelledError
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
@@ -40,7 +49,8 @@ def as_dask_array(obj, name, lengths=True):
     if isinstance(obj, da.Array):
         return obj
     if hasattr(obj, "to_dask_array"):
-        return obj.to_dask_array(lengths=lengths)
+        with input_kept({name: obj}):  # the lengths are computed
+            return obj.to_dask_array(lengths=lengths)
     raise TypeError(f"{name} must be a dask.array.Array or a dask DataFrame or Series; "
                     f"got {type(obj).__name__}.")
 
@@ -61,7 +71,8 @@ def _rows_of(estimator, X, reset):
                          f"shape {X.shape}.")
     _row_chunks_known(X, "X")
     if len(X.chunks[1]) > 1:
-        X = X.rechunk({1: -1})
+        # the chunks are cut again: their shapes are checked first
+        X = shapes_checked(X, "X").rechunk({1: -1})
     _check_n_features(estimator, X, reset=reset)
     return X
 
@@ -89,12 +100,48 @@ def _aligned(arr, X, name):
     if arr.shape[0] != X.shape[0]:
         raise ValueError(f"Found input variables with inconsistent numbers of samples: "
                          f"[{X.shape[0]}, {arr.shape[0]}] (X and {name}).")
-    if arr.ndim > 1 and arr.chunks[1:] != tuple((n,) for n in arr.shape[1:]):
+    whole_rows = arr.ndim == 1 or arr.chunks[1:] == tuple((n,) for n in arr.shape[1:])
+    if is_dask(arr) and not (whole_rows and arr.chunks[0] == X.chunks[0]):
+        # the chunks are cut again: their shapes are checked first
+        arr = shapes_checked(arr, name)
+    if not whole_rows:
         arr = arr.rechunk({1: -1})
     if arr.chunks[0] != X.chunks[0]:
         # y and the weights are small beside X: they move, X does not
         arr = arr.rechunk({0: X.chunks[0]})
     return arr
+
+
+def check_chunk_shape(chunk, declared, index, name):
+    """Raise a ValueError naming chunk ``index`` of ``name`` when its real shape is not
+    the ``declared`` one (rows first: the shapes must match for the chunks of X, y
+    and the weights to line up)."""
+    real = tuple(int(n) for n in np.shape(chunk))
+    declared = tuple(int(n) for n in declared)
+    if real == declared:
+        return
+    if real[:1] != declared[:1]:
+        found = f"has {real[0]} rows where the collection declares {declared[0]}"
+    else:
+        found = f"has shape {real} where the collection declares {declared}"
+    raise ValueError(f"Chunk {index} of {name} in the Dask input {found}; build the "
+                     f"collection with each chunk's true shape (the shape given to "
+                     f"da.from_delayed, the lengths given to to_dask_array).")
+
+
+def _checked_block(block, input_name, block_info=None):
+    """A chunk of a Dask array, unchanged, once its shape is the declared one."""
+    where = block_info[0]
+    declared = [stop - start for start, stop in where["array-location"]]
+    check_chunk_shape(block, declared, where["chunk-location"][0], input_name)
+    return block
+
+
+def shapes_checked(arr, name):
+    """The Dask array ``arr`` with each chunk's shape checked where it is computed
+    (``check_chunk_shape``), for a collection whose chunks are cut again."""
+    return arr.map_blocks(_checked_block, input_name=name, dtype=arr.dtype,
+                          meta=arr._meta)
 
 
 @dataclass
@@ -113,6 +160,9 @@ class ChunkedData:
         What ``summarise`` found.
     array : dask.array.Array or None
         X as a Dask array (to find the workers that hold its chunks).
+    inputs : dict
+        X, y and the weights as the Dask arrays the chunks come from, by name (to
+        find the chunks that depend on lost data).
     """
 
     X: list
@@ -123,6 +173,7 @@ class ChunkedData:
     dtype: Any
     summary: Any = None
     array: Any = None
+    inputs: dict = field(default_factory=dict)
 
     @property
     def n_rows(self):
@@ -149,7 +200,10 @@ class ChunkedData:
                    sample_weight=(None if sample_weight is None
                                   else list(sample_weight.to_delayed().ravel())),
                    chunk_rows=[int(c) for c in X.chunks[0]],
-                   n_features=int(X.shape[1]), dtype=np.dtype(dtype), array=X)
+                   n_features=int(X.shape[1]), dtype=np.dtype(dtype), array=X,
+                   inputs={name: arr for name, arr in (("X", X), ("y", y),
+                                                       ("sample_weight", sample_weight))
+                           if arr is not None})
 
     def summarise(self, estimator, classify, largest_row):
         """Check every chunk's y and weights on the workers and keep what the fit
@@ -170,9 +224,10 @@ class ChunkedData:
                     sample[(sample >= starts[i]) & (sample < starts[i + 1])]
                     - starts[i])
             parts.append(dask.delayed(chunk_summary, pure=True)(
-                X, y, w, i, self.dtype, classify, estimator.fit_intercept, take,
-                largest_row))
-        self.summary = Summary.combine(dask.compute(*parts), classify)
+                X, y, w, i, (self.chunk_rows[i], self.n_features), self.dtype,
+                classify, estimator.fit_intercept, take, largest_row))
+        with input_kept(self.inputs):
+            self.summary = Summary.combine(dask.compute(*parts), classify)
         return self.summary
 
     def check_finite(self, estimator):
@@ -181,8 +236,106 @@ class ChunkedData:
         import dask
 
         name = type(estimator).__name__
-        dask.compute(*[dask.delayed(chunk_finite, pure=True)(X, i, name)
-                       for i, X in enumerate(self.X)])
+        with input_kept(self.inputs):
+            dask.compute(*[dask.delayed(chunk_finite, pure=True)(X, i, name)
+                           for i, X in enumerate(self.X)])
+
+
+def lost_chunks(inputs):
+    """``{name: [chunk indices]}`` of the Dask collections ``inputs`` (by name) whose
+    chunks depend on a future the cluster has lost (cancelled); empty when none
+    is."""
+    lost = {name: chunks_on_lost_futures(collection)
+            for name, collection in inputs.items()}
+    return {name: indices for name, indices in lost.items() if indices}
+
+
+def chunks_on_lost_futures(collection):
+    """The indices of the row chunks of a Dask array (whole rows in each) or the
+    partitions of a DataFrame that depend on a future the cluster has lost
+    (cancelled)."""
+    lost = _cancelled_keys(collection)
+    if not lost:
+        return []
+    graph, chunk_keys = _graph_and_chunk_keys(collection)
+    dependents = {}
+    for key, task in graph.items():
+        for dependency in _dependencies(graph, key, task):
+            dependents.setdefault(dependency, set()).add(key)
+    # every key that depends on a lost one, from the lost keys on
+    reached, frontier = set(lost), list(lost)
+    while frontier:
+        for key in dependents.get(frontier.pop(), ()):
+            if key not in reached:
+                reached.add(key)
+                frontier.append(key)
+    return [i for i, key in enumerate(chunk_keys) if key in reached]
+
+
+def _graph_and_chunk_keys(collection):
+    """(the whole graph of a Dask collection, the key of each row chunk or
+    partition), the keys outside the collection that its graph names included."""
+    from dask.core import flatten
+
+    if hasattr(collection, "chunks"):  # an array
+        return (dict(collection.__dask_graph__()),
+                list(flatten(collection.__dask_keys__())))
+    # a DataFrame's own graph leaves out the tasks that hold its futures' keys
+    parts = list(collection.to_delayed(optimize_graph=False))
+    graph = {}
+    for part in parts:
+        graph.update(part.__dask_graph__())
+    return graph, [part.key for part in parts]
+
+
+def _dependencies(graph, key, task):
+    """The keys a task of ``graph`` depends on, those of futures outside it
+    included."""
+    from dask.core import get_dependencies
+
+    named = getattr(task, "dependencies", None)  # dask's task spec
+    return named if named is not None else get_dependencies(graph, key)
+
+
+def _cancelled_keys(collection):
+    """The keys of the cancelled futures in ``collection``'s graph and of the default
+    client (a DataFrame's graph names its futures' keys without holding them)."""
+    from distributed import default_client, futures_of
+
+    keys = {future.key for future in futures_of(collection)
+            if future.status == "cancelled"}
+    try:
+        client = default_client()
+    except ValueError:  # no client
+        return keys
+    return keys | {key for key, state in list(client.futures.items())
+                   if state.status == "cancelled"}
+
+
+def lost_input_message(lost):
+    """The error for input chunks the cluster lost (``lost_chunks``)."""
+    names = [f"{name}'s chunk{'s' if len(indices) > 1 else ''} "
+             f"{', '.join(str(i) for i in indices)}" for name, indices in lost.items()]
+    return (f"The Dask input was lost with the worker that held it: "
+            f"{' and '.join(names)} depend on futures the cluster no longer has (data "
+            f"put on the cluster with client.scatter has no source Dask could compute "
+            f"it again from); scatter with broadcast=True (a copy on every worker), "
+            f"persist a collection Dask can recompute (da.from_array, or one read from "
+            f"files), or scatter the data again, then fit again.")
+
+
+@contextmanager
+def input_kept(inputs):
+    """Turn a computation on the Dask collections ``inputs`` (by name; a
+    ``ChunkedData``'s ``inputs``) that failed because input futures were lost into a
+    RuntimeError naming the lost chunks; any other failure passes unchanged."""
+    try:
+        yield
+    except CancelledError:
+        lost = lost_chunks(inputs) if "distributed" in sys.modules else {}
+        if not lost:
+            raise
+        raise RuntimeError(lost_input_message(lost)) from None
 
 
 def chunk_matrix(X, dtype):
@@ -201,11 +354,16 @@ def chunk_finite(X, index, estimator_name):
         raise ValueError(f"chunk {index} of the Dask input: {error}") from None
 
 
-def chunk_summary(X, y, w, index, dtype, classify, fit_intercept, take, largest_row):
-    """Check one chunk (X's shape and type, y's labels or values, the weights) and
-    return its part of the ``Summary`` with its rows ``take`` of the sample (runs on
-    a worker)."""
+def chunk_summary(X, y, w, index, shape, dtype, classify, fit_intercept, take,
+                  largest_row):
+    """Check one chunk (X's shape, declared ``shape``, and type, y's labels or values,
+    the weights) and return its part of the ``Summary`` with its rows ``take`` of the
+    sample (runs on a worker)."""
     where = f"chunk {index} of the Dask input"
+    check_chunk_shape(X, shape, index, "X")
+    for name, values in (("y", y), ("sample_weight", w)):
+        if values is not None:
+            check_chunk_shape(values, (shape[0],) + np.shape(values)[1:], index, name)
     try:
         X = check_array(X, accept_sparse="csr", dtype=dtype, order="C",
                         accept_large_sparse=True, input_name="X",

@@ -4,10 +4,13 @@ The client keeps the model and the epoch loop (``_training.run_epochs``: stoppin
 rules, ``'auto'``'s step and its restarts, divergence); the workers run the kernels.
 Each epoch is one graph, so one round trip to the scheduler:
 
-* Per-sample and mini-batch SGD: the chunks in a random order (drawn each epoch), the
-  training state (model, step counter, averages, optimizer state) handed from one
-  chunk's task to the next, each task an epoch of the one-machine runner over its
-  chunk's rows in their own random order.  This is the scheme that keeps the model at
+* Per-sample and mini-batch SGD: the chunks in a random order (drawn each epoch from
+  ``random_state`` alone, never from where the chunks are: the model does not depend
+  on the placement, on whether the input was persisted, or on a worker lost and its
+  chunks computed again elsewhere), the training state (model, step counter,
+  averages, optimizer state) handed from one chunk to the next, each chunk an epoch of
+  the one-machine runner over its rows in their own random order.  Consecutive chunks
+  held by the same worker are one task.  This is the scheme that keeps the model at
   any thread count (``_sgd``'s design comment: averaging replicas loses accuracy as they
   multiply), so one worker works at a time, with the threads it has; what moves
   between workers is the state, a few times the model's size per chunk.
@@ -17,15 +20,17 @@ Each epoch is one graph, so one round trip to the scheduler:
   per evaluation (L-BFGS's line search may evaluate more than once per epoch).
 
 No task changes its inputs (the state is copied first), so the scheduler may run a
-task again after a worker is lost and the epoch gives the same model.  Only the chunks'
-delayed objects go into the graphs: data persisted on the workers stays there, and a
-collection read from files is read chunk by chunk.
+task again after a worker is lost and the epoch gives the same model.  Input that Dask
+cannot compute again (data scattered to a worker that died) ends the fit with an error
+naming the lost chunks (``_chunks.input_kept``).  Only the chunks' delayed objects go
+into the graphs: data persisted on the workers stays there, and a collection read from
+files is read chunk by chunk.
 """
 import pickle
 
 import numpy as np
 
-from fastgd._chunks import chunk_matrix
+from fastgd._chunks import chunk_matrix, input_kept
 from fastgd._config import effective_n_threads
 from fastgd._params import OPTIMIZER_SPECS, effective_learning_rate, loss_spec
 from fastgd._proximal import block_lipschitz
@@ -39,7 +44,7 @@ from fastgd._step_rule import (
 from fastgd._structs import Rows, Targets
 from fastgd._training import (
     WHOLE_OBJECTIVE, algorithm, constant_objective, full_batch_method, run_epochs,
-    shuffle_window, takes_auto_step,
+    reads_x_outside_the_kernels, shuffle_window, takes_auto_step,
 )
 
 # chunks' partial sums added per task of the tree reduction
@@ -135,12 +140,13 @@ def add_sums(*parts):
 
 
 def chunk_sgd_epoch(estimator, Xs, targets, dtype, state, eta, seeds, kind):
-    """One epoch of per-sample or mini-batch SGD over a group of chunks, one after the
+    """One epoch of per-sample or mini-batch SGD over a run of chunks, one after the
     other, each in its own random order (``seeds``), from ``state`` (left unchanged);
-    returns (the new state, the summed loss).  Runs on the worker that holds them."""
+    returns (the new state, each chunk's summed loss).  Runs on the worker that holds
+    them."""
     state = state.copy()
     n_threads = effective_n_threads(estimator.n_jobs)
-    total = 0.0
+    losses = []
     for X, encoded, seed in zip(Xs, targets, seeds):
         loss, rows, chunk_y, X = chunk_problem(estimator, X, encoded, dtype)
         rule = make_step_rule(estimator, rows.sparse,
@@ -154,15 +160,31 @@ def chunk_sgd_epoch(estimator, Xs, targets, dtype, state, eta, seeds, kind):
                               estimator.shuffle, shuffle_window(estimator, X),
                               chunk_y.n_models, n_threads)
         order.reshuffle(seed)
-        total += float(runner.run(state, order, eta))
-    return state, total
+        losses.append(float(runner.run(state, order, eta)))
+    return state, losses
+
+
+def consecutive_runs(order, holders):
+    """The chunks of the visiting ``order`` (indices) cut into runs that one task each
+    trains on: consecutive chunks held by the same worker (``holders``, from
+    ``chunk_holders``), or every chunk alone (``holders`` None: chunks computed from
+    files or other tasks, or Dask's local schedulers).  The runs only group the work:
+    the chunks are visited in ``order`` whatever the runs."""
+    runs = []
+    for i in order:
+        i = int(i)
+        if runs and holders is not None and holders[runs[-1][-1]] == holders[i]:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
 
 
 def chunk_groups(holders, n_chunks):
-    """The chunks as groups that one task each trains on: the chunks held by each
-    worker (``holders``, from ``chunk_holders``; persisted data: one task per worker,
-    no chunk moves), or every chunk alone (chunks computed from files or other tasks,
-    or Dask's local schedulers: a task then holds one chunk at a time)."""
+    """The chunks as groups whose gradients one task each sums: the chunks held by
+    each worker (``holders``, from ``chunk_holders``; persisted data: one task per
+    worker, no chunk moves), or every chunk alone (chunks computed from files or other
+    tasks, or Dask's local schedulers: a task then holds one chunk at a time)."""
     if holders is None:
         return [[i] for i in range(n_chunks)]
     groups = {}
@@ -286,7 +308,7 @@ class ChunkPlacement:
 
     @property
     def groups(self):
-        """The chunks one task each takes (``chunk_groups``)."""
+        """The chunks whose gradients one task each sums (``chunk_groups``)."""
         return chunk_groups(self.holders, len(self.X))
 
     def of(self, group):
@@ -298,9 +320,10 @@ class ClusterEpochs:
     """SGD epochs over the chunks, one graph (one round trip) per epoch: the callable
     and the visiting order (``reshuffle``) of ``run_epochs``.
 
-    Each epoch visits the groups of ``chunk_groups`` in a random order, and each
-    group's chunks in a random order, so the state moves between workers once per
-    group.
+    Each epoch visits the chunks in a random order drawn from the epoch's seed alone
+    (``visiting_order``), so the model does not depend on which worker holds which
+    chunk; consecutive chunks on the same worker are one task
+    (``consecutive_runs``), and the state moves between workers between runs.
 
     Parameters
     ----------
@@ -324,48 +347,51 @@ class ClusterEpochs:
     def reshuffle(self, seed):
         self.seed = seed
 
+    def visiting_order(self):
+        """(the chunks' indices in the order of this epoch, each chunk's seed of its
+        rows' order), from the epoch's seed only."""
+        n_chunks = len(self.placement.X)
+        rng = np.random.default_rng(self.seed)
+        order = (rng.permutation(n_chunks) if self.estimator.shuffle
+                 else np.arange(n_chunks))
+        seeds = [int(s) for s in rng.integers(np.iinfo(np.int32).max, size=n_chunks)]
+        return order, seeds
+
     def __call__(self, eta):
         import dask
 
-        data = self.data
-        rng = np.random.default_rng(self.seed)
-        shuffle = self.estimator.shuffle
-        placement = self.placement
-        groups = placement.groups
-        if shuffle:
-            groups = [groups[k] for k in rng.permutation(len(groups))]
+        data, placement = self.data, self.placement
+        order, seeds = self.visiting_order()
+        runs = consecutive_runs(order, placement.holders)
         estimator = placement.estimator  # into each task: none of its own to fetch
-        state, totals = self.state.copy(), []
-        tasks = []
-        for group in groups:
-            group = list(rng.permutation(group)) if shuffle else group
-            seeds = [int(s) for s in rng.integers(np.iinfo(np.int32).max,
-                                                  size=len(group))]
-            tasks.append((*placement.of(group), seeds))
+        state, losses = self.state.copy(), []
+        tasks = [(*placement.of(run), [seeds[i] for i in run]) for run in runs]
         on_workers = placement.holders is not None
         if on_workers:
             # the chunks are data on the workers: the epoch is one graph
-            for Xs, targets, seeds in tasks:
-                state, total = dask.delayed(chunk_sgd_epoch, nout=2, pure=True)(
-                    estimator, Xs, targets, data.dtype, state, eta, seeds, self.kind)
-                totals.append(total)
-            state, totals = dask.compute(state, totals)
+            for Xs, targets, run_seeds in tasks:
+                state, run_losses = dask.delayed(chunk_sgd_epoch, nout=2, pure=True)(
+                    estimator, Xs, targets, data.dtype, state, eta, run_seeds,
+                    self.kind)
+                losses.append(run_losses)
+            state, losses = dask.compute(state, losses)
         else:
             # chunks computed by tasks (read from files, say): one graph per chunk,
             # so that a chunk is read when the model reaches it and a worker holds
             # one chunk at a time, not its share of X (a single graph would let the
             # scheduler read every chunk ahead of the chain)
-            for Xs, targets, seeds in tasks:
-                state, total = dask.compute(dask.delayed(chunk_sgd_epoch, nout=2)(
-                    estimator, Xs, targets, data.dtype, state, eta, seeds,
-                    self.kind))[0]
-                totals.append(total)
+            for Xs, targets, run_seeds in tasks:
+                state, run_losses = dask.compute(dask.delayed(
+                    chunk_sgd_epoch, nout=2)(estimator, Xs, targets, data.dtype,
+                                             state, eta, run_seeds, self.kind))[0]
+                losses.append(run_losses)
         size = _nbytes(state)
         self.traffic.add(round_trips=1 if on_workers else len(tasks),
                          sent=(placement.estimator_bytes + size) * len(tasks),
-                         received=size + 8 * len(tasks))
+                         received=size + 8 * len(order))
         self.state.restore(state)
-        total = float(sum(totals))
+        # added in the visiting order: the same sum whatever the runs
+        total = float(sum(loss for run_losses in losses for loss in run_losses))
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
             return (total / max(data.n_rows, 1)
                     + regularisation(self.estimator, self.state.coef,
@@ -448,8 +474,16 @@ def train_on_cluster(estimator, data, problem, state, max_iter, partial):
     -------
     Result, Traffic
     """
+    with input_kept(data.inputs):
+        return _train_on_cluster(estimator, data, problem, state, max_iter, partial)
+
+
+def _train_on_cluster(estimator, data, problem, state, max_iter, partial):
+    """``train_on_cluster``, without the error for lost input."""
     e, summary = estimator, data.summary
     kind = algorithm(e)
+    if reads_x_outside_the_kernels(e, kind):  # before NumPy reads the sample of X
+        data.check_finite(e)
     n_threads = effective_n_threads(e.n_jobs)
     traffic = Traffic()
     curvature = problem.spec.curvature * problem.class_scale

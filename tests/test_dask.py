@@ -2,11 +2,14 @@
 (2 worker processes, 1 thread each), against the same fits on NumPy arrays."""
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
+
+import warnings
 
 import numpy as np
 import pytest
@@ -308,6 +311,9 @@ def _kill_a_worker_when(client, task_prefix, killed):
     (dict(batch_size="full", optimizer="lbfgs", max_iter=60, tol=None),
      "chunk_gradient"),
     (dict(max_iter=30, tol=None, random_state=0), "chunk_sgd_epoch"),
+    # during the first pass over the chunks: Dask computes the killed worker's chunks
+    # again elsewhere, and the SGD epochs then find them all on one worker
+    (dict(max_iter=10, tol=None, random_state=0), "chunk_summary"),
 ])
 def test_a_worker_killed_during_the_fit(params, task):
     # a cluster of its own: the nanny starts a new worker in place of the killed one
@@ -324,12 +330,159 @@ def test_a_worker_killed_during_the_fit(params, task):
         est = fastgd.SGDClassifier(**kw).fit(Xd, yd)
         killer.join()
     assert killed, "no worker was killed during the fit"
-    # the lost chunks are computed again and the epoch is redone: the same model
+    # the lost chunks are computed again and the epoch is redone: the same model,
+    # whichever worker holds the chunks afterwards
     if params.get("batch_size") == "full":
         assert _rel(est.coef_, reference.coef_) < 1e-10
     else:
         np.testing.assert_array_equal(est.coef_, reference.coef_)
     assert est.n_iter_ == reference.n_iter_
+
+
+@pytest.mark.parametrize("params", [
+    dict(),
+    dict(average=True, learning_rate="invscaling", eta0=1.0, power_t=0.5),
+    dict(batch_size=16, optimizer="adam"),
+])
+def test_the_sgd_model_does_not_depend_on_where_the_chunks_are(client, params):
+    """The chunks' order comes from random_state alone: input not persisted,
+    persisted where Dask puts it, or persisted on one worker give the same model."""
+    X, y = _binary(n=8000)
+    kw = dict(loss="log_loss", max_iter=3, tol=None, random_state=0, **params)
+    first = sorted(client.scheduler_info()["workers"])[0]
+    Xd, yd = _chunked(X, y, 1000)
+    inputs = {"not persisted": (Xd, yd),
+              "persisted": _chunked(X, y, 1000, client),
+              "on one worker": client.persist([Xd, yd], workers=[first])}
+    distributed.wait(list(inputs["on one worker"]))
+    fits = {where: fastgd.SGDClassifier(**kw).fit(*data)
+            for where, data in inputs.items()}
+    reference = fits.pop("not persisted")
+    for where, est in fits.items():
+        np.testing.assert_array_equal(est.coef_, reference.coef_, err_msg=where)
+        np.testing.assert_array_equal(est.intercept_, reference.intercept_,
+                                      err_msg=where)
+        assert est.loss_curve_ == reference.loss_curve_, where
+
+
+def _from_blocks(blocks, declared_rows):
+    """A Dask array of the NumPy ``blocks`` that declares ``declared_rows`` rows in
+    each (da.from_delayed believes the shape it is given)."""
+    return da.concatenate([
+        da.from_delayed(dask.delayed(block), (rows,) + block.shape[1:],
+                        dtype=block.dtype)
+        for block, rows in zip(blocks, declared_rows)])
+
+
+def _wrong_rows(name, chunk, real, declared):
+    return re.escape(f"Chunk {chunk} of {name} in the Dask input has {real} rows "
+                     f"where the collection declares {declared}; build the collection "
+                     f"with each chunk's true shape (the shape given to "
+                     f"da.from_delayed, the lengths given to to_dask_array).")
+
+
+def test_chunks_of_another_length_than_declared_are_named(client):
+    X, y = _binary()
+    Xd, yd = _chunked(X, y, 1500)
+    # X's chunk 2 holds 1500 rows, declared 1400
+    Xbad = _from_blocks([X[:1500], X[1500:3000], X[3000:4500], X[4500:]],
+                        [1500, 1500, 1400, 1500])
+    ybad = da.from_array(y[:5900], chunks=((1500, 1500, 1400, 1500),))
+    for params in (dict(max_iter=2), dict(batch_size="full", optimizer="lbfgs",
+                                          max_iter=2)):
+        est = fastgd.SGDClassifier(loss="log_loss", **params)
+        with pytest.raises(ValueError, match=_wrong_rows("X", 2, 1500, 1400)):
+            est.fit(Xbad, ybad)
+        assert not hasattr(est, "coef_")
+    est = fastgd.SGDClassifier(loss="log_loss", max_iter=2)
+    # y's chunk 1 holds a row less than declared, in X's chunks
+    y_short = _from_blocks([y[:1500], y[1500:2999], y[3000:4500], y[4500:]],
+                           [1500] * 4)
+    with pytest.raises(ValueError, match=_wrong_rows("y", 1, 1499, 1500)):
+        est.fit(Xd, y_short)
+    # in chunks of its own, cut again to X's: a row too many would be dropped unseen
+    y_long = _from_blocks([y[:1000], y[1000:2001]] + [y[a:a + 1000]
+                                                      for a in range(2000, 6000, 1000)],
+                          [1000] * 6)
+    with pytest.raises(ValueError, match=_wrong_rows("y", 1, 1001, 1000)):
+        est.fit(Xd, y_long)
+    w_long = _from_blocks([np.ones(1000), np.ones(1001)] + [np.ones(1000)] * 4,
+                          [1000] * 6)
+    with pytest.raises(ValueError, match=_wrong_rows("sample_weight", 1, 1001, 1000)):
+        est.fit(Xd, yd, sample_weight=w_long)
+    # a DataFrame's Series made an array with lengths that are not its partitions'
+    pd = pytest.importorskip("pandas")
+    series = dd.from_pandas(pd.Series(np.append(y, 0)), npartitions=4)
+    assert series.map_partitions(len).compute().tolist() == [1501] + [1500] * 3
+    with pytest.raises(ValueError, match=_wrong_rows("y", 0, 1501, 1500)):
+        est.fit(Xd, series.to_dask_array(lengths=[1500] * 4))
+    assert not hasattr(est, "coef_")
+
+
+def _lost_input(lost):
+    names = " and ".join(f"{name}'s chunk{'s' if len(chunks) > 1 else ''} "
+                         f"{', '.join(map(str, chunks))}"
+                         for name, chunks in lost.items())
+    return re.escape(
+        f"The Dask input was lost with the worker that held it: {names} depend on "
+        f"futures the cluster no longer has (data put on the cluster with "
+        f"client.scatter has no source Dask could compute it again from); scatter "
+        f"with broadcast=True (a copy on every worker), persist a collection Dask can "
+        f"recompute (da.from_array, or one read from files), or scatter the data "
+        f"again, then fit again.")
+
+
+def _scattered(c, blocks, workers):
+    """A Dask array of ``blocks``, each scattered to the worker given for it."""
+    futures = [c.scatter(block, workers=[worker])
+               for block, worker in zip(blocks, workers)]
+    return da.concatenate([da.from_delayed(future, block.shape, dtype=block.dtype)
+                           for future, block in zip(futures, blocks)])
+
+
+def test_scattered_input_lost_with_a_worker_is_named():
+    """Scattered data has no lineage: once the worker that holds it dies, before or
+    during the fit, the fit says which chunks were lost, and how to keep them."""
+    X, y = _binary(n=40000, d=20)
+    Xs = [X[a:a + 5000] for a in range(0, len(X), 5000)]
+    ys = [y[a:a + 5000] for a in range(0, len(y), 5000)]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as c:
+        pids = c.run(os.getpid)
+        a, b = sorted(pids)
+        # X's even chunks on a, its odd ones on b; y on b but for its chunk 2
+        Xd = _scattered(c, Xs, [a, b] * 4)
+        yd = _scattered(c, ys, [b, b, a] + [b] * 5)
+        # and a DataFrame of scattered pandas frames
+        pd = pytest.importorskip("pandas")
+        frames = [c.scatter(pd.DataFrame(block), workers=[worker])
+                  for block, worker in zip(Xs, [a, b] * 4)]
+        frame = dd.from_delayed(frames, meta=pd.DataFrame(Xs[0][:0]))
+        os.kill(pids[a], signal.SIGKILL)
+        est = fastgd.SGDClassifier(loss="log_loss", max_iter=30, tol=None)
+        with pytest.raises(RuntimeError, match=_lost_input({"X": [0, 2, 4, 6],
+                                                             "y": [2]})):
+            est.fit(Xd, yd)
+        with pytest.raises(RuntimeError, match=_lost_input({"X": [0, 2, 4, 6]})):
+            est.fit(frame, y)
+        # during the fit: the worker that trains first dies
+        c.wait_for_workers(2)
+        pids = c.run(os.getpid)
+        a, b = sorted(pids)
+        Xd = _scattered(c, Xs, [a, b] * 4)
+        yd = _scattered(c, ys, [a, b] * 4)
+        killed = []
+        killer = threading.Thread(target=_kill_a_worker_when,
+                                  args=(c, "chunk_sgd_epoch", killed))
+        killer.start()
+        with pytest.raises(RuntimeError) as error:
+            est.fit(Xd, yd)
+        killer.join()
+    assert killed, "no worker was killed during the fit"
+    lost = [0, 2, 4, 6] if killed[0] == a else [1, 3, 5, 7]
+    assert re.fullmatch(_lost_input({"X": lost, "y": lost}), str(error.value))
+    assert not hasattr(est, "coef_")
 
 
 def test_bad_input_gets_a_clear_error_and_no_model(client):
@@ -349,6 +502,17 @@ def test_bad_input_gets_a_clear_error_and_no_model(client):
                                          "contains NaN"):
         fastgd.SGDClassifier(loss="log_loss", batch_size="full", optimizer="lbfgs",
                              max_iter=2).fit(Xbad, yd)
+    infinite = bad.copy()
+    infinite[4000, 3] = np.inf
+    Xinf = da.from_array(infinite, chunks=(1500, 12))
+    for params in (dict(batch_size="full"), dict(batch_size=8),
+                   dict(batch_size="full", optimizer="nesterov")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no RuntimeWarning before the error
+            with pytest.raises(ValueError, match="chunk 2 of the Dask input: Input X "
+                                                 "contains infinity"):
+                fastgd.SGDClassifier(loss="log_loss", max_iter=2, **params).fit(Xinf,
+                                                                               yd)
     unknown = Xd[Xd[:, 0] > -10]  # boolean indexing: chunk sizes unknown
     with pytest.raises(ValueError, match="unknown chunk sizes.*compute_chunk_sizes"):
         est.fit(unknown, yd)
