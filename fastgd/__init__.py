@@ -1,14 +1,36 @@
-"""fastgd: gradient-descent training of linear models on Cython + OpenMP kernels."""
+"""fastgd: gradient-descent training of linear models on Cython + OpenMP kernels.
 
-from fastgd._config import show_config
-from fastgd._display import LossCurveDisplay
-from fastgd._estimators import SGDClassifier, SGDOneClassSVM, SGDRegressor
-from fastgd._model_file import load_model, save_model
-from fastgd._onnx import to_onnx
-from fastgd._params import expected_failed_checks
+The public names are imported when first used (PEP 562's module ``__getattr__``):
+``import fastgd`` itself is cheap, so ``fastgd --help`` and the commands that need
+no estimator do not pay for importing scikit-learn (about a second).
+"""
+import importlib
 
 __version__ = "0.1.0"
-__all__ = ["LossCurveDisplay", "SGDClassifier", "SGDOneClassSVM", "SGDRegressor",
-           "expected_failed_checks", "load_model", "save_model", "show_config",
-           "to_onnx",
-           "__version__"]
+
+# public name -> the module that defines it
+_WHERE = {
+    "LossCurveDisplay": "fastgd._display",
+    "SGDClassifier": "fastgd._estimators",
+    "SGDOneClassSVM": "fastgd._estimators",
+    "SGDRegressor": "fastgd._estimators",
+    "expected_failed_checks": "fastgd._params",
+    "load_model": "fastgd._model_file",
+    "save_model": "fastgd._model_file",
+    "show_config": "fastgd._config",
+    "to_onnx": "fastgd._onnx",
+}
+__all__ = sorted(_WHERE) + ["__version__"]
+
+
+def __getattr__(name):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fastgd' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # once imported, an ordinary attribute
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -35,3 +35,16 @@ def diamonds():
     return _design(_frame("ggplot2", "diamonds"),
                    ["carat", "depth", "table", "x", "y", "z"],
                    ["cut", "color", "clarity"], "price")
+
+
+def diamonds_unscaled():
+    """ggplot2's diamonds as a user's file holds them: carat, depth, table and the
+    sizes in their own units (plus cut, color and clarity one-hot), and the price in
+    dollars, an integer (326 .. 18,823)."""
+    df = _frame("ggplot2", "diamonds")
+    X = df[["carat", "depth", "table", "x", "y", "z"]].to_numpy(dtype=float)
+    parts = [X]
+    for column in ["cut", "color", "clarity"]:
+        values = df[column].astype(str).to_numpy()
+        parts.append((values[:, None] == np.unique(values)[None, :]).astype(float))
+    return np.hstack(parts), df["price"].to_numpy(dtype=float)
