@@ -7,8 +7,7 @@ from hypothesis import HealthCheck, settings
 sys.path.insert(0, os.path.dirname(__file__))
 
 # Hypothesis profiles, by name for every fuzz test: "ci" (a few hundred examples, the
-# default) and "long" (thousands); HYPOTHESIS_PROFILE picks the one loaded.  A test
-# module may still load its own (test_properties.py reads FASTGD_HYPOTHESIS).
+# default) and "long" (thousands); HYPOTHESIS_PROFILE picks the one loaded.
 settings.register_profile("ci", max_examples=300, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("long", max_examples=5000, deadline=None,

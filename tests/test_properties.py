@@ -3,28 +3,21 @@ columns, weights and settings.  Whatever the input, a fit either gives a finite 
 of the right shape and dtype, or raises a ValueError and leaves no model; it never
 changes its input; it is reproducible, also when fits run concurrently.
 
-CI runs the ``ci`` profile (a few hundred cases per test); ``FASTGD_HYPOTHESIS=long``
-runs many more.  In a debug build (``FASTGD_DEBUG=1``) an index a kernel forms outside
+CI runs the ``ci`` profile (a few hundred cases per test); ``HYPOTHESIS_PROFILE=long``
+runs many more (the profiles are in ``conftest.py``).  In a debug build (``FASTGD_DEBUG=1``) an index a kernel forms outside
 its array is reported as an error that these tests catch (see ``.ci/run``).
 """
-import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastgd import SGDClassifier, SGDRegressor
 from fastgd._params import CLASSIFICATION_LOSSES, OPTIMIZER_NAMES, REGRESSION_LOSSES
-
-settings.register_profile("ci", max_examples=300, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("long", max_examples=5000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("FASTGD_HYPOTHESIS", "ci"))
 
 LAYOUTS = ["C", "F", "csr", "csr64", "csc", "coo"]
 
