@@ -28,7 +28,7 @@ one sentence that names the file, the line (and the column) and what was expecte
   of plain ASCII text is parsed by NumPy's ``loadtxt``; any other block, or one
   ``loadtxt`` refuses, line by line in Python, which names the first bad field.
 * Parquet: pyarrow's reader; the columns must be of a number type (integer, float,
-  boolean or decimal).
+  boolean or decimal) without nulls (a missing value is named, not read as NaN).
 * A file with no rows (only comments, blank lines or a header) is refused by
   ``scan`` and ``read_all``.
 """
@@ -656,11 +656,25 @@ class DataFile:
         self._check_parquet_types(parquet.schema_arrow)
         n_columns = len(parquet.schema_arrow.names)
         rows = max(1, self.chunk_bytes // (8 * max(n_columns, 1)))
+        first_row = 0
         for batch in parquet.iter_batches(batch_size=rows):
+            self._check_parquet_nulls(batch, first_row)
             table = np.column_stack([np.asarray(c.to_numpy(zero_copy_only=False),
                                                 dtype=self.dtype)
                                      for c in batch.columns])
+            first_row += batch.num_rows
             yield self._split(table, labels)
+
+    def _check_parquet_nulls(self, batch, first_row):
+        """Refuse a missing value (a null), as CSV refuses an empty field: naming
+        the column and the row (counted from 1), not turning it into NaN."""
+        for name, column in zip(batch.schema.names, batch.columns):
+            if column.null_count:
+                row = first_row + 1 + int(np.flatnonzero(
+                    column.is_null().to_numpy(zero_copy_only=False))[0])
+                raise FileFormatError(
+                    f"{self.path}, row {row}, column {name!r}: a missing value "
+                    f"(null); expected a number.")
 
     # ------------------------------------------------------------------- scan
     def _no_rows(self):

@@ -304,6 +304,20 @@ def test_a_parquet_column_not_of_numbers_is_named(tmp_path, column):
         DataFile(path).read_all()
 
 
+def test_a_parquet_null_is_named_not_read_as_nan(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"y": [0.0, 1.0, 0.0, 1.0, 1.0],
+                             "x": [1.0, 2.0, 3.0, None, 5.0]}), path)
+    for chunk_bytes in (16, 1 << 20):  # in a later batch, and in the first
+        data = DataFile(path, chunk_bytes=chunk_bytes)
+        with pytest.raises(FileFormatError, match=re.escape(
+                f"{path}, row 4, column 'x': a missing value (null); expected a "
+                f"number.")):
+            data.read_all()
+
+
 # ------------------------------------------------------------- the format
 def test_the_format_is_read_from_the_content(tmp_path):
     pa = pytest.importorskip("pyarrow")
