@@ -270,27 +270,16 @@ def usable_threads(n_threads):
 
 
 def parse(bytes block, n_threads=1, min_parallel_bytes=MIN_PARALLEL_BYTES):
-    """Parse a block of libsvm lines by the fast path alone.
-
-    Parameters
-    ----------
-    block : bytes
-        Whole lines.
-    n_threads : int, default=1
-        Capped to the machine's cores.
-    min_parallel_bytes : int, default=MIN_PARALLEL_BYTES
-        A smaller block is parsed by one thread.
+    """Parse a block of libsvm lines by the fast path alone: ``parse_block``'s
+    arrays (same parameters), with only the first line it leaves out.
 
     Returns
     -------
-    data : ndarray of float64
-    indices : ndarray of int32
-        As written in the file.
-    indptr : ndarray of int64
-    labels : ndarray of float64
+    data, indices, indptr, labels
+        As ``parse_block``'s.
     bad_line : int
         The 0-based number (within the block) of the first line that the fast path
-        leaves out (``parse_block``), or -1.
+        leaves out, or -1.
     """
     data, indices, indptr, labels, left_out, _, _ = parse_block(
         block, n_threads, min_parallel_bytes)
