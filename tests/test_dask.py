@@ -433,8 +433,10 @@ def _lost_input(lost):
 
 
 def _scattered(c, blocks, workers):
-    """A Dask array of ``blocks``, each scattered to the worker given for it."""
-    futures = [c.scatter(block, workers=[worker])
+    """A Dask array of ``blocks``, each scattered to the worker given for it (under a
+    key of its own: scattering the same block again would otherwise reuse the key of
+    the first scatter, wherever that one was placed or lost)."""
+    futures = [c.scatter(block, workers=[worker], hash=False)
                for block, worker in zip(blocks, workers)]
     return da.concatenate([da.from_delayed(future, block.shape, dtype=block.dtype)
                            for future, block in zip(futures, blocks)])
@@ -456,7 +458,7 @@ def test_scattered_input_lost_with_a_worker_is_named():
         yd = _scattered(c, ys, [b, b, a] + [b] * 5)
         # and a DataFrame of scattered pandas frames
         pd = pytest.importorskip("pandas")
-        frames = [c.scatter(pd.DataFrame(block), workers=[worker])
+        frames = [c.scatter(pd.DataFrame(block), workers=[worker], hash=False)
                   for block, worker in zip(Xs, [a, b] * 4)]
         frame = dd.from_delayed(frames, meta=pd.DataFrame(Xs[0][:0]))
         os.kill(pids[a], signal.SIGKILL)
