@@ -22,7 +22,6 @@ are written whole or not at all (``_atomic_file``).
 import argparse
 import contextlib
 import math
-import os
 import sys
 import time
 import warnings
@@ -290,7 +289,7 @@ def train(argv, out=None):
     check_parameters(args.estimator, params, partial=False)
     data = DataFile(args.data, args.format, chunk_bytes,
                     0 if args.label_column is None else args.label_column,
-                    n_threads=_parser_threads(params.get("n_jobs")),
+                    n_threads=effective_n_threads(params.get("n_jobs")),
                     header=_header(args.header))
     streamed = not data.fits_one_block
     if streamed:
@@ -344,12 +343,6 @@ def _chunk_bytes(megabytes):
         raise ValueError(f"--chunk-mb must be a positive number of megabytes; got "
                          f"{megabytes}.")
     return max(int(min(megabytes, 2.0**40) * 2**20), 1)
-
-
-def _parser_threads(n_jobs):
-    """The threads that parse libsvm for ``n_jobs`` (already checked): those of the
-    kernels, at most one per core."""
-    return max(1, min(effective_n_threads(n_jobs), os.cpu_count() or 1))
 
 
 def _npz(path):
@@ -507,7 +500,7 @@ def predict(argv, out=None):
         label_column = read.get("label_column", 0)
         label_column = label_column if isinstance(label_column, (int, str)) else 0
     data = DataFile(args.data, args.format, chunk_bytes, label_column,
-                    n_threads=_parser_threads(estimator.n_jobs),
+                    n_threads=effective_n_threads(estimator.n_jobs),
                     header=_header(args.header))
     n_features = estimator.n_features_in_
     standardizer = (None if "standardize" not in read else Standardizer.from_json(
