@@ -1,7 +1,7 @@
 """Build of fastgd's Cython extensions.
 
 The templates ``fastgd/*.tp`` are first rendered with the tables of
-``fastgd/_tables.py`` (Tempita, which ships with Cython): the loss types and the
+``fastgd/_kernels/_tables.py`` (Tempita, which ships with Cython): the loss types and the
 optimizer enum are generated from those tables.  OpenMP is detected by compiling and
 linking a tiny test program with the compiler's OpenMP flag; without it the extensions
 are built serially, with a warning.  Set ``FASTGD_DEBUG=1`` to build with bounds
@@ -22,8 +22,12 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-MODULES = ["_enums", "_losses", "_structs", "_sgd", "_shuffle", "_batch", "_linear",
-           "_openmp", "_libsvm"]
+# the extensions, by dotted name: the training and evaluation kernels, and the parser
+# of libsvm files
+MODULES = [f"fastgd._kernels.{name}" for name in (
+    "_enums", "_losses", "_structs", "_sgd", "_shuffle", "_batch", "_evaluate",
+    "_openmp")] + ["fastgd._files._libsvm"]
+KERNELS = os.path.join("fastgd", "_kernels")
 DEBUG = os.environ.get("FASTGD_DEBUG", "0") == "1"
 DEBUG_C_DIR = os.path.join("build", "debug-c")
 
@@ -106,15 +110,15 @@ class BuildExt(build_ext):
 
 def render_templates():
     """Write ``fastgd/X`` from every ``fastgd/X.tp``, with the tables of
-    ``fastgd/_tables.py`` in the namespace (only when the text changes, so that an
+    ``fastgd/_kernels/_tables.py`` in the namespace (only when the text changes, so that an
     unchanged template does not trigger a rebuild)."""
     from Cython.Tempita import Template
 
     here = os.path.dirname(os.path.abspath(__file__))
-    tables = runpy.run_path(os.path.join(here, "fastgd", "_tables.py"))
+    tables = runpy.run_path(os.path.join(here, KERNELS, "_tables.py"))
     namespace = {name: tables[name] for name in ("LOSSES", "SCALAR_LOSSES",
                                                  "OPTIMIZERS")}
-    for template in sorted(glob.glob(os.path.join(here, "fastgd", "*.tp"))):
+    for template in sorted(glob.glob(os.path.join(here, KERNELS, "*.tp"))):
         with open(template) as f:
             text = Template(f.read(), name=template).substitute(namespace)
         target = template[:-len(".tp")]
@@ -131,8 +135,8 @@ macros = [("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")]
 if DEBUG:
     macros.append(("FASTGD_DEBUG", "1"))
 extensions = [
-    Extension(f"fastgd.{name}", [f"fastgd/{name}.pyx"],
-              include_dirs=[np.get_include(), "fastgd"], define_macros=macros)
+    Extension(name, [name.replace(".", "/") + ".pyx"],
+              include_dirs=[np.get_include(), KERNELS], define_macros=macros)
     for name in MODULES
 ]
 

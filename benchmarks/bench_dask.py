@@ -1,7 +1,7 @@
 """asv suite: time to a relative objective gap (1e-2 and 1e-4) on a Dask LocalCluster
 (2 worker processes, 1 thread each), fastgd next to dask-ml on the same persisted
 chunks (the method and the contenders of ``python -m fastgd bench --dask``,
-``fastgd._dask_bench``), and the workers' peak memory after fastgd's fit.
+``fastgd.bench.cluster``), and the workers' peak memory after fastgd's fit.
 
 Each ``track_`` benchmark records seconds to the gap (``nan`` when it was not reached
 within the budgets).  A cluster per benchmark process: asv runs each one in a process
@@ -9,7 +9,7 @@ of its own.
 """
 import numpy as np
 
-from fastgd import _dask_bench
+from fastgd.bench import cluster
 
 CONTENDERS = ["fastgd lbfgs, Dask", "fastgd averaged SGD, Dask",
               "fastgd SGD defaults, Dask", "dask-ml lbfgs", "dask-ml admm",
@@ -31,18 +31,18 @@ class DaskTimeToGap:
         self.cluster = LocalCluster(n_workers=2, threads_per_worker=1,
                                     processes=True, dashboard_address=None)
         self.client = Client(self.cluster)
-        dense, sparse = _dask_bench.problems(400_000, 200_000,
+        dense, sparse = cluster.problems(400_000, 200_000,
                                              np.random.default_rng(0))
         self.problem = dense if problem == "dense" else sparse
-        Xd, yd = _dask_bench._chunks(self.client, self.problem.X, self.problem.y,
+        Xd, yd = cluster._chunks(self.client, self.problem.X, self.problem.y,
                                      50_000)
-        found = _dask_bench.contenders(self.problem, Xd, yd, 2)
+        found = cluster.contenders(self.problem, Xd, yd, 2)
         if contender not in found:
             raise NotImplementedError(f"{contender} is not installed")
         fit, budgets, _ = found[contender]
-        self.found, self.last = _dask_bench.measure(fit, budgets, self.problem,
+        self.found, self.last = cluster.measure(fit, budgets, self.problem,
                                                     max_seconds=30.0)
-        self.peak = max(self.client.run(_dask_bench._peak_mib).values())
+        self.peak = max(self.client.run(cluster._peak_mib).values())
 
     def teardown(self, problem, contender):
         self.client.close()

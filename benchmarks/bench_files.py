@@ -1,13 +1,13 @@
 """asv suite: reading a libsvm file (the data of ``python -m fastgd bench --read``,
-``fastgd._read_bench``): fastgd's reader at 1 and 2 threads next to scikit-learn's
+``fastgd.bench.reading``): fastgd's reader at 1 and 2 threads next to scikit-learn's
 ``load_svmlight_file``, and ``fastgd train`` on the file (read into memory and fit,
 or streamed in blocks with ``partial_fit``)."""
 import os
 import shutil
 import tempfile
 
-from fastgd import _read_bench
-from fastgd._files import DataFile
+from fastgd.bench import reading
+from fastgd._files.readers import DataFile
 
 
 class ReadLibsvm:
@@ -17,7 +17,7 @@ class ReadLibsvm:
 
     def setup(self, reader):
         self.folder = tempfile.mkdtemp()
-        self.path, _ = _read_bench.write_files(self.folder, 100_000, 1000, 0.03)
+        self.path, _ = reading.write_files(self.folder, 100_000, 1000, 0.03)
 
     def teardown(self, reader):
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -39,7 +39,7 @@ class TrainFromFile:
 
     def setup(self, mode):
         self.folder = tempfile.mkdtemp()
-        self.path, _ = _read_bench.write_files(self.folder, 100_000, 1000, 0.03)
+        self.path, _ = reading.write_files(self.folder, 100_000, 1000, 0.03)
         size_mb = os.path.getsize(self.path) / 2**20
         self.chunk_mb = str(size_mb + 1 if mode == "in memory" else size_mb / 8)
 
@@ -47,9 +47,9 @@ class TrainFromFile:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def time_train(self, mode):
-        from fastgd import _cli
+        from fastgd._cli import commands
 
         with open(os.devnull, "w") as quiet:
-            _cli.train([self.path, "--chunk-mb", self.chunk_mb, "-q", "-o",
+            commands.train([self.path, "--chunk-mb", self.chunk_mb, "-q", "-o",
                         os.path.join(self.folder, "model"), "--max-iter", "5",
                         "--tol", "none", "--passes", "5"], out=quiet)

@@ -7,7 +7,7 @@ Every suite is parametrised by library so that a ratio is read off one run; the
 import numpy as np
 
 import fastgd
-from fastgd._data import dense_multiclass, dense_regression, sparse_classification
+from fastgd.bench.synthetic import dense_multiclass, dense_regression, sparse_classification
 from sklearn import linear_model
 
 LIBS = ["fastgd", "sklearn"]
@@ -115,9 +115,9 @@ class FullBatchGradient:
     and gradient in one read of X) next to numpy's two passes ``X.T @ (X @ w - y)``."""
 
     def setup(self):
-        from fastgd._runners import GradientRunner
-        from fastgd._losses import SquaredError
-        from fastgd._structs import Rows, Targets
+        from fastgd._training.runners import GradientRunner
+        from fastgd._kernels._losses import SquaredError
+        from fastgd._kernels._structs import Rows, Targets
 
         self.X, self.y = _dense()
         n, d = self.X.shape
@@ -254,7 +254,7 @@ class VisitingOrder:
     param_names = ["order"]
 
     def setup(self, order):
-        from fastgd import _shuffle
+        from fastgd._kernels import _shuffle
         from fastgd._config import effective_n_threads
 
         self.shuffle, self.n_open = _shuffle, _shuffle.SHUFFLE_OPEN_WINDOWS

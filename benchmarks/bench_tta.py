@@ -1,6 +1,6 @@
 """asv suite: time to a relative objective gap (1e-2 and 1e-4), fastgd's documented
 settings next to its peers on the same arrays, one and all threads (the method and
-the contenders of ``python -m fastgd bench --tta``, ``fastgd._time_to_gap``).
+the contenders of ``python -m fastgd bench --tta``, ``fastgd.bench.time_to_gap``).
 
 Each ``track_`` benchmark records seconds to the gap (asv's ``nan`` when it was not
 reached within the budgets), so that a change that makes epochs faster but the model
@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from fastgd import _time_to_gap
+from fastgd.bench import time_to_gap
 
 PROBLEMS = ["L2-logistic dense", "L2-logistic sparse", "ridge dense"]
 CONTENDERS = ["fastgd lbfgs", "fastgd SGD defaults", "fastgd averaged SGD",
@@ -26,15 +26,15 @@ class TimeToGap:
     unit = "seconds"
 
     def setup_cache(self):
-        problems = _time_to_gap.problems(100_000, np.random.default_rng(0))
+        problems = time_to_gap.problems(100_000, np.random.default_rng(0))
         return {p.name: p for p in problems}
 
     def setup(self, problems, problem, contender, threads):
-        found = _time_to_gap.contenders(problems[problem], threads)
+        found = time_to_gap.contenders(problems[problem], threads)
         if contender not in found:
             raise NotImplementedError(f"{contender} does not run {problem} here")
         fit, budgets, _ = found[contender]
-        self.result = _time_to_gap.time_to_gaps(fit, budgets, problems[problem],
+        self.result = time_to_gap.time_to_gaps(fit, budgets, problems[problem],
                                                 threads, max_seconds=20.0)
 
     def _seconds(self, gap):

@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 import fastgd  # noqa: E402
-from fastgd._data import dense_regression, sparse_classification  # noqa: E402
+from fastgd.bench.synthetic import dense_regression, sparse_classification  # noqa: E402
 
 
 def _spin(stop):

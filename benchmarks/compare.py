@@ -2,7 +2,7 @@
 (arguments: --n-samples, --n-jobs, --repeat, --markdown FILE, --plot FILE)."""
 import sys
 
-from fastgd._bench_cli import bench
+from fastgd.bench.cli import bench
 
 if __name__ == "__main__":
     bench(sys.argv[1:])

@@ -1,7 +1,7 @@
 """Replica schemes for one model's per-sample SGD, measured for model quality: k
 replicas are simulated one after another with the one-thread kernel on slices of each
 round (the same arithmetic as threads would do, so any machine runs it), then mixed.
-The figures in the design notes of ``fastgd/_sgd.pyx`` come from here.
+The figures in the design notes of ``fastgd/_kernels/_sgd.pyx`` come from here.
 
     python benchmarks/replicas.py sparse|dense [--k 16] [--seeds 3]
 
@@ -19,9 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 import fastgd  # noqa: E402
-from fastgd import _runners, _step_rule, _training  # noqa: E402
-from fastgd._shuffle import VisitingOrder  # noqa: E402
-from fastgd._state import TrainingState  # noqa: E402
+from fastgd._training import loop, runners, step_rule  # noqa: E402
+from fastgd._kernels._shuffle import VisitingOrder  # noqa: E402
+from fastgd._training.state import TrainingState  # noqa: E402
 
 
 class ReplicaRunner:
@@ -30,7 +30,7 @@ class ReplicaRunner:
     k, scheme, rows, X = 16, "mean", 8192, None
 
     def __init__(self, loss, X, targets, rule, n_threads):
-        self.one = _runners.PerSampleRunner(loss, X, targets, rule, 1)
+        self.one = runners.PerSampleRunner(loss, X, targets, rule, 1)
         self.n_rows = X.n_rows
 
     def run(self, state, order, eta):
@@ -97,7 +97,7 @@ def yardstick_sparse(n=400_000, d=50_000, draws=75):
 
 def counter_rate(rate):
     """A StepRule maker whose step counter advances ``rate`` per step ('optimal')."""
-    make = _step_rule.StepRule
+    make = step_rule.StepRule
 
     def rule(**kw):
         kw["alpha"], kw["t0"] = kw["alpha"] * rate, kw["t0"] / rate
@@ -116,9 +116,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     ReplicaRunner.k, ReplicaRunner.scheme, ReplicaRunner.rows = (
         args.k, args.scheme, args.rows)
-    _step_rule.StepRule = counter_rate(args.rate)
+    step_rule.StepRule = counter_rate(args.rate)
     if args.k > 1:
-        _training.PerSampleRunner = ReplicaRunner
+        loop.PerSampleRunner = ReplicaRunner
     rng = np.random.default_rng(0)
     if args.case == "sparse":
         X, y = yardstick_sparse()

@@ -15,10 +15,10 @@ _WHERE = {
     "SGDOneClassSVM": "fastgd._estimators",
     "SGDRegressor": "fastgd._estimators",
     "expected_failed_checks": "fastgd._params",
-    "load_model": "fastgd._model_file",
-    "save_model": "fastgd._model_file",
+    "load_model": "fastgd._files.model_file",
+    "save_model": "fastgd._files.model_file",
     "show_config": "fastgd._config",
-    "to_onnx": "fastgd._onnx",
+    "to_onnx": "fastgd._files.onnx",
 }
 __all__ = sorted(_WHERE) + ["__version__"]
 

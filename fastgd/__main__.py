@@ -2,12 +2,12 @@
 
 Commands (each has ``--help``):
 
-  compare   fastgd and scikit-learn side by side on generated data (fastgd._demo);
+  compare   fastgd and scikit-learn side by side on generated data (fastgd.bench.demo);
             what ``python -m fastgd`` runs when no command is given
-  train     fit an estimator on a libsvm, CSV or Parquet file (fastgd._cli)
-  predict   predictions of a model file on a data file (fastgd._cli)
+  train     fit an estimator on a libsvm, CSV or Parquet file (fastgd._cli.commands)
+  predict   predictions of a model file on a data file (fastgd._cli.commands)
   bench     benchmarks against the peers: every installed peer, time to gap
-            (--tta), Dask (--dask), reading a file (--read) (fastgd._bench_cli)
+            (--tta), Dask (--dask), reading a file (--read) (fastgd.bench.cli)
 
 Here the commands' errors and warnings become one line each in the command's own
 words (``fastgd train: error: ...``), Ctrl-C ends with "interrupted" and exit status
@@ -21,14 +21,14 @@ import warnings
 
 # command -> (module, function, what it does)
 COMMANDS = {
-    "compare": ("fastgd._demo", "compare",
+    "compare": ("fastgd.bench.demo", "compare",
                 "fastgd and scikit-learn side by side on generated data (what "
                 "python -m fastgd runs when no command is given)"),
-    "train": ("fastgd._cli", "train",
+    "train": ("fastgd._cli.commands", "train",
               "fit an estimator on a libsvm, CSV or Parquet file, write a model file"),
-    "predict": ("fastgd._cli", "predict",
+    "predict": ("fastgd._cli.commands", "predict",
                 "predictions of a model file on a data file"),
-    "bench": ("fastgd._bench_cli", "bench",
+    "bench": ("fastgd.bench.cli", "bench",
               "benchmarks against the peers (--tta, --dask, --read)"),
 }
 USAGE = (f"usage: fastgd [-h] [--version] {{{','.join(COMMANDS)}}} ...\n\n"

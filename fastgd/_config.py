@@ -35,7 +35,7 @@ _POLICY_SET_BY_USER = any(name in os.environ
 if not _POLICY_SET_BY_USER:
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 try:
-    from fastgd._openmp import omp_max_threads, openmp_enabled
+    from fastgd._kernels._openmp import omp_max_threads, openmp_enabled
 finally:
     if not _POLICY_SET_BY_USER:
         del os.environ["OMP_WAIT_POLICY"]
@@ -83,7 +83,7 @@ def show_config():
     """Print fastgd's version, whether OpenMP is compiled in and the default threads."""
     from fastgd import __version__
 
-    from fastgd._structs import DEBUG_BUILD
+    from fastgd._kernels._structs import DEBUG_BUILD
 
     print(f"fastgd {__version__}")
     print(f"  debug build (index checks): {DEBUG_BUILD}")

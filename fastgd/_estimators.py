@@ -29,14 +29,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from fastgd import _linear
+from fastgd._kernels import _evaluate
 from fastgd._config import effective_n_threads
 from fastgd._docs import shared_docs
-from fastgd._chunks import is_dask, predict_blocks, score_blocks
-from fastgd._encoding import (
+from fastgd._dask.chunks import is_dask, predict_blocks, score_blocks
+from fastgd._training.targets import (
     class_counts, class_weights, classifier_targets, set_classes,
 )
-from fastgd._losses import LOSS_TYPES
+from fastgd._kernels._losses import LOSS_TYPES
 from fastgd._params import (
     CLASSIFIER_CONSTRAINTS,
     COMMON_CONSTRAINTS,
@@ -48,10 +48,10 @@ from fastgd._params import (
     effective_learning_rate,
     loss_spec,
 )
-from fastgd._state import TrainingState, _dense
-from fastgd._step_rule import make_step_rule, regularisation
-from fastgd._structs import Rows, Targets
-from fastgd._training import Problem, train
+from fastgd._training.state import TrainingState, _dense
+from fastgd._training.step_rule import make_step_rule, regularisation
+from fastgd._kernels._structs import Rows, Targets
+from fastgd._training.loop import Problem, train
 
 
 @contextmanager
@@ -139,8 +139,8 @@ class _BaseSGD(BaseEstimator):
                         coef_init, intercept_init):
         """``_fit_or_partial`` on Dask collections: check the chunks on the workers,
         train there (``_distributed``); the client keeps a sample of the rows."""
-        from fastgd._chunks import ChunkedData
-        from fastgd._distributed import needs_largest_row
+        from fastgd._dask.chunks import ChunkedData
+        from fastgd._dask.training import needs_largest_row
 
         with _unchanged_on_failure(self):
             check_cluster_params(self)
@@ -200,7 +200,7 @@ class _BaseSGD(BaseEstimator):
             result = train(self, problem, state, max_iter, partial, rule,
                            effective_n_threads(self.n_jobs))
         else:
-            from fastgd._distributed import train_on_cluster
+            from fastgd._dask.training import train_on_cluster
 
             result, traffic = train_on_cluster(self, cluster, problem, state,
                                                max_iter, partial)
@@ -255,7 +255,7 @@ class _BaseSGD(BaseEstimator):
         rows = Rows(X)
         coef, intercept = self._kernel_model(X.dtype, rows.n_features)
         out = np.empty((rows.n_rows, coef.shape[0]), dtype=X.dtype)
-        _linear.decision_function(rows, coef, intercept, out,
+        _evaluate.decision_function(rows, coef, intercept, out,
                                   effective_n_threads(self.n_jobs))
         return out
 
@@ -294,7 +294,7 @@ class _BaseSGD(BaseEstimator):
             state = self._train_state
             coef = np.ascontiguousarray(self._iterate(state), dtype=X.dtype)
             intercept = state.intercept.copy()
-        total = _linear.loss_sum(loss, rows, targets,
+        total = _evaluate.loss_sum(loss, rows, targets,
                                  np.arange(rows.n_rows, dtype=np.int32), coef,
                                  intercept, effective_n_threads(self.n_jobs))
         return total / rows.n_rows + regularisation(self, coef, intercept)

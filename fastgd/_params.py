@@ -6,8 +6,8 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from fastgd._config import MAX_N_JOBS
-from fastgd._enums import Schedule
-from fastgd._tables import LOSSES, OPTIMIZERS
+from fastgd._kernels._enums import Schedule
+from fastgd._kernels._tables import LOSSES, OPTIMIZERS
 
 LOSS_SPECS = {spec.name: spec for spec in LOSSES}
 REGRESSION_LOSSES = [spec.name for spec in LOSSES if spec.task == "regression"]

@@ -313,7 +313,7 @@ def all_hashes(data=None):
 def this_build():
     """Which fastgd the fits ran on: its folder and whether it is the debug build."""
     import fastgd
-    from fastgd._structs import DEBUG_BUILD
+    from fastgd._kernels._structs import DEBUG_BUILD
 
     return {"fastgd": os.path.dirname(os.path.abspath(fastgd.__file__)),
             "debug": bool(DEBUG_BUILD)}

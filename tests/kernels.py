@@ -2,9 +2,10 @@
 import numpy as np
 import scipy.sparse as sp
 
-from fastgd import _batch, _linear
-from fastgd._losses import LOSS_TYPES
-from fastgd._structs import Rows, Targets
+from fastgd._kernels import _batch
+from fastgd._kernels import _evaluate
+from fastgd._kernels._losses import LOSS_TYPES
+from fastgd._kernels._structs import Rows, Targets
 
 CLASSIFY = {"log_loss", "hinge", "squared_hinge", "modified_huber", "perceptron"}
 SCALAR_LOSSES = sorted(name for name in LOSS_TYPES if name != "multinomial")
@@ -57,9 +58,9 @@ def gradient(f, X, targets, coef, intercept, rows=None, n_threads=1):
 
 
 def loss_sum(f, X, targets, coef, intercept, rows=None, n_threads=1):
-    """The summed loss from ``_linear.loss_sum``."""
+    """The summed loss from ``_evaluate.loss_sum``."""
     R = Rows(X)
     rows = np.arange(R.n_rows, dtype=np.int32) if rows is None else rows
-    return _linear.loss_sum(f, R, targets, rows, np.ascontiguousarray(coef),
+    return _evaluate.loss_sum(f, R, targets, rows, np.ascontiguousarray(coef),
                             np.ascontiguousarray(intercept, dtype=np.float64),
                             n_threads)

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastgd import _batch
-from fastgd._enums import Schedule
-from fastgd._shuffle import VisitingOrder
-from fastgd._state import TrainingState
-from fastgd._structs import Rows, StepRule
+from fastgd._kernels import _batch
+from fastgd._kernels._enums import Schedule
+from fastgd._kernels._shuffle import VisitingOrder
+from fastgd._training.state import TrainingState
+from fastgd._kernels._structs import Rows, StepRule
 from kernels import (CLASSIFY, SCALAR_LOSSES, class_targets, gradient, loss,
                      regression_targets)
 from reference import naive_dloss, naive_loss

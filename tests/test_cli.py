@@ -13,8 +13,8 @@ import scipy.sparse as sp
 from sklearn.datasets import dump_svmlight_file, load_svmlight_file
 
 import fastgd
-from fastgd import _libsvm
-from fastgd._files import DataFile, FileFormatError, line_blocks
+from fastgd._files import _libsvm
+from fastgd._files.readers import DataFile, FileFormatError, line_blocks
 from realdata import diamonds, diamonds_unscaled
 
 

@@ -16,7 +16,7 @@ import pytest
 import scipy.sparse as sp
 
 import fastgd
-from fastgd._dask_bench import _peak_mib
+from fastgd.bench.cluster import _peak_mib
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
@@ -590,7 +590,7 @@ def test_the_core_package_does_not_import_dask(tmp_path):
 
 
 def test_balanced_holders_evens_the_rows():
-    from fastgd._distributed import balanced_holders
+    from fastgd._dask.training import balanced_holders
 
     # 6 of 8 equal chunks on one worker, a third worker that holds none
     holders = ["a"] * 6 + ["b"] * 2
@@ -609,8 +609,8 @@ def test_balanced_holders_evens_the_rows():
 def test_full_batch_on_chunks_all_on_one_worker(client):
     """Dask may persist most chunks on one worker: a solver of the whole objective
     then runs on copies spread over the workers, with the same model."""
-    from fastgd._chunks import ChunkedData
-    from fastgd._distributed import ChunkPlacement, chunk_holders
+    from fastgd._dask.chunks import ChunkedData
+    from fastgd._dask.training import ChunkPlacement, chunk_holders
 
     X, y = _binary()
     first = sorted(client.scheduler_info()["workers"])[0]

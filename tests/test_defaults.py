@@ -9,7 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
 
 from fastgd import SGDClassifier, SGDRegressor
-from fastgd._data import sparse_classification
+from fastgd.bench.synthetic import sparse_classification
 from realdata import diamonds, txhousing
 
 
@@ -139,7 +139,7 @@ def test_averaged_sgd_reaches_scikit_learns_ridge_gap_on_ordered_rows():
 
 
 def test_auto_shuffle_window_follows_the_size_of_x():
-    from fastgd._training import UNIFORM_SHUFFLE_MAX_BYTES, shuffle_window
+    from fastgd._training.loop import UNIFORM_SHUFFLE_MAX_BYTES, shuffle_window
 
     est = SGDRegressor()
     assert shuffle_window(est, np.zeros((10, 10))) == 1
@@ -154,7 +154,7 @@ def test_auto_starts_again_with_a_smaller_step_when_its_steps_diverge(capsys):
     from sklearn.datasets import load_breast_cancer
     from sklearn.preprocessing import StandardScaler
 
-    from fastgd._training import AUTO_BACKOFF
+    from fastgd._training.loop import AUTO_BACKOFF
 
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)

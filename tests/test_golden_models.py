@@ -14,7 +14,7 @@ import shutil
 import pytest
 
 import golden
-from fastgd._structs import DEBUG_BUILD
+from fastgd._kernels._structs import DEBUG_BUILD
 
 RECORDED = golden.load_recorded()
 TABLES = [table["hashes"] for table in RECORDED["recorded"]]

@@ -3,9 +3,9 @@ loss table against what is built from it."""
 import numpy as np
 import pytest
 
-from fastgd import _losses
+from fastgd._kernels import _losses
 from fastgd._params import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
-from fastgd._tables import LOSSES as TABLE
+from fastgd._kernels._tables import LOSSES as TABLE
 from kernels import CLASSIFY, SCALAR_LOSSES, loss
 from reference import naive_dloss, naive_loss
 

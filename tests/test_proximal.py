@@ -5,7 +5,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import Lasso, LogisticRegression, Ridge
 
 from fastgd._params import LOSS_SPECS
-from fastgd._proximal import (ProximalGradient, lipschitz_estimate, penalty_value,
+from fastgd._solvers.proximal import (ProximalGradient, lipschitz_estimate, penalty_value,
                               prox_elastic_net)
 from kernels import class_targets, gradient, loss, regression_targets
 

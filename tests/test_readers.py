@@ -1,4 +1,4 @@
-"""The data-file readers (``fastgd._files``, the libsvm parser ``fastgd._libsvm``): the
+"""The data-file readers (``fastgd._files.readers``, the libsvm parser ``fastgd._files._libsvm``): the
 edges of issue 18, each with its message, and fuzz tests (hypothesis).
 
 The fuzz tests generate files, valid and damaged, and read each at 1 and 2 threads
@@ -25,8 +25,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_svmlight_file
 
-from fastgd import _libsvm
-from fastgd._files import (DataFile, FileFormatError, _libsvm_line_error,
+from fastgd._files import _libsvm
+from fastgd._files.readers import (DataFile, FileFormatError, _libsvm_line_error,
                            detect_format, read_libsvm_line)
 
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
@@ -64,7 +64,7 @@ def same_csr(a, b):
 # ------------------------------------------------------------------ threads
 def test_a_huge_thread_count_does_not_crash_the_parser():
     # it made OpenMP start a million threads: a segmentation fault
-    code = ("from fastgd import _libsvm; "
+    code = ("from fastgd._files import _libsvm; "
             "print(_libsvm.parse(b'1 1:2\\n' * 20000, 1_000_000)[3].sum())")
     # in the temporary folder: from a clean clone's top folder, Python would import
     # the source folder, whose extensions are not built there

@@ -3,10 +3,10 @@ slices will do.  Summed gradients equal the gradient over all rows."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from fastgd._structs import Rows
+from fastgd._kernels._structs import Rows
 from kernels import class_targets, loss, regression_targets
 
-from fastgd._runners import GradientRunner
+from fastgd._training.runners import GradientRunner
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])

@@ -98,7 +98,7 @@ def test_averaged_sgd_matches_naive(loss, average, penalty, sparse):
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet", "l2"])
 def test_lazy_windows_close_mid_epoch(monkeypatch, penalty):
     # a window of n_features steps forces many full catch-ups within each epoch
-    monkeypatch.setattr("fastgd._sgd.MIN_LAZY_WINDOW", 1)
+    monkeypatch.setattr("fastgd._kernels._sgd.MIN_LAZY_WINDOW", 1)
     X, y = make_data(True, True, seed=2, n=60, d=5)
     est = estimator("log_loss", penalty=penalty, average=3, alpha=0.2, eta0=0.3,
                     learning_rate="constant")

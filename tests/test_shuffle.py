@@ -3,7 +3,8 @@ uniform permutation even on data sorted by label."""
 import numpy as np
 import pytest
 
-from fastgd import SGDClassifier, _shuffle
+from fastgd import SGDClassifier
+from fastgd._kernels import _shuffle
 
 
 @pytest.mark.parametrize("n, window, n_open", [(1000, 64, 64), (1003, 7, 5), (10, 64, 64),
@@ -65,7 +66,7 @@ def test_sorted_labels_train_as_well_as_uniform_shuffle():
 def test_one_vs_rest_models_start_the_order_at_their_own_positions(monkeypatch):
     # each one-vs-rest model visits the epoch's order from its own random start: model
     # k equals the naive loop over the rows in the order rolled by its start
-    from fastgd._shuffle import VisitingOrder
+    from fastgd._kernels._shuffle import VisitingOrder
     from reference import reference_sgd
 
     seen = {}
@@ -75,7 +76,7 @@ def test_one_vs_rest_models_start_the_order_at_their_own_positions(monkeypatch):
             super().reshuffle(seed)
             seen["order"], seen["starts"] = self.order.copy(), self.model_starts.copy()
 
-    monkeypatch.setattr("fastgd._training.VisitingOrder", Recorded)
+    monkeypatch.setattr("fastgd._training.loop.VisitingOrder", Recorded)
     rng = np.random.default_rng(3)
     X = rng.normal(size=(300, 5))
     y = rng.integers(3, size=300)

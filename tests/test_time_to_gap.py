@@ -2,7 +2,7 @@
 its exact optimum, budgets that grow until the gaps are reached, the table."""
 import numpy as np
 
-from fastgd import _time_to_gap as tta
+from fastgd.bench import time_to_gap as tta
 
 
 def test_lbfgs_reaches_both_gaps_and_the_table_says_so():

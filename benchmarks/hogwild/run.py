@@ -15,7 +15,7 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
-from fastgd._data import sparse_classification  # noqa: E402
+from fastgd.bench.synthetic import sparse_classification  # noqa: E402
 
 
 def main(argv=None):

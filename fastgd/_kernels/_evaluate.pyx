@@ -1,0 +1,142 @@
+# cython: language_level=3
+"""Row-parallel kernels over a fitted linear model: decision function and summed loss.
+
+Design: ``prange`` over rows with a static schedule and ``n_threads`` threads; every
+row is independent, so the output of ``decision_function`` does not depend on the
+thread count.  ``loss_sum`` adds in double, each thread into its own partial sum (on a
+cache line of its own), and the partial sums in thread order: a given thread count
+gives the same bits every time.  The loss is a compile-time choice (the type of the
+``loss`` argument, ``AnyLoss``); both kernels read dense and CSR rows through
+``_rows.pxd``.
+"""
+
+from cython cimport floating
+from cython.parallel cimport parallel, prange, threadid
+from libc.stdint cimport int32_t
+
+from fastgd._kernels._loss_functions cimport log_sum_exp
+from fastgd._kernels._losses cimport AnyLoss, ScalarLoss, Softmax, loss_value
+from fastgd._kernels._rows cimport row_dot, row_logits
+from fastgd._kernels._simd cimport FG_CACHE_LINE
+from fastgd._kernels._thread_private cimport thread_sum
+from fastgd._kernels._structs cimport Rows, RowsView, Targets, TargetsView
+from fastgd._kernels._targets cimport (
+    sample_target, sample_weight_of, softmax_target, softmax_weight,
+)
+
+import numpy as np
+
+from fastgd._kernels._structs import check_model
+
+
+def decision_function(Rows X, const floating[:, ::1] coef, const double[::1] intercept,
+                      floating[:, ::1] out, int n_threads):
+    """Write ``X @ coef.T + intercept`` into ``out`` (n_rows, n_models), rows in
+    parallel.
+
+    Parameters
+    ----------
+    X : Rows
+    coef : ndarray of shape (n_models, n_features), X's dtype
+    intercept : ndarray of float64, shape (n_models,)
+    out : ndarray of shape (n_rows, n_models), X's dtype
+    n_threads : int
+    """
+    cdef Py_ssize_t i, k, n_models = coef.shape[0], n_features = coef.shape[1]
+    if np.asarray(coef).dtype != X.dtype:
+        raise TypeError(f"coef ({np.asarray(coef).dtype}) must have X's dtype "
+                        f"({X.dtype})")
+    if (n_features != X.view.n_features or intercept.shape[0] != n_models
+            or out.shape[0] != X.view.n_rows or out.shape[1] != n_models):
+        raise ValueError("coef, intercept and out do not fit X")
+    cdef const floating* values = <const floating*>X.view.values
+    with nogil:
+        for i in prange(X.view.n_rows, schedule="static", num_threads=n_threads):
+            for k in range(n_models):
+                out[i, k] = <floating>(row_dot(&X.view, values, i, &coef[k, 0])
+                                       + intercept[k])
+
+
+cdef double scalar_loss_rows(ScalarLoss f, const RowsView* X, const TargetsView* T,
+                             const int32_t[::1] rows, const floating[:, ::1] coef,
+                             const double[::1] intercept, double[:, ::1] partial,
+                             int n_threads) noexcept nogil:
+    """The summed weighted loss of every model row; ``partial`` holds a sum per
+    thread."""
+    cdef const floating* values = <const floating*>X.values
+    cdef const floating* y = <const floating*>T.y
+    cdef const floating* sample_weight = <const floating*>T.sample_weight
+    cdef Py_ssize_t r, i, k
+    cdef double p, target, weight
+    # set before the parallel block, whose private copies Cython initialises from
+    # them (an unset pointer there is a compiler warning, not a use)
+    cdef double* acc = NULL
+    with parallel(num_threads=n_threads, use_threads_if=n_threads > 1):
+        acc = &partial[threadid(), 0]
+        for r in prange(rows.shape[0], schedule="static"):
+            i = rows[r]
+            for k in range(coef.shape[0]):
+                target = sample_target(T, y, i, T.pos_class[k])
+                weight = sample_weight_of(sample_weight, i, target, T.w_pos[k],
+                                          T.w_neg)
+                p = row_dot(X, values, i, &coef[k, 0]) + intercept[k]
+                acc[0] += weight * loss_value(f, p, target)
+    return thread_sum(partial, n_threads, 0)
+
+
+cdef double softmax_loss_rows(const RowsView* X, const TargetsView* T,
+                              const int32_t[::1] rows, const floating[:, ::1] coef,
+                              const double[::1] intercept, double[:, ::1] partial,
+                              double[:, ::1] logits, int n_threads) noexcept nogil:
+    """The multinomial cross-entropy; ``logits`` holds a row of logits per thread,
+    ``partial`` a sum per thread."""
+    cdef const floating* values = <const floating*>X.values
+    cdef const floating* soft = <const floating*>T.soft
+    cdef const floating* sample_weight = <const floating*>T.sample_weight
+    cdef Py_ssize_t r, i, k, n_classes = coef.shape[0]
+    cdef double weight, row_loss
+    # set before the parallel block (see scalar_loss_rows)
+    cdef double* z = NULL
+    cdef double* acc = NULL
+    with parallel(num_threads=n_threads, use_threads_if=n_threads > 1):
+        z = &logits[threadid(), 0]
+        acc = &partial[threadid(), 0]
+        for r in prange(rows.shape[0], schedule="static"):
+            i = rows[r]
+            weight = softmax_weight(T, soft, sample_weight, i)
+            row_logits(X, values, i, &coef[0, 0], &intercept[0], n_classes, z)
+            row_loss = log_sum_exp(z, n_classes)
+            for k in range(n_classes):
+                row_loss = row_loss - softmax_target(T, soft, i, k) * z[k]
+            acc[0] += weight * row_loss
+    return thread_sum(partial, n_threads, 0)
+
+
+def loss_sum(AnyLoss loss, Rows X, Targets targets, const int32_t[::1] rows,
+             const floating[:, ::1] coef, const double[::1] intercept, int n_threads):
+    """Weighted sum of the loss of every model row over the given rows of X.
+
+    Targets and weights follow ``Targets``: model ``k`` regresses on ``y`` or
+    separates its class from the rest, with its class weight times the sample weight;
+    the softmax sums the cross-entropy of its classes.
+
+    Returns
+    -------
+    total : float
+    """
+    check_model(X, targets, coef, intercept, rows)
+    n_threads = max(n_threads, 1)
+    cdef double total
+    cdef double[:, ::1] logits
+    # one cache line per thread: the threads' sums do not share lines
+    cdef double[:, ::1] partial = np.zeros((n_threads, FG_CACHE_LINE // sizeof(double)))
+    if AnyLoss is Softmax:
+        logits = np.empty((n_threads, coef.shape[0]))
+        with nogil:
+            total = softmax_loss_rows(&X.view, &targets.view, rows, coef, intercept,
+                                      partial, logits, n_threads)
+    else:
+        with nogil:
+            total = scalar_loss_rows(loss, &X.view, &targets.view, rows, coef,
+                                     intercept, partial, n_threads)
+    return total

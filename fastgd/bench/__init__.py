@@ -1,0 +1,1 @@
+"""fastgd.bench (its map is written with the refactor of issue 19)."""
