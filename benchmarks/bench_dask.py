@@ -31,17 +31,16 @@ class DaskTimeToGap:
         self.cluster = LocalCluster(n_workers=2, threads_per_worker=1,
                                     processes=True, dashboard_address=None)
         self.client = Client(self.cluster)
-        dense, sparse = cluster.problems(400_000, 200_000,
-                                             np.random.default_rng(0))
+        dense, sparse = cluster.problems(400_000, 200_000, np.random.default_rng(0))
         self.problem = dense if problem == "dense" else sparse
-        Xd, yd = cluster._chunks(self.client, self.problem.X, self.problem.y,
-                                     50_000)
+        Xd, yd = cluster.persist_chunks(self.client, self.problem.X, self.problem.y,
+                                        50_000)
         found = cluster.contenders(self.problem, Xd, yd, 2)
         if contender not in found:
             raise NotImplementedError(f"{contender} is not installed")
         fit, budgets, _ = found[contender]
         self.found, self.last = cluster.measure(fit, budgets, self.problem,
-                                                    max_seconds=30.0)
+                                                max_seconds=30.0)
         self.peak = max(self.client.run(cluster._peak_mib).values())
 
     def teardown(self, problem, contender):

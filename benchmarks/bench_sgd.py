@@ -7,7 +7,9 @@ Every suite is parametrised by library so that a ratio is read off one run; the
 import numpy as np
 
 import fastgd
-from fastgd.bench.synthetic import dense_multiclass, dense_regression, sparse_classification
+from fastgd.bench.synthetic import (
+    dense_multiclass, dense_regression, sparse_classification,
+)
 from sklearn import linear_model
 
 LIBS = ["fastgd", "sklearn"]
@@ -115,18 +117,23 @@ class FullBatchGradient:
     and gradient in one read of X) next to numpy's two passes ``X.T @ (X @ w - y)``."""
 
     def setup(self):
-        from fastgd._training.runners import GradientRunner
+        from fastgd._config import MIN_ROWS_PER_PARALLEL_BATCH
+        from fastgd._kernels import _batch
         from fastgd._kernels._losses import SquaredError
         from fastgd._kernels._structs import Rows, Targets
 
         self.X, self.y = _dense()
         n, d = self.X.shape
         self.coef = np.full((1, d), 0.1)
-        targets = Targets(self.X.dtype, n, [-1], [1.0], 1.0, y=self.y)
-        self.runner = GradientRunner(SquaredError(), Rows(self.X), targets, 1)
+        self.loss, self.rows = SquaredError(), Rows(self.X)
+        self.targets = Targets(self.X.dtype, n, [-1], [1.0], 1.0, y=self.y)
+        self.work = _batch.Workspace(self.loss, self.rows, 1, 1,
+                                     min_parallel_rows=MIN_ROWS_PER_PARALLEL_BATCH)
+        self.gradient = _batch.gradient
 
     def time_fastgd_fused_gradient(self):
-        self.runner.run(self.coef, np.zeros(1))
+        self.gradient(self.loss, self.rows, self.targets, None, self.coef, np.zeros(1),
+                      self.work)
 
     def time_numpy_two_passes(self):
         self.X.T @ (self.X @ self.coef[0] - self.y)

@@ -35,7 +35,7 @@ class TimeToGap:
             raise NotImplementedError(f"{contender} does not run {problem} here")
         fit, budgets, _ = found[contender]
         self.result = time_to_gap.time_to_gaps(fit, budgets, problems[problem],
-                                                threads, max_seconds=20.0)
+                                               threads, max_seconds=20.0)
 
     def _seconds(self, gap):
         found = self.result[gap]

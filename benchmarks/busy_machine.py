@@ -20,15 +20,18 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 import fastgd  # noqa: E402
 from fastgd.bench.synthetic import dense_regression, sparse_classification  # noqa: E402
+from fastgd.bench.tables import markdown_row, markdown_table  # noqa: E402
 
 
 def _spin(stop):
+    """Keep one core busy until ``stop`` is set."""
     x = 0
     while not stop.is_set():
         x += 1
 
 
 def cases(n):
+    """{name: (estimator class, parameters, X, y)} of the cases at ``n`` rows."""
     rng = np.random.default_rng(0)
     X, y = dense_regression(n, 100, rng)
     Xs, ys = sparse_classification(n, 50_000, 50, rng)
@@ -45,6 +48,7 @@ def cases(n):
 
 
 def timed(est, params, X, y, n_jobs, repeat):
+    """The median seconds of ``repeat`` fits of 10 epochs (or iterations)."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -59,7 +63,8 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=3)
     args = p.parse_args(argv)
     warnings.simplefilter("ignore")
-    print("| case | machine | 1 thread | 2 threads | 2 / 1 |\n|---|---|---|---|---|")
+    header = ("case", "machine", "1 thread", "2 threads", "2 / 1")
+    print("\n".join(markdown_table(header, [])))
     for name, (est, params, X, y) in cases(args.n_samples).items():
         timed(est, params, X, y, 1, 1)  # warm-up
         for machine in ("quiet", "busy"):
@@ -72,8 +77,8 @@ def main(argv=None):
             if machine == "busy":
                 stop.set()
                 spinner.join()
-            print(f"| {name} | {machine} | {one:.3f}s | {two:.3f}s | {two / one:.2f} |",
-                  flush=True)
+            print(markdown_row((name, machine, f"{one:.3f}s", f"{two:.3f}s",
+                                f"{two / one:.2f}")), flush=True)
 
 
 if __name__ == "__main__":

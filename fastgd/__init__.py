@@ -15,6 +15,7 @@ _WHERE = {
     "SGDOneClassSVM": "fastgd._estimators",
     "SGDRegressor": "fastgd._estimators",
     "expected_failed_checks": "fastgd._params",
+    "fit_stream": "fastgd._files.streaming",
     "load_model": "fastgd._files.model_file",
     "save_model": "fastgd._files.model_file",
     "show_config": "fastgd._config",

@@ -14,7 +14,9 @@ from sklearn.datasets import dump_svmlight_file, load_svmlight_file
 
 import fastgd
 from fastgd._files import _libsvm
-from fastgd._files.readers import DataFile, FileFormatError, line_blocks
+from fastgd._files.formats import FileFormatError
+from fastgd._files.lines import line_blocks
+from fastgd._files.readers import DataFile
 from realdata import diamonds, diamonds_unscaled
 
 

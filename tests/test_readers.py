@@ -1,5 +1,6 @@
-"""The data-file readers (``fastgd._files.readers``, the libsvm parser ``fastgd._files._libsvm``): the
-edges of issue 18, each with its message, and fuzz tests (hypothesis).
+"""The data-file readers (``fastgd._files.readers`` and the format readers under it,
+the libsvm parser ``fastgd._files._libsvm``): the edges of issue 18, each with its
+message, and fuzz tests (hypothesis).
 
 The fuzz tests generate files, valid and damaged, and read each at 1 and 2 threads
 and at several block sizes: libsvm files give exactly scikit-learn's
@@ -26,8 +27,9 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_svmlight_file
 
 from fastgd._files import _libsvm
-from fastgd._files.readers import (DataFile, FileFormatError, _libsvm_line_error,
-                           detect_format, read_libsvm_line)
+from fastgd._files.formats import FileFormatError, detect_format
+from fastgd._files.libsvm import libsvm_line_error, read_libsvm_line
+from fastgd._files.readers import DataFile
 
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 BOM = b"\xef\xbb\xbf"
@@ -154,7 +156,7 @@ def test_what_scikit_learn_refuses_is_refused_with_the_line(tmp_path, line, mess
     with pytest.raises(FileFormatError, match=re.escape(f"{path}, line 4: {message}.")):
         read(path)
     assert _libsvm.parse(path.read_bytes(), 2)[4] == 3  # the fast path leaves it
-    assert _libsvm_line_error(line) == message
+    assert libsvm_line_error(line) == message
 
 
 @pytest.mark.parametrize("value", [b"inf", b"-Infinity", b"NaN", b"-nan", b"1e5",
@@ -190,7 +192,7 @@ def test_a_file_of_labels_has_one_column_as_in_scikit_learn(tmp_path):
 def test_every_line_the_parser_leaves_out_is_read_or_explained(line):
     # "it does not parse" said neither what is wrong nor what was expected
     assert _libsvm.parse(b"1 1:1\n" + line + b"\n", 1)[4] == 1
-    why = _libsvm_line_error(line)
+    why = libsvm_line_error(line)
     assert why is not None and "; expected " in why
     with pytest.raises(ValueError):
         read_libsvm_line(line)

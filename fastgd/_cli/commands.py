@@ -1,41 +1,46 @@
 """``fastgd train`` and ``fastgd predict``: the estimators on data files.
 
-``train`` reads a libsvm, CSV or Parquet file (``_files``).  Every option is checked
-first (``_cli_params``, ``_atomic_file.check_output``): a misspelt setting or an
-output that would overwrite an input fails before the file is read.  A file of one
-block (``--chunk-mb``, 256 MB by default) is read into memory and ``fit``, with every
-stopping rule and solver of the Python API.  A larger file is streamed: a first pass
-finds the rows, the features and the labels (and, with ``--standardize``, each
-column's mean and spread, ``_standardize``), then each pass reads the file again and
-calls ``partial_fit`` on each block, so memory holds one block and the model.  Which
+``train`` reads a libsvm, CSV or Parquet file (``_files.readers.DataFile``).  Every
+option is checked first (``_cli.params``, ``_files.atomic.check_output``): a misspelt
+setting or an output that would overwrite an input fails before the file is read.
+A file of one block (``--chunk-mb``, 256 MB by default) is read into memory and
+``fit``, with every stopping rule and solver of the Python API.  A larger file is
+streamed: a first pass finds the rows, the features and the labels (and, with
+``--standardize``, each column's mean and spread, ``_cli.standardize``), then
+``fit_stream`` (``_files.streaming``) reads the file again each pass and calls
+``partial_fit`` on each block, so memory holds one block and the model.  Which
 estimator the labels ask for is said before training (``pick_estimator``).  Every
-``--holdout-fraction``-th row (a fixed stride, the same in every pass) is kept out of
-training and scored at the end, beside the constant model: a model worse than the
-constant one is not written (exit 1) unless ``--keep-bad-model``.  The model goes to
-a safe model file (``save_model``) with how the file was read and the
-standardization, which ``predict`` applies again.
+``--holdout-fraction``-th row (a fixed stride, the same in every pass,
+``_files.holdout``) is kept out of training and scored at the end, beside the
+constant model: a model worse than the constant one is not written (exit 1) unless
+``--keep-bad-model``.  The model goes to a safe model file (``save_model``) with how
+the file was read and the standardization, which ``predict`` applies again.
 
 Progress (rows, elapsed time, rows per second, the running objective) goes to
-standard error; the summary and the predictions to standard output or a file.  Files
-are written whole or not at all (``_atomic_file``).
+standard error (``_files.progress``); the summary and the predictions to standard
+output or a file.  Files are written whole or not at all (``_files.atomic``).
 """
 import argparse
 import contextlib
 import math
 import sys
 import time
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
 
-from fastgd._files.atomic import atomic_output, check_output
 from fastgd._cli.params import (
     KINDS, MAX_CLASSES, add_parameter_options, check_parameters, given_parameters,
     pick_estimator)
-from fastgd._config import effective_n_threads
-from fastgd._files.readers import FORMATS, DataFile
 from fastgd._cli.standardize import ColumnMoments, Standardizer
+from fastgd._config import effective_n_threads
+from fastgd._files.atomic import atomic_output, check_output
+from fastgd._files.formats import FORMATS
+from fastgd._files.holdout import (ConstantModel, HoldoutScore, held_out_count,
+                                   holdout_rows, holdout_stride)
+from fastgd._files.progress import Progress
+from fastgd._files.readers import DataFile
+from fastgd._files.streaming import fit_stream
 
 
 def plain_text(doc):
@@ -62,151 +67,6 @@ def _data_options(parser):
 
 def _header(choice):
     return {"auto": None, "yes": True, "no": False}[choice]
-
-
-def holdout_stride(fraction):
-    """Every how many rows one is held out for ``fraction`` (> 0)."""
-    return max(int(round(1.0 / fraction)), 2)
-
-
-def holdout_rows(start, n_rows, fraction):
-    """Whether each of rows ``start .. start + n_rows - 1`` of the file is held out:
-    every ``holdout_stride(fraction)``-th row (none for 0)."""
-    if fraction <= 0:
-        return np.zeros(n_rows, dtype=bool)
-    stride = holdout_stride(fraction)
-    return (np.arange(start, start + n_rows) % stride) == stride - 1
-
-
-class Progress:
-    """A line on standard error: pass, rows, elapsed time, rows/s, running
-    objective.  On a terminal it is redrawn in place (at most 5 times a second);
-    otherwise one line per pass is written."""
-
-    def __init__(self, stream=None, quiet=False):
-        self.stream = sys.stderr if stream is None else stream
-        self.quiet = quiet
-        self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.start = self.phase_start = time.perf_counter()
-        self.phase = None
-        self.last_draw = 0.0
-
-    def _line(self, label, rows, loss):
-        if label != self.phase:  # a new phase: its own clock
-            self.phase, self.phase_start = label, time.perf_counter()
-        elapsed = time.perf_counter() - self.phase_start
-        rate = rows / elapsed if elapsed > 0 else float("nan")
-        text = f"{label}: {rows:,} rows, {elapsed:.1f} s, {rate:,.0f} rows/s"
-        if loss is not None:
-            text += f", objective {loss:.6g}"
-        return text
-
-    def update(self, label, rows, loss=None):
-        now = time.perf_counter()
-        if self.quiet or not self.live or now - self.last_draw < 0.2:
-            return
-        self.last_draw = now
-        self.stream.write("\r" + self._line(label, rows, loss) + "\x1b[K")
-        self.stream.flush()
-
-    def begin(self, label):
-        """Start the clock of a phase (``update`` and ``done`` with this label)."""
-        self.phase, self.phase_start = label, time.perf_counter()
-
-    def done(self, label, rows, loss=None):
-        line = self._line(label, rows, loss)
-        self.phase = None
-        self.say(line)
-
-    def say(self, line):
-        """A line of its own (unless quiet)."""
-        if self.quiet:
-            return
-        self.stream.write(("\r" if self.live else "") + line
-                          + ("\x1b[K" if self.live else "") + "\n")
-        self.stream.flush()
-
-
-class ConstantModel:
-    """The constant model of the training labels, gathered block by block: the
-    most frequent class (classifier) or the mean (regressor)."""
-
-    def __init__(self):
-        self.count = 0
-        self.total = 0.0
-        self.tally = {}
-
-    def add(self, y):
-        self.count += y.size
-        self.total += float(np.sum(y))
-        for value, times in zip(*np.unique(y, return_counts=True)):
-            self.tally[value] = self.tally.get(value, 0) + int(times)
-
-    def prediction(self, classify):
-        if classify:
-            return max(sorted(self.tally), key=self.tally.get)
-        return self.total / max(self.count, 1)
-
-
-class HoldoutScore:
-    """Accuracy (classifier), R^2 (regressor) or the share of rows inside the
-    boundary (one-class) over held-out rows, block by block, beside the same score
-    of the constant model's prediction ``constant`` (None: not scored)."""
-
-    def __init__(self, estimator, constant=None):
-        from sklearn.base import is_classifier, is_outlier_detector
-
-        self.estimator = estimator
-        self.classify = is_classifier(estimator)
-        self.one_class = is_outlier_detector(estimator)
-        self.constant = None if self.one_class else constant
-        self.n = 0
-        self.correct = np.zeros(2)  # the model's, the constant's
-        self.sums = np.zeros(4)  # y, y^2, squared residuals: model's, constant's
-
-    def add(self, X, y):
-        if X.shape[0] == 0:
-            return
-        prediction = self.estimator.predict(X)
-        self.n += X.shape[0]
-        if self.one_class:
-            self.correct[0] += np.sum(prediction == 1)
-        elif self.classify:
-            self.correct += (np.sum(prediction == y), np.sum(y == self.constant))
-        else:
-            constant = 0.0 if self.constant is None else self.constant
-            self.sums += (y.sum(), (y * y).sum(), ((y - prediction) ** 2).sum(),
-                          ((y - constant) ** 2).sum())
-
-    @property
-    def name(self):
-        return ("share inside the boundary" if self.one_class else
-                "accuracy" if self.classify else "R^2")
-
-    def _value(self, which):
-        if self.n == 0:
-            return float("nan")
-        if self.classify or self.one_class:
-            return self.correct[which] / self.n
-        total, squares = self.sums[:2]
-        spread = squares - total * total / self.n
-        return 1.0 - self.sums[2 + which] / spread if spread > 0 else float("nan")
-
-    @property
-    def value(self):
-        return self._value(0)
-
-    @property
-    def constant_value(self):
-        """The constant model's score (nan when there is none)."""
-        return float("nan") if self.constant is None else self._value(1)
-
-    @property
-    def worse_than_constant(self):
-        if self.classify:
-            return self.correct[0] < self.correct[1]
-        return (self.constant is not None and self.n > 0
-                and not self.sums[2] <= self.sums[3])  # a NaN residual too
 
 
 def _checked_fraction(fraction):
@@ -309,22 +169,22 @@ def train(argv, out=None):
     else:
         trained = _train_in_memory(data, settings, progress)
         how = "read into memory, fit"
-    estimator, summary, score, rows, standardizer = trained
+    estimator, summary, held, rows, standardizer = trained
     seconds = time.perf_counter() - progress.start
     name = type(estimator).__name__
     print(f"{data.path}: {data.format}, {summary.n_rows:,} rows, "
           f"{summary.n_features:,} features, {how}", file=out)
     print(f"{name}: trained on {rows:,} rows in {seconds:.2f} s", file=out)
-    if score.n:
-        against = ("" if score.constant is None else
-                   f" (constant model: {score.constant_value:.4f})")
-        print(f"holdout (every {holdout_stride(fraction)}th row, {score.n:,} rows): "
-              f"{score.name} {score.value:.4f}{against}", file=out)
-        if score.worse_than_constant and not args.keep_bad_model:
+    if held.n_rows:
+        against = ("" if held.constant_score is None else
+                   f" (constant model: {held.constant_score:.4f})")
+        print(f"holdout (every {holdout_stride(fraction)}th row, {held.n_rows:,} "
+              f"rows): {held.metric} {held.score:.4f}{against}", file=out)
+        if held.worse_than_constant and not args.keep_bad_model:
             scale = "" if args.standardize else "scale the features (--standardize) or "
             raise ValueError(
-                f"the model scores {score.name} {score.value:.4g} on the holdout "
-                f"rows, worse than the constant model's {score.constant_value:.4g}, "
+                f"the model scores {held.metric} {held.score:.4g} on the holdout "
+                f"rows, worse than the constant model's {held.constant_score:.4g}, "
                 f"so it was not written: {scale}take smaller steps (--eta0, "
                 f"--learning-rate), or pass --keep-bad-model to write it anyway.")
     from fastgd._files.model_file import save_model
@@ -365,6 +225,7 @@ def _announce(progress, settings, labels, n_rows):
 
 
 def _train_in_memory(data, settings, progress):
+    """``fit`` on the whole file, its held-out rows kept apart as it is read."""
     from sklearn.base import is_classifier
 
     fraction = settings["fraction"]
@@ -389,71 +250,38 @@ def _train_in_memory(data, settings, progress):
     constant.add(y)
     score = HoldoutScore(estimator, constant.prediction(is_classifier(estimator)))
     score.add(X_held, y_held)
-    return estimator, summary, score, X.shape[0], standardizer
-
-
-def _held_blocks(data, summary, fraction, standardizer):
-    """The file's blocks, as ``summary`` says to read them and standardized, each
-    with the mask of its held-out rows (``holdout_rows``)."""
-    start = 0
-    for X, y in data.blocks(summary.zero_based, summary.n_features):
-        if standardizer is not None:
-            standardizer.apply(X)
-        yield X, y, holdout_rows(start, X.shape[0], fraction)
-        start += X.shape[0]
+    return estimator, summary, score.result(), X.shape[0], standardizer
 
 
 def _train_streamed(data, settings, passes, progress):
+    """``fit_stream`` over the file's blocks, after a first pass that finds the
+    labels (which pick the estimator) and the standardization."""
     from sklearn.base import is_classifier
-    from sklearn.exceptions import ConvergenceWarning
 
     fraction = settings["fraction"]
     moments = ColumnMoments() if settings["standardize"] else None
-    constant = ConstantModel()
 
     def visit(X, y, first_row):
-        keep = np.flatnonzero(~holdout_rows(first_row, X.shape[0], fraction))
-        constant.add(y[keep])
-        if moments is not None:
-            moments.add(X[keep])
+        moments.add(X[np.flatnonzero(~holdout_rows(first_row, X.shape[0],
+                                                   fraction))])
 
     progress.begin(f"scan of {data.path}")
-    summary = data.scan(visit)
+    summary = data.scan(None if moments is None else visit)
     progress.done(f"scan of {data.path}", summary.n_rows)
-    estimator = _announce(progress, settings, summary.labels, constant.count)
+    estimator = _announce(progress, settings, summary.labels,
+                          summary.n_rows - held_out_count(summary.n_rows, fraction))
     standardizer = (None if moments is None else
                     _standardizer(moments, summary, data.format == "libsvm"))
-    classify = is_classifier(estimator)
-    fit_args = dict(classes=summary.labels) if classify else {}
-    rows = 0
-    for p in range(passes):
-        label = f"pass {p + 1}/{passes}"
-        progress.begin(label)
-        rows, weighted = 0, 0.0
-        # a block's warning (steps too large for the model so far) is a passing
-        # state while the step size decays: only the last pass's are repeated
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            for X, y, held in _held_blocks(data, summary, fraction, standardizer):
-                keep = np.flatnonzero(~held)
-                if keep.size == 0:
-                    continue
-                estimator.partial_fit(X[keep], y[keep], **fit_args)
-                rows += keep.size
-                weighted += estimator.loss_curve_[-1] * keep.size
-                progress.update(label, rows, weighted / rows)
-        progress.done(label, rows, weighted / max(rows, 1))
-    for warning in caught[-1:]:
-        warnings.warn(f"in the last pass, {len(caught)} block(s) warned; the last: "
-                      f"{warning.message}", warning.category, stacklevel=2)
-    score = HoldoutScore(estimator, constant.prediction(classify))
-    if fraction > 0:
-        progress.begin("holdout pass")
-        for X, y, held in _held_blocks(data, summary, fraction, standardizer):
-            held = np.flatnonzero(held)
-            score.add(X[held], y[held])
-        progress.done("holdout pass", score.n)
-    return estimator, summary, score, rows, standardizer
+
+    def blocks():
+        for X, y in data.blocks(summary.zero_based, summary.n_features):
+            yield (X if standardizer is None else standardizer.apply(X)), y
+
+    estimator, record = fit_stream(
+        estimator, blocks, passes=passes, holdout=fraction,
+        classes=summary.labels if is_classifier(estimator) else None,
+        progress=progress, return_record=True)
+    return estimator, summary, record.holdout, record.rows_per_pass, standardizer
 
 
 def _predict_parser():
@@ -527,9 +355,10 @@ def predict(argv, out=None):
             rows += X.shape[0]
             progress.update("predict", rows)
     progress.done("predict", rows)
-    if score.n and not args.quiet:
-        print(f"{score.name} on the file's labels: {score.value:.4f} "
-              f"({score.n:,} rows)", file=sys.stderr)
+    scored = score.result()
+    if scored.n_rows and not args.quiet:
+        print(f"{scored.metric} on the file's labels: {scored.score:.4f} "
+              f"({scored.n_rows:,} rows)", file=sys.stderr)
 
 
 def _output(path, stdout):
@@ -545,9 +374,11 @@ def _prediction_method(estimator, args):
     name = ("predict_proba" if args.proba else
             "decision_function" if args.decision else "predict")
     if not hasattr(estimator, name):  # e.g. probabilities of the hinge loss
+        from sklearn.base import is_classifier
+
         kind = type(estimator).__name__
         hint = ("; train with loss='log_loss' or 'modified_huber' for probabilities"
-                if kind == "SGDClassifier" else "")
+                if is_classifier(estimator) else "")
         raise ValueError(f"--{'proba' if args.proba else 'decision'}: this {kind} "
                          f"(loss={estimator.loss!r}) has no {name}{hint}.")
     classes = getattr(estimator, "classes_", None)

@@ -34,7 +34,7 @@ _FALSE = {"0", "false", "no", "off", "n", "f"}
 
 def estimator_classes():
     """``{kind: class}`` of the estimators (imports scikit-learn: call it late)."""
-    from fastgd._estimators import SGDClassifier, SGDOneClassSVM, SGDRegressor
+    from fastgd import SGDClassifier, SGDOneClassSVM, SGDRegressor
 
     return {"classifier": SGDClassifier, "regressor": SGDRegressor,
             "oneclass": SGDOneClassSVM}
@@ -165,7 +165,7 @@ def _kinds_for(kind, params):
 def make_estimator(kind, params, partial):
     """The estimator of ``kind`` with ``params`` set and checked (scikit-learn's
     errors); ``partial``: it will be trained by ``partial_fit``."""
-    from fastgd._params import check_params
+    from fastgd._params import validate_parameters
 
     estimator = estimator_classes()[kind]()
     unknown = set(params) - set(estimator.get_params(deep=False))
@@ -173,8 +173,7 @@ def make_estimator(kind, params, partial):
         raise ValueError(f"{type(estimator).__name__} has no parameter "
                          f"{sorted(unknown)[0]!r}.")
     estimator.set_params(**params)
-    estimator._validate_params()
-    check_params(estimator, partial, estimator._pa_loss)
+    validate_parameters(estimator, partial)
     return estimator
 
 

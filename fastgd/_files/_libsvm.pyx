@@ -3,9 +3,9 @@ r"""libsvm / svmlight text parsed into CSR arrays, in parallel over lines.
 
 Design
 ------
-* The input is a block of whole lines held in a ``bytes`` object (``_files`` reads
-  the file block by block); ``bytes`` end in a NUL byte, so the C library's number
-  parsers never read past the block.
+* The input is a block of whole lines held in a ``bytes`` object
+  (``_files.lines.line_blocks`` reads the file block by block); ``bytes`` end in a
+  NUL byte, so the C library's number parsers never read past the block.
 * Three passes over the block, each in parallel (``prange``, ``n_threads``): find
   where every line starts (each thread counts the line ends of an equal byte range,
   then writes the starts of its lines); count each line's ``index:value`` entries;
@@ -23,9 +23,10 @@ Design
   or ``inf`` / ``infinity`` / ``nan`` in any case, so it never accepts what Python's
   ``float()`` refuses (hex ``0x1p3``, ``nan(...)``) nor reads past a line.  Every
   other line, and a line with a NUL byte in it, is left to the caller
-  (``_files.read_libsvm_line``, in Python, with scikit-learn's ``int()`` and
-  ``float()``): it parses the rare spelling the fast path leaves out (``1_000``,
-  ``+3:1``) into the places the parser kept for it, or says what is wrong.
+  (``_files.libsvm.read_libsvm_line``, in Python, with scikit-learn's ``int()``
+  and ``float()``): it parses the rare spelling the fast path leaves out
+  (``1_000``, ``+3:1``) into the places the parser kept for it, or says what is
+  wrong.
 * Numbers: the exact fast path of Clinger (1990) for the common case, a decimal of
   at most 15 significant digits and a power of ten within 1e-22 .. 1e22 (the
   digits as an integer, then one multiplication or division by an exact power of

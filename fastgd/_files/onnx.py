@@ -21,24 +21,28 @@ def _twin(estimator):
     from sklearn import linear_model
     from sklearn.utils.validation import check_is_fitted
 
+    from fastgd import SGDClassifier, SGDOneClassSVM, SGDRegressor
+
+    if not isinstance(estimator, (SGDClassifier, SGDRegressor, SGDOneClassSVM)):
+        raise TypeError(f"to_onnx exports fastgd's estimators; got "
+                        f"{type(estimator).__name__}.")
     check_is_fitted(estimator)
-    kind = type(estimator).__name__
     coef = estimator.coef_.toarray() if sp.issparse(estimator.coef_) else np.asarray(
         estimator.coef_)
     coef = coef.astype(np.float64)
-    if kind == "SGDOneClassSVM":
+    if isinstance(estimator, SGDOneClassSVM):
         twin = linear_model.SGDOneClassSVM(nu=estimator.nu)
         twin.coef_ = coef.ravel()
         twin.offset_ = np.asarray(estimator.offset_, dtype=np.float64)
-    elif kind == "SGDRegressor":
+    elif isinstance(estimator, SGDRegressor):
         twin = linear_model.SGDRegressor(loss=estimator.loss)
         twin.coef_ = coef.ravel()
         twin.intercept_ = np.asarray(estimator.intercept_, dtype=np.float64)
-    elif kind == "SGDClassifier" and estimator.multi_class == "multinomial":
+    elif estimator.multi_class == "multinomial":
         twin = linear_model.LogisticRegression()
         twin.coef_, twin.classes_ = coef, np.asarray(estimator.classes_)
         twin.intercept_ = np.asarray(estimator.intercept_, dtype=np.float64)
-    elif kind == "SGDClassifier":
+    else:
         loss = estimator.loss
         if loss == "modified_huber" and len(estimator.classes_) > 2:
             # skl2onnx takes this loss's label from its clipped probabilities, which
@@ -48,8 +52,6 @@ def _twin(estimator):
         twin = linear_model.SGDClassifier(loss=loss)
         twin.coef_, twin.classes_ = coef, np.asarray(estimator.classes_)
         twin.intercept_ = np.asarray(estimator.intercept_, dtype=np.float64)
-    else:
-        raise TypeError(f"to_onnx exports fastgd's estimators; got {kind}.")
     twin.n_features_in_ = estimator.n_features_in_
     return twin
 
@@ -80,6 +82,8 @@ def to_onnx(estimator, dtype=np.float32, target_opset=None):
     ImportError
         Without skl2onnx.
     """
+    from sklearn.base import is_classifier
+
     try:
         from skl2onnx import to_onnx as convert
     except ImportError:
@@ -90,7 +94,7 @@ def to_onnx(estimator, dtype=np.float32, target_opset=None):
         raise ValueError(f"dtype must be float32 or float64; got {dtype}.")
     twin = _twin(estimator)
     options = None
-    if type(twin).__name__ in ("SGDClassifier", "LogisticRegression"):
+    if is_classifier(twin):  # scikit-learn's SGDClassifier or LogisticRegression
         options = {id(twin): {"zipmap": False}}  # probabilities as one array
     return convert(twin, np.zeros((1, estimator.n_features_in_), dtype=dtype),
                    target_opset=target_opset, options=options)

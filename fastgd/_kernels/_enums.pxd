@@ -1,6 +1,6 @@
-# Named enums shared by the kernels and mirrored in Python (``fastgd._kernels._enums``).  (The
-# losses are types and the optimizers an enum generated from ``_tables.py``; see
-# ``_losses.pxd`` and ``_optimizers.pxd``.)
+# Named enums shared by the kernels and mirrored in Python (``_enums.pyx``, imported as
+# ``fastgd._kernels._enums``).  (The losses are types and the optimizers an enum
+# generated from ``_tables.py``; see ``_losses.pxd`` and ``_optimizers.pxd``.)
 
 cpdef enum Schedule:
     # eta is the same for every step of an epoch (constant, adaptive, exponential,

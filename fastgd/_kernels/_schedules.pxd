@@ -10,7 +10,8 @@ from fastgd._kernels._enums cimport Schedule
 cdef inline double scheduled_eta(int schedule, double eta, double power_t,
                                  double alpha, double t0, double t) noexcept nogil:
     """Step size at step ``t`` (1-based): ``eta`` for FIXED and the PA rules,
-    ``1 / (alpha * (t0 + t - 1))`` for OPTIMAL, ``eta / t ** power_t`` for INVSCALING."""
+    ``1 / (alpha * (t0 + t - 1))`` for OPTIMAL, ``eta / t ** power_t`` for
+    INVSCALING."""
     if schedule == Schedule.OPTIMAL:
         return 1.0 / (alpha * (t0 + t - 1.0))
     if schedule == Schedule.INVSCALING:

@@ -13,9 +13,9 @@ Design
   one-vs-rest, the shuffle, mini-batch and full-batch gradients, and prediction).
   Parallel schemes for one model were measured and dropped because the model got worse
   with the thread count (``benchmarks/replicas.py`` simulates them exactly with the
-  one-thread kernel on slices; 16 replicas, 5 epochs, defaults; perf.py's sparse
-  400k x 50k log loss accuracy, mean of 3 seeds, one thread 0.895; dense 500k x 100
-  L2-logistic objective gap, one thread 2.2e-2, ``average=True`` 7.3e-2):
+  one-thread kernel on slices; 16 replicas, 5 epochs, defaults; on its problems:
+  sparse 400k x 50k log loss accuracy, mean of 3 seeds, one thread 0.895; dense
+  500k x 100 L2-logistic objective gap, one thread 2.2e-2, ``average=True`` 7.3e-2):
   - averaged replicas, mixed every 8192 rows per replica (Zinkevich et al. 2010, the
     old scheme): sparse 0.852, dense gap 0.42, averaged 3.8.  Each replica's step
     counter advances 1/16 as fast, so its steps stay 16 times larger and the early,
@@ -37,7 +37,7 @@ Design
   per call; the element types of X (``floating``) and of CSR indices (``index_t``)
   likewise.
 * Each step is a gradient step followed by the proximal step of the penalty
-  ``lam1 |w|_1 + lam2 / 2 |w|^2`` (``_sgd_lazy.pxd``):
+  ``lam1 |w|_1 + lam2 / 2 |w|^2`` (``_sgd_step.pxd``):
   - L2: the exact prox, ``w <- w / (1 + eta lam2)``, kept as a scalar with the
     weight-scale trick ``w = C * v`` (Bottou 2012, "SGD tricks");
   - L1: the cumulative-penalty soft-threshold of Tsuruoka et al. (2009): a positive
@@ -449,7 +449,7 @@ def sgd_epoch(ScalarLoss loss, Rows X, Targets targets, StepRule rule, double et
     Parameters
     ----------
     loss : LossFunction
-        A loss of one prediction (``fastgd._kernels._losses``); the kernel is specialised by its
+        A loss of one prediction (``_losses``); the kernel is specialised by its
         type.
     X : Rows
     targets : Targets

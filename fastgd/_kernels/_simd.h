@@ -1,5 +1,6 @@
-/* Vector primitives of the dense kernels: dot products, axpy (alone or fused with the
- * next dot product), scaled accumulation, scaling, and a row prefetch.
+/* Vector primitives of the kernels: dot products, axpy (alone or fused with the next
+ * dot product), scaled accumulation, scaling, Tsuruoka's cumulative L1 step, and cache
+ * prefetches.
  *
  * Design
  * - Per-sample SGD is latency bound: a row's update cannot start before the dot
@@ -29,7 +30,7 @@
 #define FG_LANES 8
 
 /* bytes per cache line (x86-64 and most ARM cores): the step of the row prefetches,
- * and the alignment of the threads' private copies (_private_copy.pxd) */
+ * and the alignment of the threads' private copies (_thread_private.pxd) */
 #define FG_CACHE_LINE 64
 
 /* ------------------------------------------------------------ portable versions */

@@ -8,10 +8,11 @@ bounds, which losses give probabilities) are read off them.  This module is plai
 Python with no imports from fastgd, so that the build can load it before anything is
 compiled.
 
-Adding a loss: its point functions ``<name>_loss`` and ``<name>_dloss`` in
-``_loss_functions.pxd``, a row here, and its textbook formula in
-``tests/reference.py``.  Adding an optimizer: a row here and its update rule in
-``_optimizers.pxd.tp`` (``optimizer_direction``, and ``coordinate_scale`` when its
+Adding a loss: its point functions ``<name>_value`` and ``<name>_derivative`` in
+``_loss_functions.pxd`` (and ``<name>_value_and_derivative`` when the two share work,
+with ``own_value_and_derivative=True`` in its row), a row here, and its textbook
+formula in ``tests/reference.py``.  Adding an optimizer: a row here and its update rule
+in ``_optimizers.pxd.tp`` (``optimizer_direction``, and ``coordinate_scale`` when its
 step size depends on its state).
 """
 from collections import namedtuple
@@ -25,7 +26,8 @@ LossSpec = namedtuple("LossSpec", [
     "curvature",   # bound on the second derivative in the prediction (the full-batch
                    # Lipschitz estimate); 1 for the non-smooth ones
     "has_proba",   # predict_proba is available
-    "own_value_and_derivative",  # _loss_functions.pxd has <name>_loss_and_dloss
+    "own_value_and_derivative",  # _loss_functions.pxd has
+                                 # <name>_value_and_derivative
     "bounded_slope",  # a bounded derivative: one row's step is at most a constant
                       # times eta |x|, so a row of large norm cannot make the iterates
                       # blow up (learning_rate='auto' sizes steps for typical rows)
@@ -65,8 +67,9 @@ OptimizerSpec = namedtuple("OptimizerSpec", [
                    # steps the coordinate has taken, for Adam's bias correction)
     "auto_step",   # learning_rate='auto': None for 1 / L of the batch (times
                    # 1 - momentum for the momentum methods); for the per-coordinate
-                   # methods (base, power): base * min(batch_size, 256) ** power (measured on
-                   # standardized real data, see ``_step_rule.auto_eta``)
+                   # methods (base, power): base * min(batch_size, 256) ** power
+                   # (measured on standardized real data, see ``auto_eta`` in
+                   # ``fastgd._training.step_rule``)
 ])
 
 OPTIMIZERS = [

@@ -1,8 +1,9 @@
-"""``fastgd bench``: benchmarks against the peers.
+"""``fastgd bench``: benchmarks against the peers, its options and which benchmark
+they run.
 
-With no flag, the side-by-side table with every installed peer (``_compare``);
-``--tta``: time to an objective gap (``_time_to_gap``); ``--dask``: the same on a
-Dask cluster (``_dask_bench``); ``--read``: reading a libsvm file (``_read_bench``).
+With no flag, the side-by-side table with every installed peer (``compare``);
+``--tta``: time to an objective gap (``time_to_gap``); ``--dask``: the same on a
+Dask cluster (``cluster``); ``--read``: reading a libsvm file (``reading``).
 """
 import argparse
 import os

@@ -3,8 +3,8 @@ cluster, fastgd next to dask-ml on the same persisted chunks.
 
 A ``distributed.LocalCluster`` (``--workers`` processes of 1 thread each) holds X and y
 in chunks of ``--chunk-rows`` rows.  Problems: L2-logistic (alpha 1e-4) on dense data
-(the tta data of ``_time_to_gap``) and on sparse data (Zipf features, unit rows).  Each
-contender is fitted from scratch with growing budgets, as in ``_time_to_gap``; the
+(the data of ``time_to_gap``) and on sparse data (Zipf features, unit rows).  Each
+contender is fitted from scratch with growing budgets, as in ``time_to_gap``; the
 table gives the time of the first budget that reached each relative gap ``(F - F*) /
 F*`` (``F*`` from scikit-learn's lbfgs on the NumPy arrays), the gap and training
 accuracy of the last fit, and for fastgd on the cluster the scheduler round trips and
@@ -26,8 +26,9 @@ import warnings
 
 import numpy as np
 
-from fastgd.bench.synthetic import sparse_classification
-from fastgd.bench.time_to_gap import EPOCHS, GAPS, ITERATIONS, Problem
+from fastgd.bench.synthetic import dense_logistic, sparse_classification
+from fastgd.bench.tables import markdown_row, markdown_table, show, time_to_goal, times
+from fastgd.bench.time_to_gap import EPOCHS, GAPS, ITERATIONS, GapProblem
 
 DASK_ML_SOLVERS = ("lbfgs", "newton", "admm", "proximal_grad", "gradient_descent")
 DASK_ML_ITERATIONS = (3, 5, 10, 20, 40, 80)
@@ -46,7 +47,7 @@ def _peak_mib():
     return float("nan")
 
 
-def _chunks(client, X, y, rows):
+def persist_chunks(client, X, y, rows):
     """X and y persisted on the cluster in chunks of ``rows`` rows."""
     import dask.array as da
     from distributed import wait
@@ -63,6 +64,7 @@ def _chunks(client, X, y, rows):
 
 
 def _fastgd(problem, X, y, n_jobs=None, **settings):
+    """fit(budget) of fastgd's SGDClassifier on X, y (Dask or NumPy arrays)."""
     import fastgd
 
     def fit(budget):
@@ -74,6 +76,7 @@ def _fastgd(problem, X, y, n_jobs=None, **settings):
 
 
 def _dask_ml(problem, X, y, solver):
+    """fit(budget) of dask-ml's LogisticRegression with a dask-glm ``solver``."""
     from dask_ml.linear_model import LogisticRegression
 
     def fit(budget):
@@ -84,6 +87,8 @@ def _dask_ml(problem, X, y, solver):
 
 
 def _incremental(problem, X, y):
+    """fit(budget) of dask-ml's Incremental scikit-learn SGDClassifier: ``budget``
+    passes of ``partial_fit``."""
     import itertools
 
     from dask_ml.wrappers import Incremental
@@ -162,13 +167,13 @@ def measure(fit, budgets, problem, max_seconds):
 
 
 def problems(n_dense, n_sparse, rng):
-    X = rng.standard_normal((n_dense, 100))
-    y = (X @ rng.standard_normal(100) + rng.standard_normal(n_dense) > 0).astype(
-        np.int64)
+    """The two problems: L2-logistic on ``n_dense`` dense rows and on ``n_sparse``
+    sparse rows."""
+    X, y = dense_logistic(n_dense, 100, rng)
     Xs, ys = sparse_classification(n_sparse, 50_000, 50, rng)
-    return [Problem(f"L2-logistic dense {n_dense} x 100", X, y, 1e-4, "logistic"),
-            Problem(f"L2-logistic sparse {n_sparse} x 50000", Xs, ys, 1e-4,
-                    "logistic")]
+    return [GapProblem(f"L2-logistic dense {n_dense} x 100", X, y, 1e-4, "logistic"),
+            GapProblem(f"L2-logistic sparse {n_sparse} x 50000", Xs, ys, 1e-4,
+                       "logistic")]
 
 
 def run(n_dense, n_sparse, workers, chunk_rows, max_seconds, markdown=None):
@@ -185,7 +190,7 @@ def run(n_dense, n_sparse, workers, chunk_rows, max_seconds, markdown=None):
             client.run(lambda: __import__("fastgd"))
             print(f"LocalCluster: {workers} worker processes, 1 thread each; worker "
                   f"memory at start {max(client.run(_peak_mib).values()):.0f} MiB")
-            Xd, yd = _chunks(client, problem.X, problem.y, chunk_rows)
+            Xd, yd = persist_chunks(client, problem.X, problem.y, chunk_rows)
             data_mib = problem.X.data.nbytes if hasattr(problem.X, "indptr") else (
                 problem.X.nbytes)
             print(f"{problem.name}: X {data_mib / 2**20:.0f} MiB in chunks of "
@@ -194,58 +199,84 @@ def run(n_dense, n_sparse, workers, chunk_rows, max_seconds, markdown=None):
                                                          workers).items():
                 found, last = measure(fit, budgets, problem, max_seconds)
                 rows.append((problem.name, name, unit, found, last))
-                print("  ", _line(rows[-1], rows), flush=True)
+                print("  ", line(rows[-1], rows), flush=True)
                 if name == "fastgd SGD defaults, Dask":
                     peak = max(client.run(_peak_mib).values())
                     rows.append((problem.name, "peak worker memory after fastgd's "
                                  f"Dask fits: {peak:.0f} MiB", "", None, None))
             del Xd, yd
-    lines = _table(rows)
-    print("\n".join(lines))
-    if markdown:
-        with open(markdown, "w") as f:
-            f.write("\n".join(lines) + "\n")
+    show(table(rows), markdown)
     return rows
 
 
 def _best_dask_ml(rows, problem, gap):
+    """The fastest dask-ml contender's seconds to ``gap`` on ``problem``, or None."""
     times = [r[3][gap][0] for r in rows if r[0] == problem and r[3]
              and r[1].startswith("dask-ml") and gap in r[3]]
     return min(times) if times else None
 
 
-def _line(row, rows):
+# the columns after the times and ratios
+LAST_FIT = ("last fit's gap", "accuracy", "per epoch (fastgd on Dask)")
+
+
+def _cells(row, rows):
+    """The cells of one row of the table (``rows``: every row so far, for the
+    ratios)."""
     problem, name, unit, found, last = row
-    if found is None:
-        return f"| {problem} | {name} |" + " |" * (2 * len(GAPS) + 3)
-    cells = [f"{found[g][0]:.2f}s ({found[g][1]}{unit})" if g in found
-             else "not reached" for g in GAPS]
+    if found is None:  # a note across the row (the workers' peak memory)
+        return [problem, name] + [""] * (2 * len(GAPS) + len(LAST_FIT))
     ratios = []
     for g in GAPS:
         best = _best_dask_ml(rows, problem, g)
-        ratios.append(f"{best / found[g][0]:.1f}x" if name.startswith("fastgd")
-                      and g in found and best else "")
-    if isinstance(last, tuple):
-        gap, accuracy, traffic = last
-        end = f"{gap:.2e} | {accuracy:.4f}"
-        if traffic:
-            end += (f" | {traffic['round_trips_per_epoch']:.2f} round trips, "
-                    f"{traffic['bytes_sent_per_epoch'] / 1024:.1f} KiB sent, "
-                    f"{traffic['bytes_received_per_epoch'] / 1024:.1f} KiB back")
-        else:
-            end += " |"
+        ratios.append(times(best / found[g][0] if name.startswith("fastgd")
+                            and g in found and best else None, digits=1))
+    if not isinstance(last, tuple):  # the error that stopped the contender
+        end = [str(last), "", ""]
     else:
-        end = f"{last} | |"
-    return (f"| {problem} | {name} | " + " | ".join(cells) + " | "
-            + " | ".join(ratios) + f" | {end} |")
+        gap, accuracy, traffic = last
+        end = [f"{gap:.2e}", f"{accuracy:.4f}", ""]
+        if traffic:
+            end[2] = (f"{traffic['round_trips_per_epoch']:.2f} round trips, "
+                      f"{traffic['bytes_sent_per_epoch'] / 1024:.1f} KiB sent, "
+                      f"{traffic['bytes_received_per_epoch'] / 1024:.1f} KiB back")
+    return ([problem, name] + [time_to_goal(found.get(g), unit, digits=2) for g in GAPS]
+            + ratios + end)
 
 
-def _table(rows):
-    head = ("| problem | contender | " + " | ".join(f"to {g:g}" for g in GAPS) + " | "
-            + " | ".join(f"best dask-ml / it, to {g:g}" for g in GAPS)
-            + " | last fit's gap | accuracy | per epoch (fastgd on Dask) |")
-    lines = [head, "|" + "---|" * (2 + 2 * len(GAPS) + 3)]
-    lines += [_line(row, rows) for row in rows]
+def line(row, rows):
+    """One row of the table as a Markdown line (printed as each contender finishes).
+
+    Parameters
+    ----------
+    row : tuple
+        (problem, contender, budget unit, ``measure``'s found, ``measure``'s last), or
+        (problem, a note, "", None, None).
+    rows : list of tuple
+        Every row so far, ``row`` among them: the ratios compare with dask-ml's.
+
+    Returns
+    -------
+    str
+    """
+    return markdown_row(_cells(row, rows))
+
+
+def table(rows):
+    """The lines of the table of ``run``'s rows, and its note.
+
+    Parameters
+    ----------
+    rows : list of tuple
+        As in ``line``.
+
+    Returns
+    -------
+    lines : list of str
+    """
+    header = (["problem", "contender"] + [f"to {g:g}" for g in GAPS]
+              + [f"best dask-ml / it, to {g:g}" for g in GAPS] + list(LAST_FIT))
+    lines = markdown_table(header, [_cells(row, rows) for row in rows])
     lines.append("")
     lines.append("Time of the first budget (it: iterations, ep: epochs, passes) whose "
                  "fit, from scratch, reached the relative objective gap; same chunks, "

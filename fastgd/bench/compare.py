@@ -18,26 +18,13 @@ How the peers are run (all with 5 passes over the data):
 * PyTorch: ``nn.Linear`` with ``torch.optim.SGD``, mini-batches of 256 (per-sample
   steps in PyTorch would take minutes), L2 as weight decay.
 """
-import time
-
 import numpy as np
 
 from fastgd.bench.synthetic import dense_regression, sparse_classification
+from fastgd.bench.tables import markdown_table, show, times
+from fastgd.bench.timing import alternating_medians
 
 N_EPOCHS = 5
-
-
-def _median_times(contenders, repeat):
-    """Run every contender ``repeat`` times, alternating; return {name: (median time,
-    last result)}."""
-    times = {name: [] for name in contenders}
-    results = {}
-    for _ in range(repeat):
-        for name, run in contenders.items():
-            start = time.perf_counter()
-            results[name] = run()
-            times[name].append(time.perf_counter() - start)
-    return {name: (float(np.median(times[name])), results[name]) for name in contenders}
 
 
 def _vw_lines(X, y, binary):
@@ -208,30 +195,39 @@ def run(n_samples=200_000, n_jobs=-1, repeat=3, markdown=None, plot=None):
     rows = []
     for make_case in (dense_case, sparse_case):
         case, contenders, score = make_case(n_samples, n_threads, rng)
-        medians = _median_times(contenders, repeat)
+        medians = alternating_medians(contenders, repeat)
         t_sklearn = medians["scikit-learn"][0]
         for name, (t, model) in medians.items():
             s = score[name](model) if score.get(name) else float("nan")
             # the floor reads X once: its time is a bound, not a contender's speed
             ratio = t_sklearn / t if score.get(name) else float("nan")
             rows.append((case, name, t, ratio, s))
-    header = ("case", "contender", "median time (s)", "vs scikit-learn", "score")
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for case, name, t, ratio, s in rows:
-        lines.append(f"| {case} | {name} | {t:.3f} | "
-                     + ("-" if np.isnan(ratio) else f"{ratio:.2f}x") + " | "
-                     + ("-" if np.isnan(s) else f"{s:.4f}") + " |")
-    table = "\n".join(lines)
-    print(table)
-    print(f"\n{N_EPOCHS} passes each, same arrays, median of {repeat} alternating runs; "
-          "score = R^2 (regression) or accuracy on the training data; "
+    show(table(rows), markdown)
+    print(f"\n{N_EPOCHS} passes each, same arrays, median of {repeat} alternating "
+          "runs; score = R^2 (regression) or accuracy on the training data; "
           "'vs scikit-learn' = scikit-learn's time / the contender's time.")
-    if markdown:
-        with open(markdown, "w") as f:
-            f.write(table + "\n")
     if plot:
         _plot(rows, plot)
     return rows
+
+
+def table(rows):
+    """The lines of the Markdown table of ``run``'s rows ("-" for no ratio or score).
+
+    Parameters
+    ----------
+    rows : list of tuple
+        (case, contender, median seconds, scikit-learn time / time, score).
+
+    Returns
+    -------
+    lines : list of str
+    """
+    header = ("case", "contender", "median time (s)", "vs scikit-learn", "score")
+    return markdown_table(header, [
+        (case, name, f"{t:.3f}", times(ratio, missing="-"),
+         "-" if np.isnan(score) else f"{score:.4f}")
+        for case, name, t, ratio, score in rows])
 
 
 def _plot(rows, path):

@@ -6,25 +6,20 @@ median fit time, the speedup and the score each reached (R^2, accuracy, or the s
 of rows inside the boundary), so a faster fit that learns less is visible.
 """
 import argparse
-import time
 
 import numpy as np
 
 from fastgd._cli.commands import plain_text
-from fastgd.bench.synthetic import dense_multiclass, dense_regression, sparse_classification
+from fastgd.bench.synthetic import (
+    dense_multiclass, dense_regression, sparse_classification,
+)
+from fastgd.bench.tables import aligned_row, times
+from fastgd.bench.timing import alternating_medians
 
-
-def side_by_side(make_ours, make_theirs, X, y, repeat):
-    """Alternate the two fits; return median times and the last fitted models."""
-    times = {"ours": [], "theirs": []}
-    models = {}
-    for _ in range(repeat):
-        for key, make in (("ours", make_ours), ("theirs", make_theirs)):
-            start = time.perf_counter()
-            models[key] = make().fit(X, y)
-            times[key].append(time.perf_counter() - start)
-    return (float(np.median(times["ours"])), float(np.median(times["theirs"])),
-            models["ours"], models["theirs"])
+# the columns of the table and their widths
+COLUMNS = ("case", "n x d", "fastgd", "sklearn", "speedup", "score fastgd",
+           "score sklearn")
+WIDTHS = (40, 16, 9, 9, 8, 13, 14)
 
 
 def compare(argv):
@@ -56,24 +51,25 @@ def compare(argv):
          linear_model.SGDOneClassSVM, dict(nu=0.1),
          (dense_regression(n, 100, rng)[0] + 1.0, None)),
     ]
-    print(f"{'case':40s} {'n x d':>16s} {'fastgd':>9s} {'sklearn':>9s} {'speedup':>8s}"
-          f" {'score fastgd':>13s} {'score sklearn':>14s}")
+    print(aligned_row(COLUMNS, WIDTHS))
     for name, ours, theirs, kw, (X, y) in cases:
         common = dict(max_iter=5, tol=None, random_state=0, **kw)
         threads = {} if ours is fastgd.SGDOneClassSVM else dict(n_jobs=args.n_jobs)
-        t_ours, t_theirs, m_ours, m_theirs = side_by_side(
-            lambda: ours(**threads, **common), lambda: theirs(**common),
-            X, y, args.repeat)
-        shape = f"{X.shape[0]} x {X.shape[1]}"
-        print(f"{name:40s} {shape:>16s} {t_ours:8.3f}s {t_theirs:8.3f}s "
-              f"{t_theirs / t_ours:7.2f}x {_score(m_ours, X, y):13.4f} "
-              f"{_score(m_theirs, X, y):14.4f}")
+        medians = alternating_medians(
+            {"fastgd": lambda: ours(**threads, **common).fit(X, y),
+             "sklearn": lambda: theirs(**common).fit(X, y)}, args.repeat)
+        (t_ours, m_ours), (t_theirs, m_theirs) = medians["fastgd"], medians["sklearn"]
+        print(aligned_row((name, f"{X.shape[0]} x {X.shape[1]}", f"{t_ours:.3f}s",
+                           f"{t_theirs:.3f}s", times(t_theirs / t_ours),
+                           f"{_score(m_ours, X, y):.4f}",
+                           f"{_score(m_theirs, X, y):.4f}"), WIDTHS))
     print("\n5 epochs each, same arrays, median of", args.repeat, "alternating runs;"
           " score = R^2 (regression), accuracy (classification) or the share of rows"
           " inside the boundary (one-class) on the training data.")
 
 
 def _score(model, X, y):
+    """The score a fitted model reached on its training data."""
     if y is None:  # one-class: the rows it keeps inside
         return float(np.mean(model.predict(X) == 1))
     return model.score(X, y)

@@ -1,13 +1,14 @@
 """``python -m fastgd bench --read``: how fast a libsvm file is read, fastgd's reader
-(``_files.DataFile``, the parser of ``_libsvm``) next to scikit-learn's
-``load_svmlight_file`` and Vowpal Wabbit's parser, on the same rows.
+(``fastgd._files.readers.DataFile``, on the parser of ``fastgd._files._libsvm``) next
+to scikit-learn's ``load_svmlight_file`` and Vowpal Wabbit's parser, on the same rows.
 
 The file is written once to a temporary folder: ``--n-samples`` rows of random sparse
 features (``--read-features`` columns, 3% of them set, values with 4 decimals, as
-in the common libsvm data sets), binary labels.  Vowpal Wabbit (``pip install vowpalwabbit``, run as ``python
--m vowpalwabbit --noop``: it parses every example and learns nothing) reads the same
-rows in its own text format; its start-up, timed on an empty file, is subtracted.
-Each reader is timed ``--repeat`` times, alternating; the table gives the median.
+in the common libsvm data sets), binary labels.  Vowpal Wabbit (``pip install
+vowpalwabbit``, run as ``python -m vowpalwabbit --noop``: it parses every example and
+learns nothing) reads the same rows in its own text format; its start-up, timed on an
+empty file, is subtracted.  Each reader is timed ``--repeat`` times, alternating; the
+table gives the median.
 """
 import os
 import subprocess
@@ -17,6 +18,8 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
+
+from fastgd.bench.tables import markdown_table, show, times
 
 
 def write_files(folder, n_rows, n_features, density, seed=0):
@@ -40,6 +43,7 @@ def write_files(folder, n_rows, n_features, density, seed=0):
 
 
 def _vw_available():
+    """Whether Vowpal Wabbit's Python package is installed."""
     try:
         import vowpalwabbit  # noqa: F401
     except ImportError:
@@ -48,6 +52,7 @@ def _vw_available():
 
 
 def _vw_seconds(path):
+    """Seconds of ``python -m vowpalwabbit --noop`` reading ``path``."""
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "vowpalwabbit", "--noop", "--quiet", "-d",
                     path], check=True, capture_output=True)
@@ -55,7 +60,23 @@ def _vw_seconds(path):
 
 
 def readers(libsvm, vw, empty_vw, threads):
-    """{name: callable that reads the file and returns its seconds}."""
+    """The contenders: each reads the file once and returns its seconds.
+
+    Parameters
+    ----------
+    libsvm : str
+        The libsvm file (``write_files``).
+    vw, empty_vw : str or None
+        The same rows in Vowpal Wabbit's format, and an empty file (its start-up);
+        ``vw=None`` leaves Vowpal Wabbit out.
+    threads : list of int
+        The thread counts of fastgd's reader.
+
+    Returns
+    -------
+    dict of str to callable
+        Name -> a callable of no arguments returning the seconds of one read.
+    """
     from sklearn.datasets import load_svmlight_file
 
     from fastgd._files.readers import DataFile
@@ -87,23 +108,21 @@ def run(n_rows, n_features, threads, repeat, markdown=None):
         size_mb = os.path.getsize(libsvm) / 2**20
         contenders = readers(libsvm, vw if _vw_available() else None, empty_vw,
                              threads)
-        times = {name: [] for name in contenders}
+        seconds = {name: [] for name in contenders}
+        # alternating, as ``timing.alternating_medians``; each reader times itself
+        # (Vowpal Wabbit's start-up is subtracted)
         for _ in range(repeat):
             for name, read in contenders.items():
-                times[name].append(read())
-    base = float(np.median(times["scikit-learn load_svmlight_file"]))
+                seconds[name].append(read())
+    medians = {name: float(np.median(values)) for name, values in seconds.items()}
+    base = medians["scikit-learn load_svmlight_file"]
     lines = [f"libsvm file: {n_rows:,} rows x {n_features:,} features, 3% set, "
-             f"{size_mb:.0f} MB; median of {repeat}", "",
-             "| reader | seconds | MB/s | rows/s | vs scikit-learn |",
-             "|---|---|---|---|---|"]
-    for name, values in times.items():
-        seconds = float(np.median(values))
-        lines.append(f"| {name} | {seconds:.3f} | {size_mb / seconds:.0f} | "
-                     f"{n_rows / seconds:,.0f} | {base / seconds:.1f}x |")
+             f"{size_mb:.0f} MB; median of {repeat}", ""]
+    lines += markdown_table(
+        ("reader", "seconds", "MB/s", "rows/s", "vs scikit-learn"),
+        [(name, f"{t:.3f}", f"{size_mb / t:.0f}", f"{n_rows / t:,.0f}",
+          times(base / t, digits=1)) for name, t in medians.items()])
     if not _vw_available():
         lines.append("")
         lines.append("Vowpal Wabbit is not installed (pip install vowpalwabbit).")
-    print("\n".join(lines))
-    if markdown:
-        with open(markdown, "w") as f:
-            f.write("\n".join(lines) + "\n")
+    show(lines, markdown)

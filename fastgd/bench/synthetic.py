@@ -1,6 +1,6 @@
-"""Generated data for the demo (``python -m fastgd``), the side-by-side comparison
-(``python -m fastgd bench``) and the asv suites, so that they all train on the same
-problems."""
+"""Synthetic benchmark data: the generated problems of the demo (``python -m
+fastgd``), of every ``fastgd bench`` benchmark and of the scripts and asv suites in
+``benchmarks/``, so that they all train on the same problems."""
 import numpy as np
 import scipy.sparse as sp
 
@@ -53,6 +53,26 @@ def sparse_classification(n, d, nnz, rng, noise=0.01):
     w = rng.standard_normal(d) * (rng.random(d) < 0.1)
     y = (X @ w + noise * rng.standard_normal(n) > 0).astype(int)
     return X.tocsr(), y
+
+
+def dense_logistic(n, d, rng):
+    """Dense binary data (the time-to-gap benchmarks' logistic problem): X standard
+    normal, y the sign of a random linear model plus unit noise.
+
+    Parameters
+    ----------
+    n, d : int
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    X : ndarray of shape (n, d)
+    y : ndarray of int64, shape (n,)
+        0 / 1 labels.
+    """
+    X = rng.standard_normal((n, d))
+    y = (X @ rng.standard_normal(d) + rng.standard_normal(n) > 0).astype(np.int64)
+    return X, y
 
 
 def dense_multiclass(n, d, k, rng):

@@ -8,9 +8,9 @@ with the budget.  ``F`` is the objective every contender minimises (mean loss pl
 ``alpha / 2 |w|^2``, the intercept unpenalised); ``F*`` comes from a tight solve
 (scikit-learn's lbfgs at tol 1e-10, the closed form for ridge).
 
-Problems: L2-logistic on dense data (the yardstick's tta data: Gaussian features,
-labels from a noisy linear model), L2-logistic on sparse data (Zipf features, unit
-rows), ridge on dense data.
+Problems (``GapProblem``): L2-logistic on dense data (Gaussian features, labels from a
+noisy linear model: ``synthetic.dense_logistic``), L2-logistic on sparse data (Zipf
+features, unit rows), ridge on dense data.
 
 Contenders, each at every thread count (``threadpool_limits`` for the BLAS and OpenMP
 of the peers, ``n_jobs`` for fastgd and Snap ML, ``torch.set_num_threads``):
@@ -18,8 +18,8 @@ of the peers, ``n_jobs`` for fastgd and Snap ML, ``torch.set_num_threads``):
 * fastgd, documented settings, not tuned per case (README, "Which settings"):
   ``batch_size="full", optimizer="lbfgs"`` to solve to a gap; the defaults of
   per-sample SGD; and, for the logistic problems, averaged SGD with
-  ``learning_rate="invscaling", eta0=1.0, power_t=0.5`` (the setting the project's
-  yardstick ``perf.py tta`` lists);
+  ``learning_rate="invscaling", eta0=1.0, power_t=0.5`` (the README's setting for
+  logistic regression to a gap of about 1e-2);
 * scikit-learn: ``LogisticRegression`` (lbfgs, saga) / ``Ridge`` (cholesky, the
   closed form; saga);
 * Snap ML's ``LogisticRegression`` / ``LinearRegression`` (when installed);
@@ -31,15 +31,38 @@ import warnings
 
 import numpy as np
 
-from fastgd.bench.synthetic import dense_regression, sparse_classification
+from fastgd.bench.synthetic import (
+    dense_logistic, dense_regression, sparse_classification,
+)
+from fastgd.bench.tables import markdown_table, show, time_to_goal, times
 
 GAPS = (1e-2, 1e-4)
 EPOCHS = (1, 2, 3, 5, 8, 13, 20, 30, 50)
 ITERATIONS = (3, 5, 8, 10, 12, 15, 20, 25, 30, 40, 50, 70, 100, 150, 200, 300)
 
 
-class Problem:
-    """Data, penalty and the exact objective of one case."""
+class GapProblem:
+    """A benchmark problem with its optimum: the data, the L2 penalty, the exact
+    objective and its minimum (from a tight solve), so that the relative gap of any
+    model can be measured.
+
+    Parameters
+    ----------
+    name : str
+    X : ndarray or sparse matrix of shape (n, d)
+    y : ndarray of shape (n,)
+        0 / 1 labels (``task="logistic"``) or the regression targets.
+    alpha : float
+        The L2 strength: the objective is the mean loss plus ``alpha / 2 |w|^2``.
+    task : {"logistic", "ridge"}
+
+    Attributes
+    ----------
+    n : int
+        The rows.
+    best : float
+        The minimum of the objective, ``F*``.
+    """
 
     def __init__(self, name, X, y, alpha, task):
         self.name, self.X, self.y, self.alpha, self.task = name, X, y, alpha, task
@@ -47,6 +70,7 @@ class Problem:
         self.best = self.objective(*self._solve())
 
     def objective(self, coef, intercept):
+        """The objective at ``(coef, intercept)``: mean loss plus the L2 penalty."""
         w = np.ravel(np.asarray(coef, dtype=np.float64))
         margin = np.asarray(self.X @ w).ravel() + float(np.ravel(intercept)[0])
         if self.task == "logistic":
@@ -56,6 +80,7 @@ class Problem:
         return float(loss + 0.5 * self.alpha * w @ w)
 
     def gap(self, coef, intercept):
+        """The relative gap ``(F(w) - F*) / F*`` of ``(coef, intercept)``."""
         return (self.objective(coef, intercept) - self.best) / self.best
 
     def _solve(self):
@@ -73,13 +98,12 @@ class Problem:
 
 def problems(n, rng):
     """The three cases (dense and sparse L2-logistic, dense ridge) at ``n`` rows."""
-    X = rng.standard_normal((n, 100))
-    y = (X @ rng.standard_normal(100) + rng.standard_normal(n) > 0).astype(np.int64)
+    X, y = dense_logistic(n, 100, rng)
     Xs, ys = sparse_classification(n, 50_000, 50, rng)
     Xr, yr = dense_regression(n, 100, rng)
-    return [Problem("L2-logistic dense", X, y, 1e-4, "logistic"),
-            Problem("L2-logistic sparse", Xs, ys, 1e-5, "logistic"),
-            Problem("ridge dense", Xr, yr, 1e-4, "ridge")]
+    return [GapProblem("L2-logistic dense", X, y, 1e-4, "logistic"),
+            GapProblem("L2-logistic sparse", Xs, ys, 1e-5, "logistic"),
+            GapProblem("ridge dense", Xr, yr, 1e-4, "ridge")]
 
 
 # ------------------------------------------------------------------ contenders
@@ -231,28 +255,30 @@ def run(n_samples, thread_counts, markdown=None, plot=None, max_seconds=30.0):
             for name, (fit, budgets, unit) in contenders(problem, n_threads).items():
                 result = time_to_gaps(fit, budgets, problem, n_threads, max_seconds)
                 rows.append((problem.name, n_threads, name, unit, result))
-    lines = _table(rows, n_samples)
-    print("\n".join(lines))
-    if markdown:
-        with open(markdown, "w") as f:
-            f.write("\n".join(lines) + "\n")
+    show(table(rows, n_samples), markdown)
     if plot:
         _plot(rows, plot)
     return rows
 
 
-def _cell(found, unit):
-    if found is None:
-        return "not reached"
-    seconds, budget, _ = found
-    return f"{seconds:.3f}s ({budget}{unit})"
+def table(rows, n_samples):
+    """The lines of the time-to-gap table of ``run``'s rows, and its note.
 
+    Parameters
+    ----------
+    rows : list of tuple
+        (problem name, threads, contender, budget unit, ``time_to_gaps``'s result).
+    n_samples : int
+        The rows of the problems (in the header).
 
-def _table(rows, n_samples):
-    head = (f"| problem ({n_samples} rows) | threads | contender | "
-            + " | ".join(f"to {g:g}" for g in GAPS)
-            + " | " + " | ".join(f"best CPU peer / it, to {g:g}" for g in GAPS) + " |")
-    lines = [head, "|" + "---|" * (3 + 2 * len(GAPS))]
+    Returns
+    -------
+    lines : list of str
+    """
+    header = ([f"problem ({n_samples} rows)", "threads", "contender"]
+              + [f"to {g:g}" for g in GAPS]
+              + [f"best CPU peer / it, to {g:g}" for g in GAPS])
+    cells = []
     for problem, n_threads, name, unit, result in rows:
         ratios = []
         for g in GAPS:
@@ -260,11 +286,11 @@ def _table(rows, n_samples):
                      and not r[2].startswith("fastgd") and r[4][g] is not None
                      and "GPU" not in r[2]]
             ours = result[g]
-            ratios.append(f"{min(peers) / ours[0]:.2f}x" if name.startswith("fastgd")
-                          and ours and peers else "")
-        lines.append(f"| {problem} | {n_threads} | {name} | "
-                     + " | ".join(_cell(result[g], unit) for g in GAPS) + " | "
-                     + " | ".join(ratios) + " |")
+            ratios.append(times(min(peers) / ours[0] if name.startswith("fastgd")
+                                and ours and peers else None))
+        cells.append([problem, str(n_threads), name]
+                     + [time_to_goal(result[g], unit) for g in GAPS] + ratios)
+    lines = markdown_table(header, cells)
     lines.append("")
     lines.append("Time of the first budget (it: iterations, ep: epochs) whose fit, "
                  "from scratch, reached the relative objective gap; same arrays, one "
