@@ -34,7 +34,7 @@ _FALSE = {"0", "false", "no", "off", "n", "f"}
 
 def estimator_classes():
     """``{kind: class}`` of the estimators (imports scikit-learn: call it late)."""
-    from fastgd._estimators import SGDClassifier, SGDOneClassSVM, SGDRegressor
+    from fastgd import SGDClassifier, SGDOneClassSVM, SGDRegressor
 
     return {"classifier": SGDClassifier, "regressor": SGDRegressor,
             "oneclass": SGDOneClassSVM}

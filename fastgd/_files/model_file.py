@@ -76,7 +76,7 @@ class _NewerVersion(Exception):
 
 
 def _classes():
-    from fastgd._estimators import SGDClassifier, SGDOneClassSVM, SGDRegressor
+    from fastgd import SGDClassifier, SGDOneClassSVM, SGDRegressor
 
     return {cls.__name__: cls for cls in (SGDClassifier, SGDRegressor, SGDOneClassSVM)}
 
