@@ -11,9 +11,9 @@ __version__ = "0.1.0"
 # public name -> the module that defines it
 _WHERE = {
     "LossCurveDisplay": "fastgd._display",
-    "SGDClassifier": "fastgd._estimators",
-    "SGDOneClassSVM": "fastgd._estimators",
-    "SGDRegressor": "fastgd._estimators",
+    "SGDClassifier": "fastgd._classifier",
+    "SGDOneClassSVM": "fastgd._one_class",
+    "SGDRegressor": "fastgd._regressor",
     "expected_failed_checks": "fastgd._params",
     "fit_stream": "fastgd._files.streaming",
     "load_model": "fastgd._files.model_file",

@@ -95,7 +95,7 @@ class LossCurveDisplay:
 
         Parameters
         ----------
-        estimator : SGDRegressor or SGDClassifier
+        estimator : SGDRegressor, SGDClassifier or SGDOneClassSVM
             Fitted (``loss_curve_``, and ``validation_loss_curve_`` with
             ``early_stopping=True``).
         ax, log_scale, name, **kwargs

@@ -1,42 +1,28 @@
 """The estimators' parameters: their constraints (scikit-learn's validation), the
-string options read off the tables of ``_tables.py``, and the checks that involve
-several parameters."""
+string options read off the tables of ``_kernels/_tables.py`` and of the solvers
+(``_training.epochs.SOLVERS``), the checks that involve several parameters, and their
+resolution into the ``Plan`` of a fit (``resolve_plan``): the one place where
+parameters become what the layers below act on."""
 from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from fastgd._config import MAX_N_JOBS
-from fastgd._kernels._enums import Schedule
 from fastgd._kernels._tables import LOSSES, OPTIMIZERS
+from fastgd._training.epochs import SOLVERS
+from fastgd._training.plan import (
+    LOSS_SPECS, MINIBATCH, OPTIMIZER_SPECS, PER_SAMPLE, WHOLE_OBJECTIVE, Plan,
+)
+from fastgd._training.step_rule import LEARNING_RATES
 
-LOSS_SPECS = {spec.name: spec for spec in LOSSES}
 REGRESSION_LOSSES = [spec.name for spec in LOSSES if spec.task == "regression"]
 # a classifier takes the regression losses too, on targets -1 / +1 (as scikit-learn)
 CLASSIFICATION_LOSSES = [spec.name for spec in LOSSES
                          if spec.task == "classification"] + REGRESSION_LOSSES
-OPTIMIZER_SPECS = {spec.name: spec for spec in OPTIMIZERS}
-# solvers of the whole objective (batch_size='full' only), beside the update rules of
-# the kernels' table
-FULL_BATCH_OPTIMIZERS = ["lbfgs"]
+# solvers of the whole objective that are no update rule of the kernels' table: they
+# take batch_size='full' only
+FULL_BATCH_OPTIMIZERS = [name for name in SOLVERS if name not in OPTIMIZER_SPECS]
 OPTIMIZER_NAMES = [spec.name for spec in OPTIMIZERS] + FULL_BATCH_OPTIMIZERS
-
-# Learning rates whose eta is fixed within an epoch are computed in Python per epoch
-# and passed to the kernel as Schedule.FIXED.
-LEARNING_RATES = {
-    "auto": Schedule.FIXED,
-    "constant": Schedule.FIXED,
-    "adaptive": Schedule.FIXED,
-    "exponential": Schedule.FIXED,
-    "linear": Schedule.FIXED,
-    "optimal": Schedule.OPTIMAL,
-    "invscaling": Schedule.INVSCALING,
-    "pa1": Schedule.PA1,
-    "pa2": Schedule.PA2,
-}
-
-# Factor of the intercept updates on sparse input (as scikit-learn: the intercept sees
-# every sample while a sparse feature sees few, so it moves more slowly).
-SPARSE_INTERCEPT_DECAY = 0.01
 
 # rows are indexed by int32 in the kernels' visiting orders
 MAX_ROWS = 2**31 - 1
@@ -110,6 +96,19 @@ def loss_spec(estimator):
     return LOSS_SPECS[estimator.loss]
 
 
+def penalty_strengths(estimator):
+    """(lam1, lam2): the L1 and L2 strengths of the penalty."""
+    penalty, alpha = estimator.penalty, estimator.alpha
+    if penalty is None:
+        return 0.0, 0.0
+    if penalty == "l2":
+        return 0.0, float(alpha)
+    if penalty == "l1":
+        return float(alpha), 0.0
+    return (float(alpha * estimator.l1_ratio),
+            float(alpha * (1.0 - estimator.l1_ratio)))
+
+
 def is_per_sample(estimator):
     """Whether a setting trains by scikit-learn's algorithm, per-sample SGD: one row
     per step, plain SGD steps, binary or one-vs-rest models."""
@@ -124,12 +123,68 @@ def effective_learning_rate(estimator):
     classifier, ``'invscaling'`` for the regressor) on scikit-learn's algorithm,
     per-sample SGD (``is_per_sample``); for every other algorithm (mini-batch, an
     optimizer, the softmax) it stays ``'auto'``: a step from the data
-    (``_step_rule.auto_eta``), decayed over ``max_iter`` epochs
-    (``_step_rule.auto_decay``).
+    (``_training.step_rule.auto_eta``), decayed over ``max_iter`` epochs
+    (``_training.step_rule.auto_decay``).
     """
     if estimator.learning_rate != "auto":
         return estimator.learning_rate
     return estimator._sklearn_learning_rate if is_per_sample(estimator) else "auto"
+
+
+def algorithm(estimator):
+    """(algorithm, solver) of the estimator's parameters: a solver of the whole
+    objective for ``batch_size='full'`` with an optimizer of ``SOLVERS``, else
+    per-sample SGD (``is_per_sample``) or mini-batch SGD."""
+    if estimator.batch_size == "full" and estimator.optimizer in SOLVERS:
+        return WHOLE_OBJECTIVE, estimator.optimizer
+    return (PER_SAMPLE if is_per_sample(estimator) else MINIBATCH), None
+
+
+def resolve_plan(estimator, intercept_drift=0.0):
+    """The ``Plan`` of a fit of ``estimator``, whose parameters were validated.
+
+    Parameters
+    ----------
+    estimator : SGDRegressor, SGDClassifier or SGDOneClassSVM
+    intercept_drift : float, default=0.0
+        The gradient of the objective's linear term in the intercept
+        (SGDOneClassSVM's ``nu``).
+
+    Returns
+    -------
+    Plan
+    """
+    e = estimator
+    kind, solver = algorithm(e)
+    lam1, lam2 = penalty_strengths(e)
+    return Plan(
+        estimator_name=type(e).__name__, algorithm=kind, solver=solver, loss=e.loss,
+        multinomial=getattr(e, "multi_class", "ovr") == "multinomial",
+        epsilon=e.epsilon,
+        batch_size=None if e.batch_size == "full" else e.batch_size,
+        optimizer=e.optimizer, momentum=e.momentum, beta_1=e.beta_1, beta_2=e.beta_2,
+        rho=e.rho, eps=e.eps, learning_rate=effective_learning_rate(e),
+        requested_learning_rate=e.learning_rate, eta0=e.eta0, power_t=e.power_t,
+        decay_rate=e.decay_rate, eta_min=e.eta_min, alpha=e.alpha, lam1=lam1,
+        lam2=lam2, intercept_drift=float(intercept_drift),
+        fit_intercept=e.fit_intercept, average=e.average, shuffle=e.shuffle,
+        shuffle_window=e.shuffle_window, max_iter=e.max_iter, tol=e.tol,
+        n_iter_no_change=e.n_iter_no_change, early_stopping=e.early_stopping,
+        validation_fraction=e.validation_fraction, random_state=e.random_state,
+        n_jobs=e.n_jobs, verbose=e.verbose)
+
+
+def validate_parameters(estimator, for_partial_fit=False):
+    """Check every parameter of ``estimator`` (scikit-learn's constraints) and their
+    combinations (``check_params``); raises scikit-learn-style errors.
+
+    Parameters
+    ----------
+    estimator : SGDRegressor, SGDClassifier or SGDOneClassSVM
+    for_partial_fit : bool, default=False
+    """
+    estimator._validate_params()
+    check_params(estimator, for_partial_fit, estimator._pa_loss)
 
 
 def check_params(estimator, for_partial_fit, pa_loss):
@@ -138,7 +193,7 @@ def check_params(estimator, for_partial_fit, pa_loss):
 
     Parameters
     ----------
-    estimator : SGDRegressor or SGDClassifier
+    estimator : SGDRegressor, SGDClassifier or SGDOneClassSVM
     for_partial_fit : bool
     pa_loss : str
         The loss the passive-aggressive rules need (hinge or epsilon_insensitive).
@@ -165,7 +220,7 @@ def check_params(estimator, for_partial_fit, pa_loss):
             raise ValueError(f"optimizer={e.optimizer!r} solves the whole objective: "
                              f"it needs batch_size='full', got "
                              f"batch_size={e.batch_size!r}.")
-        if not loss_spec(e).smooth:
+        if SOLVERS[e.optimizer].smooth_loss_only and not loss_spec(e).smooth:
             smooth = [spec.name for spec in LOSSES if spec.smooth
                       and spec.task != "multiclass"]
             raise ValueError(f"optimizer={e.optimizer!r} needs a differentiable "
@@ -196,19 +251,21 @@ def check_cluster_params(estimator):
       hold out a validation set and stop with ``partial_fit``.
     * ``batch_size='full'`` with an optimizer that keeps a state per step (momentum,
       AdaGrad, RMSProp, Adam): their full batch is one step per epoch over every
-      row, which the chunks' tasks do not take together; plain SGD, Nesterov (FISTA)
-      and L-BFGS sum the gradients over the workers.
+      row, which the chunks' tasks do not take together; the solvers of the whole
+      objective (``SOLVERS``: proximal gradient, FISTA, L-BFGS) sum the gradients
+      over the workers.
     """
     e = estimator
     if e.early_stopping:
         raise ValueError("early_stopping=True is not available on Dask collections: "
                          "hold out a validation set and stop on its score with "
                          "partial_fit, or pass early_stopping=False.")
-    if e.batch_size == "full" and e.optimizer not in ("sgd", "nesterov", "lbfgs"):
+    if e.batch_size == "full" and e.optimizer not in SOLVERS:
+        names = [repr(name) for name in SOLVERS]
         raise ValueError(f"batch_size='full' with optimizer={e.optimizer!r} is not "
-                         f"available on Dask collections: use optimizer='sgd', "
-                         f"'nesterov' or 'lbfgs' (their gradients are summed over the "
-                         f"workers), or an integer batch_size.")
+                         f"available on Dask collections: use optimizer="
+                         f"{', '.join(names[:-1])} or {names[-1]} (their gradients "
+                         f"are summed over the workers), or an integer batch_size.")
 
 
 SAMPLE_WEIGHT_REASON = ("SGD takes one step per row (or per batch of rows): a row of "
@@ -225,7 +282,7 @@ def expected_failed_checks(estimator):
 
     Parameters
     ----------
-    estimator : SGDRegressor or SGDClassifier
+    estimator : SGDRegressor, SGDClassifier or SGDOneClassSVM
 
     Returns
     -------

@@ -590,7 +590,7 @@ def test_the_core_package_does_not_import_dask(tmp_path):
 
 
 def test_balanced_holders_evens_the_rows():
-    from fastgd._dask.training import balanced_holders
+    from fastgd._dask.placement import balanced_holders
 
     # 6 of 8 equal chunks on one worker, a third worker that holds none
     holders = ["a"] * 6 + ["b"] * 2
@@ -609,8 +609,10 @@ def test_balanced_holders_evens_the_rows():
 def test_full_batch_on_chunks_all_on_one_worker(client):
     """Dask may persist most chunks on one worker: a solver of the whole objective
     then runs on copies spread over the workers, with the same model."""
+    from fastgd._cluster import dask_rows
     from fastgd._dask.chunks import ChunkedData
-    from fastgd._dask.training import ChunkPlacement, chunk_holders
+    from fastgd._dask.placement import ChunkPlacement, chunk_holders
+    from fastgd._training.targets import TargetEncoding
 
     X, y = _binary()
     first = sorted(client.scheduler_info()["workers"])[0]
@@ -618,9 +620,10 @@ def test_full_batch_on_chunks_all_on_one_worker(client):
     yd = client.persist(da.from_array(y, chunks=750), workers=[first])
     distributed.wait([Xd, yd])
     est = fastgd.SGDClassifier(loss="log_loss", batch_size="full", optimizer="lbfgs")
-    data = ChunkedData.from_collections(est, Xd, yd, None)
+    data = ChunkedData.from_collections(dask_rows(est, Xd, reset=True), yd, None)
     assert set(chunk_holders(data)) == {first}
-    placement = ChunkPlacement(est, data, balance=True)
+    encoding = TargetEncoding(np.array([0, 1]), np.ones(2))
+    placement = ChunkPlacement(encoding, data, balance=True)
     assert placement.moved == 4
     assert len(set(placement.holders)) == 2
     local = fastgd.SGDClassifier(loss="log_loss", batch_size="full",

@@ -7,7 +7,7 @@ from sklearn import linear_model
 from sklearn.utils.estimator_checks import check_estimator
 
 import fastgd
-from fastgd._params import SPARSE_INTERCEPT_DECAY
+from fastgd._training.step_rule import SPARSE_INTERCEPT_DECAY
 from reference import reference_sgd
 from test_sgd_reference import Etas
 

@@ -5,8 +5,9 @@ import scipy.sparse as sp
 from sklearn.linear_model import Lasso, LogisticRegression, Ridge
 
 from fastgd._params import LOSS_SPECS
-from fastgd._solvers.proximal import (ProximalGradient, lipschitz_estimate, penalty_value,
-                              prox_elastic_net)
+from fastgd._solvers.penalty import penalty_value, prox_elastic_net
+from fastgd._solvers.proximal import ProximalGradient
+from fastgd._training.curvature import lipschitz_estimate
 from kernels import class_targets, gradient, loss, regression_targets
 
 CURVATURE = {name: spec.curvature for name, spec in LOSS_SPECS.items()}

@@ -5,7 +5,8 @@ import pytest
 import scipy.sparse as sp
 
 import fastgd
-from fastgd._params import REGRESSION_LOSSES, SPARSE_INTERCEPT_DECAY
+from fastgd._params import REGRESSION_LOSSES
+from fastgd._training.step_rule import SPARSE_INTERCEPT_DECAY
 from reference import reference_sgd
 
 CLASSIFY = ["log_loss", "hinge", "squared_hinge", "modified_huber", "perceptron"]

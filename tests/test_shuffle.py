@@ -76,7 +76,7 @@ def test_one_vs_rest_models_start_the_order_at_their_own_positions(monkeypatch):
             super().reshuffle(seed)
             seen["order"], seen["starts"] = self.order.copy(), self.model_starts.copy()
 
-    monkeypatch.setattr("fastgd._training.loop.VisitingOrder", Recorded)
+    monkeypatch.setattr("fastgd._training.runners.VisitingOrder", Recorded)
     rng = np.random.default_rng(3)
     X = rng.normal(size=(300, 5))
     y = rng.integers(3, size=300)

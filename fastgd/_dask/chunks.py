@@ -17,8 +17,8 @@ A computation of the fit that fails because input data is gone (futures the clus
 lost: data scattered to a worker that died, which Dask cannot compute again) raises
 an error naming the lost chunks (``input_kept``).
 
-Only this module and ``_distributed`` import Dask, and only once the estimators have
-been given a Dask collection (``is_dask``): the core package does not need it.
+The modules of ``fastgd._dask`` import Dask only once the estimators have been given
+a Dask collection (``is_dask``): the core package does not need it.
 """
 import sys
 from concurrent.futures import CancelledError
@@ -28,11 +28,9 @@ from typing import Any, Optional
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import (
-    _check_feature_names, _check_n_features, assert_all_finite, check_array,
-)
+from sklearn.utils.validation import assert_all_finite, check_array
 
-from fastgd._solvers.proximal import CURVATURE_SAMPLE_ROWS, max_row_norm, sample_rows
+from fastgd._training.curvature import CURVATURE_SAMPLE_ROWS, max_row_norm, sample_rows
 
 
 def is_dask(obj):
@@ -55,16 +53,9 @@ def as_dask_array(obj, name, lengths=True):
                     f"got {type(obj).__name__}.")
 
 
-def _check_names(estimator, X, reset):
-    """scikit-learn's ``feature_names_in_`` set or checked from the columns of a
-    dask DataFrame (its ``_meta``, an empty pandas frame with the same columns)."""
-    _check_feature_names(estimator, getattr(X, "_meta", X), reset=reset)
-
-
-def _rows_of(estimator, X, reset):
-    """X as a 2D Dask array whose chunks hold whole rows, its feature names and
-    number of features set (``reset``) or checked against the estimator's."""
-    _check_names(estimator, X, reset)
+def rows_of(X):
+    """X (a Dask array or DataFrame) as a 2D Dask array whose chunks hold whole
+    rows."""
     X = as_dask_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"Expected a 2D Dask array for X, got {X.ndim}D with "
@@ -73,7 +64,6 @@ def _rows_of(estimator, X, reset):
     if len(X.chunks[1]) > 1:
         # the chunks are cut again: their shapes are checked first
         X = shapes_checked(X, "X").rechunk({1: -1})
-    _check_n_features(estimator, X, reset=reset)
     return X
 
 
@@ -180,18 +170,15 @@ class ChunkedData:
         return int(sum(self.chunk_rows))
 
     @classmethod
-    def from_collections(cls, estimator, X, y=None, sample_weight=None, reset=True):
-        """Check the shapes and cut y and the weights as X; set ``n_features_in_``
-        and ``feature_names_in_`` (``reset``) or check them.
+    def from_collections(cls, X, y=None, sample_weight=None):
+        """Check the shapes and cut y and the weights as X.
 
         Parameters
         ----------
-        estimator : SGDRegressor or SGDClassifier
-        X : dask Array or DataFrame of shape (n_samples, n_features)
+        X : dask Array of shape (n_samples, n_features)
+            Chunks of whole rows (``rows_of``).
         y, sample_weight : dask or NumPy array-like, default=None
-        reset : bool
         """
-        X = _rows_of(estimator, X, reset)
         y = _aligned(y, X, "y")
         sample_weight = _aligned(sample_weight, X, "sample_weight")
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
@@ -205,7 +192,7 @@ class ChunkedData:
                                                        ("sample_weight", sample_weight))
                            if arr is not None})
 
-    def summarise(self, estimator, classify, largest_row):
+    def summarise(self, fit_intercept, classify, largest_row):
         """Check every chunk's y and weights on the workers and keep what the fit
         starts from (``self.summary``); one round trip.  X's values are checked by
         the training itself (``check_finite`` once an objective is not finite), as
@@ -225,17 +212,17 @@ class ChunkedData:
                     - starts[i])
             parts.append(dask.delayed(chunk_summary, pure=True)(
                 X, y, w, i, (self.chunk_rows[i], self.n_features), self.dtype,
-                classify, estimator.fit_intercept, take, largest_row))
+                classify, fit_intercept, take, largest_row))
         with input_kept(self.inputs):
             self.summary = Summary.combine(dask.compute(*parts), classify)
         return self.summary
 
-    def check_finite(self, estimator):
+    def check_finite(self, estimator_name):
         """scikit-learn's error for NaN or infinity in X, naming the first chunk
         that holds them (a pass over X on the workers)."""
         import dask
 
-        name = type(estimator).__name__
+        name = estimator_name
         with input_kept(self.inputs):
             dask.compute(*[dask.delayed(chunk_finite, pure=True)(X, i, name)
                            for i, X in enumerate(self.X)])
@@ -438,20 +425,10 @@ class Summary:
                    labels=labels, counts=counts, X=X, y=y, sample_weight=w)
 
 
-def predict_blocks(estimator, X, method, n_columns):
-    """``estimator.<method>`` of every chunk of the Dask collection ``X``, lazily: a
-    Dask array of the chunks' results, 1D (``n_columns`` None) or with
-    ``n_columns`` columns.  The feature names are checked here, once."""
-    import copy
-
-    X = _rows_of(estimator, X, reset=False)
-    # the chunks are arrays without names: the copy they meet has none either
-    fitted = copy.copy(estimator)
-    fitted.__dict__.pop("feature_names_in_", None)
-    func = getattr(fitted, method)
-    dtype = (estimator.classes_.dtype if method == "predict"
-             and hasattr(estimator, "classes_") else
-             X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
+def map_rows(func, X, dtype, n_columns):
+    """``func`` of every chunk of the Dask array ``X``, lazily: a Dask array of the
+    chunks' results of ``dtype``, 1D (``n_columns`` None) or with ``n_columns``
+    columns."""
     if n_columns is None:
         return X.map_blocks(func, drop_axis=1, dtype=dtype,
                             meta=np.empty((0,), dtype=dtype))
@@ -459,13 +436,12 @@ def predict_blocks(estimator, X, method, n_columns):
                         meta=np.empty((0, 0), dtype=dtype))
 
 
-def score_blocks(estimator, X, y, sample_weight, metric):
-    """Accuracy (``metric='accuracy'``) or R^2 of ``estimator`` on Dask collections,
-    computed on the workers; a float."""
+def score_blocks(predicted, y, sample_weight, metric):
+    """Accuracy (``metric='accuracy'``) or R^2 of the predictions ``predicted``
+    against y, computed on the workers; a float."""
     import dask
     import dask.array as da
 
-    predicted = estimator.predict(X)
     if not is_dask(predicted):  # X in memory, y a Dask collection
         predicted = da.from_array(np.asarray(predicted))
     y = _aligned(y, predicted, "y")

@@ -39,7 +39,7 @@ import warnings
 import numpy as np
 from scipy.optimize import OptimizeWarning, line_search
 
-from fastgd._solvers.proximal import penalty_value
+from fastgd._solvers.penalty import penalty_value
 
 # sufficient decrease of the Armijo condition
 ARMIJO = 1e-4
@@ -92,6 +92,12 @@ class QuasiNewton:
         # the first trial step has length 1 (and after a restart of the memory)
         self.first_step = 1.0 / max(float(np.linalg.norm(self._pseudo_gradient())),
                                     1e-300)
+
+    @classmethod
+    def of(cls, objective, w0, b0):
+        """The solver of an ``Objective`` from ``(w0, b0)``."""
+        return cls(objective.smooth, w0, b0, lam1=objective.lam1, lam2=objective.lam2,
+                   fit_intercept=objective.fit_intercept)
 
     # ------------------------------------------------------------------ pieces
 

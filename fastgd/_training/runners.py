@@ -10,18 +10,61 @@ threads, and is then called once per epoch (or per evaluation):
   at a model over the given rows: what a caller combines is a sum.
 
 A runner reads only the rows it is given, so several can run on slices of the rows (on
-threads, or on the workers that hold the slices) and their results be combined by the
-caller: summed gradients (the workers of a cluster, for instance).
-``FullBatchEpochs`` is such a caller on one machine: proximal gradient descent or
-L-BFGS on the summed gradients.
+threads, or on the workers of a Dask cluster that hold the slices) and their results be
+combined by the caller: a model handed on, or summed gradients.  ``sgd_runner`` and
+``visiting_order`` make the SGD runner and its order of a plan, for the fit in memory
+and for each chunk on a cluster alike.
 """
 import numpy as np
 
-from fastgd._kernels import _batch
-from fastgd._kernels import _sgd
 from fastgd._config import MIN_ROWS_PER_PARALLEL_BATCH
-from fastgd._solvers.proximal import ProximalGradient
-from fastgd._solvers.quasi_newton import QuasiNewton
+from fastgd._kernels import _batch, _sgd
+from fastgd._kernels._shuffle import VisitingOrder
+from fastgd._training.plan import PER_SAMPLE
+
+# shuffle_window='auto' draws a uniform permutation for X up to this size, windows
+# of WINDOW_ROWS rows beyond
+UNIFORM_SHUFFLE_MAX_BYTES = 32 * 2**20
+WINDOW_ROWS = 32
+
+
+def sgd_runner(plan, loss, rows, targets, rule, n_threads, n_train_rows):
+    """The runner of the plan's SGD algorithm: ``PerSampleRunner`` or
+    ``MiniBatchRunner`` (batches of ``plan.batch_rows(n_train_rows)`` rows)."""
+    if plan.algorithm == PER_SAMPLE:
+        return PerSampleRunner(loss, rows, targets, rule, n_threads)
+    return MiniBatchRunner(loss, rows, targets, rule, n_threads,
+                           plan.batch_rows(n_train_rows))
+
+
+def visiting_order(plan, X, rows, train_rows, n_models, n_threads):
+    """The ``VisitingOrder`` of the training rows ``train_rows`` of ``X`` (``rows``:
+    X as the kernels read it), shuffled as the plan says (a full batch sums over every
+    row: its order does not matter)."""
+    return VisitingOrder(train_rows, rows.n_rows,
+                         plan.shuffle and plan.batch_size is not None,
+                         shuffle_window(plan, X), n_models, n_threads)
+
+
+def shuffle_window(plan, X):
+    """The window of the visiting order: ``shuffle_window``, with ``'auto'`` resolved.
+
+    The windowed shuffle reads X nearly in sequence, which pays once X is larger
+    than the caches; on rows that come ordered (by the target, by time) it leaves
+    more of the order in the model.  Measured on ggplot2's diamonds (54k rows ordered
+    by price, 11 MB), averaged SGD, ridge, 50 epochs, relative gap to the exact
+    optimum over three seeds: windows of 32 rows 0.95-1.11e-3, a uniform permutation
+    0.44-0.49e-3, scikit-learn 0.43-0.47e-3.  Costs of the uniform permutation, per-
+    sample SGD on dense rows (100 features): +1% at 16 MB, +7% at 40 MB, +9% at 80
+    MB, +29% at 160 MB, +33% at 400 MB.  So ``'auto'`` is uniform up to
+    ``UNIFORM_SHUFFLE_MAX_BYTES`` (a size fixed here, not read off the machine, so
+    that the model does not depend on the machine), windowed beyond.
+    """
+    if plan.shuffle_window != "auto":
+        return plan.shuffle_window
+    size = (X.data.nbytes + X.indices.nbytes if hasattr(X, "indptr")
+            else X.nbytes)
+    return 1 if size <= UNIFORM_SHUFFLE_MAX_BYTES else WINDOW_ROWS
 
 
 class PerSampleRunner:
@@ -97,102 +140,3 @@ class GradientRunner:
                                 np.ascontiguousarray(intercept, dtype=np.float64),
                                 self.work)
         return total, self.work.grad.copy(), self.work.grad_intercept.copy()
-
-
-class FullBatchEpochs:
-    """A solver of the whole objective on the weighted mean loss, one iteration per
-    call: proximal gradient descent, ISTA or FISTA (Beck & Teboulle 2009), with a
-    backtracking line search from a Lipschitz estimate (``_proximal``; subgradient
-    steps with the best point kept for the non-smooth losses), or L-BFGS / OWL-QN
-    (``_quasi_newton``).
-
-    The objective is ``sum_i s_i loss_i / sum_i s_i`` plus the penalty, so a row of
-    weight 2 is the same as two copies of it.  Where the sums come from is the
-    caller's: a ``GradientRunner`` on one machine, a tree reduction over the workers
-    of a Dask cluster (``_distributed``).
-
-    Parameters
-    ----------
-    loss_and_gradient : callable
-        ``(coef, intercept) -> (loss sum, gradient sum of the weights, of the
-        intercepts)`` over the training rows, ``coef`` in X's dtype.
-    total_weight : float
-        The training rows' summed sample weights (their number without weights).
-    state : TrainingState
-        Its model is replaced by the solver's iterate after every call.
-    lipschitz : callable or None
-        ``() -> (L_w, L_b)``: the curvature bounds of the weight and intercept blocks
-        (``block_lipschitz``) that start proximal gradient's line search; None for
-        L-BFGS.
-    spec : LossSpec
-        The loss's table row (smoothness).
-    lam1, lam2 : float
-    fit_intercept : bool
-    method : {"ista", "fista", "lbfgs"}
-
-    Attributes
-    ----------
-    converged : bool
-        Whether the last iteration found no decrease left (the optimum to rounding).
-    """
-
-    def __init__(self, loss_and_gradient, total_weight, state, lipschitz, spec, lam1,
-                 lam2, fit_intercept, method):
-        self.state = state
-        self.converged = False
-        self.total_weight = float(total_weight)
-        if not self.total_weight > 0:
-            raise ValueError(
-                "batch_size='full' minimises the weighted mean loss, which needs "
-                "training rows whose sample weights sum to a positive number; they sum "
-                f"to {self.total_weight:g}.")
-        dtype = state.coef.dtype
-
-        def smooth(w, b):
-            coef = np.ascontiguousarray(w, dtype=dtype)
-            total, grad, grad_b = loss_and_gradient(coef, b)
-            return (total / self.total_weight, grad / self.total_weight,
-                    grad_b / self.total_weight)
-
-        if method == "lbfgs":
-            self.solver = QuasiNewton(smooth, state.coef, state.intercept, lam1=lam1,
-                                      lam2=lam2, fit_intercept=fit_intercept)
-        else:
-            L_w, L_b = lipschitz()
-            self.solver = ProximalGradient(
-                smooth, state.coef, state.intercept, lam1=lam1, lam2=lam2,
-                fit_intercept=fit_intercept, lipschitz=L_w, lipschitz_intercept=L_b,
-                accelerated=method == "fista", differentiable=spec.smooth)
-
-    def __call__(self, eta):
-        """One iteration; returns the exact objective, which never increases (NaN
-        when X holds NaN or infinity: the first pass over X found it)."""
-        solver, scalars = self.solver, self.state.scalars
-        if not np.isfinite(solver.F):
-            return float("nan")
-        self.converged = not solver.step()
-        self.state.coef[:] = solver.w
-        scalars["intercept"] = solver.b
-        scalars["t"] += 1.0
-        scalars["sum_loss"] = solver.f * self.total_weight
-        return solver.F
-
-
-class SgdEpochs:
-    """Epochs of a per-sample or mini-batch runner over a visiting order, one per call;
-    returns the epoch's mean loss met before each step plus ``regularisation(coef,
-    intercept)`` at its end (``_step_rule.regularisation``: the penalty, and the
-    One-Class SVM's ``nu * b``)."""
-
-    # SGD has no point at which it knows it is done (see FullBatchEpochs.converged)
-    converged = False
-
-    def __init__(self, runner, state, order, regularisation):
-        self.runner, self.state, self.order = runner, state, order
-        self.regularisation = regularisation
-
-    def __call__(self, eta):
-        total = self.runner.run(self.state, self.order, eta)
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
-            return (total / max(len(self.order), 1)
-                    + self.regularisation(self.state.coef, self.state.intercept))

@@ -81,7 +81,7 @@ class TrainingState:
         else:
             state.scalars["l1_total"] = 0.0
         coef_, intercept_ = previous_model
-        coef_ = _dense(coef_)
+        coef_ = dense(coef_)
         if averaging or coef_.reshape(-1, n_features).shape != state.coef.shape:
             state.coef[:] = previous.coef if previous.coef is not None else coef_
             if previous.avg_sum.shape == state.avg_sum.shape:
@@ -169,5 +169,6 @@ class TrainingState:
             for name in self.scalars.dtype.names))
 
 
-def _dense(coef):
+def dense(coef):
+    """``coef`` as a NumPy array (a sparse ``coef_`` after ``sparsify()``)."""
     return coef.toarray() if sp.issparse(coef) else np.asarray(coef)

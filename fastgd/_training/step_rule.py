@@ -1,26 +1,30 @@
-"""From the estimators' parameters to the kernels' step rule: the penalty's strengths,
-the learning-rate schedule (each epoch's eta, the offset of ``'optimal'``, the step of
-``'auto'``) and the intercept's step."""
+"""From the plan to the kernels' step rule: the learning-rate schedule (each epoch's
+eta, the offset of ``'optimal'``, the step of ``'auto'``) and the intercept's step."""
 import numpy as np
 
 from fastgd._kernels._enums import Schedule
 from fastgd._kernels._losses import LOSS_TYPES
-from fastgd._params import LEARNING_RATES, OPTIMIZER_SPECS, SPARSE_INTERCEPT_DECAY
-from fastgd._solvers.proximal import batch_lipschitz, penalty_value
 from fastgd._kernels._structs import StepRule
+from fastgd._training.curvature import batch_lipschitz
+from fastgd._training.plan import OPTIMIZER_SPECS
 
+# Learning rates whose eta is fixed within an epoch are computed in Python per epoch
+# and passed to the kernel as Schedule.FIXED.
+LEARNING_RATES = {
+    "auto": Schedule.FIXED,
+    "constant": Schedule.FIXED,
+    "adaptive": Schedule.FIXED,
+    "exponential": Schedule.FIXED,
+    "linear": Schedule.FIXED,
+    "optimal": Schedule.OPTIMAL,
+    "invscaling": Schedule.INVSCALING,
+    "pa1": Schedule.PA1,
+    "pa2": Schedule.PA2,
+}
 
-def penalty_strengths(estimator):
-    """(lam1, lam2): the L1 and L2 strengths of the proximal step."""
-    penalty, alpha = estimator.penalty, estimator.alpha
-    if penalty is None:
-        return 0.0, 0.0
-    if penalty == "l2":
-        return 0.0, float(alpha)
-    if penalty == "l1":
-        return float(alpha), 0.0
-    return (float(alpha * estimator.l1_ratio),
-            float(alpha * (1.0 - estimator.l1_ratio)))
+# Factor of the intercept updates on sparse input (as scikit-learn: the intercept sees
+# every sample while a sparse feature sees few, so it moves more slowly).
+SPARSE_INTERCEPT_DECAY = 0.01
 
 
 def optimal_t0(loss_function, alpha):
@@ -49,12 +53,12 @@ def auto_decay(epoch, max_iter):
     return min(1.0, 2.0 * (1.0 - epoch / max_iter))
 
 
-def auto_eta(estimator, X, sample_weight, curvature, batch_size, bounded_slope,
-             n_rows=None, largest_row=None):
+def auto_eta(plan, X, sample_weight, curvature, batch_size, n_rows=None,
+             largest_row=None):
     """The first epoch's step of ``learning_rate='auto'``.
 
     Plain SGD steps ``1 / L`` with ``L`` the smoothness of the mean loss of a batch
-    (``_proximal.batch_lipschitz``, from typical rows for losses of bounded slope;
+    (``curvature.batch_lipschitz``, from typical rows for losses of bounded slope;
     non-smooth losses count as curvature 1); momentum
     and Nesterov take ``(1 - momentum) / L``, the step their velocity adds up to.  The
     per-coordinate methods (AdaGrad, RMSProp, Adam) are scale-free: ``base *
@@ -64,96 +68,76 @@ def auto_eta(estimator, X, sample_weight, curvature, batch_size, bounded_slope,
 
     Parameters
     ----------
-    estimator : SGDRegressor or SGDClassifier
+    plan : Plan
+        The optimizer, its momentum, the penalty; a loss of bounded derivative (its
+        table row) sizes the step for typical rows.
     X : ndarray or sparse matrix
     sample_weight : ndarray or None
     curvature : float
         Bound on the loss's second derivative, times the largest class weight.
     batch_size : int
-    bounded_slope : bool
-        The loss's derivative is bounded (its table row): typical rows size the step.
     n_rows, largest_row : default=None
         When ``X`` is a sample of the data (a fit on a Dask cluster): the data's rows
-        and its largest row (``_proximal.batch_lipschitz``).
+        and its largest row (``curvature.batch_lipschitz``).
 
     Returns
     -------
     float
     """
-    spec = OPTIMIZER_SPECS[estimator.optimizer]
+    spec = OPTIMIZER_SPECS[plan.optimizer]
     if spec.auto_step is not None:
         base, power = spec.auto_step
         # measured up to batches of 256 rows; a full batch of many rows would take
         # steps of a size never tried
         return base * min(batch_size, AUTO_STEP_MAX_BATCH) ** power
-    L = batch_lipschitz(X, sample_weight, curvature, batch_size,
-                        estimator.fit_intercept, typical_rows=bounded_slope,
-                        n_rows=n_rows, largest_row=largest_row)
-    L += penalty_strengths(estimator)[1]
-    damping = (1.0 - estimator.momentum
-               if estimator.optimizer in ("momentum", "nesterov") else 1.0)
+    L = batch_lipschitz(X, sample_weight, curvature, batch_size, plan.fit_intercept,
+                        typical_rows=plan.spec.bounded_slope, n_rows=n_rows,
+                        largest_row=largest_row)
+    L += plan.lam2
+    damping = (1.0 - plan.momentum if plan.optimizer in ("momentum", "nesterov")
+               else 1.0)
     return damping / L
 
 
-def epoch_eta(estimator, epoch, adaptive_eta):
+def epoch_eta(plan, epoch, adaptive_eta):
     """eta of an epoch for the schedules that are fixed within an epoch (but
     ``'auto'``, see ``auto_decay``)."""
-    e = estimator
-    if e.learning_rate == "adaptive":
+    p = plan
+    if p.learning_rate == "adaptive":
         return adaptive_eta
-    if e.learning_rate == "exponential":
-        return e.eta0 * e.decay_rate ** epoch
-    if e.learning_rate == "linear":
-        frac = min(1.0, epoch / e.max_iter)
-        return e.eta0 + (e.eta_min - e.eta0) * frac
-    return e.eta0
+    if p.learning_rate == "exponential":
+        return p.eta0 * p.decay_rate ** epoch
+    if p.learning_rate == "linear":
+        frac = min(1.0, epoch / p.max_iter)
+        return p.eta0 + (p.eta_min - p.eta0) * frac
+    return p.eta0
 
 
-def intercept_drift(estimator):
-    """The gradient of the objective's linear term in the intercept: ``nu`` for
-    SGDOneClassSVM (its ``nu * b``), else 0."""
-    return float(getattr(estimator, "_intercept_drift", 0.0))
-
-
-def regularisation(estimator, coef, intercept):
-    """What the objective adds to the mean loss at ``(coef, intercept)``: the
-    penalty of the weights (``penalty_value``) and the linear term of the intercept
-    (``intercept_drift``: SGDOneClassSVM's ``nu * b``)."""
-    value = penalty_value(coef, *penalty_strengths(estimator))
-    drift = intercept_drift(estimator)
-    # no term at all without a drift: 0 * an infinite intercept would be NaN
-    return value + drift * float(np.sum(intercept)) if drift else value
-
-
-def make_step_rule(estimator, sparse, learning_rate):
-    """The kernels' ``StepRule`` for the estimator's parameters.
+def make_step_rule(plan, sparse):
+    """The kernels' ``StepRule`` of the plan.
 
     Parameters
     ----------
-    estimator : SGDRegressor or SGDClassifier
+    plan : Plan
     sparse : bool
         Whether X is sparse (the intercept then steps more slowly).
-    learning_rate : str
-        The schedule (``effective_learning_rate``).
 
     Returns
     -------
     StepRule
     """
-    e = estimator
-    lam1, lam2 = penalty_strengths(e)
-    schedule = LEARNING_RATES[learning_rate]
+    p = plan
+    schedule = LEARNING_RATES[p.learning_rate]
     return StepRule(
-        schedule=schedule, eta0=e.eta0, power_t=e.power_t, alpha=e.alpha,
+        schedule=schedule, eta0=p.eta0, power_t=p.power_t, alpha=p.alpha,
         # the offset of 'optimal' is the loss parameter's (log_loss for the softmax)
-        t0=(optimal_t0(LOSS_TYPES[e.loss](e.epsilon), e.alpha)
+        t0=(optimal_t0(LOSS_TYPES[p.loss](p.epsilon), p.alpha)
             if schedule == Schedule.OPTIMAL else 0.0),
-        lam1=lam1, lam2=lam2,
-        average_start=float(e.average) if e.average else 0.0,
-        fit_intercept=e.fit_intercept,
+        lam1=p.lam1, lam2=p.lam2,
+        average_start=float(p.average) if p.average else 0.0,
+        fit_intercept=p.fit_intercept,
         intercept_decay=SPARSE_INTERCEPT_DECAY if sparse else 1.0,
-        intercept_drift=intercept_drift(e),
+        intercept_drift=p.intercept_drift,
         # a solver of the whole objective takes no kernel steps
-        optimizer=e.optimizer if e.optimizer in OPTIMIZER_SPECS else "sgd",
-        momentum=e.momentum, beta_1=e.beta_1,
-        beta_2=e.beta_2, rho=e.rho, eps=e.eps)
+        optimizer=p.optimizer if p.optimizer in OPTIMIZER_SPECS else "sgd",
+        momentum=p.momentum, beta_1=p.beta_1, beta_2=p.beta_2, rho=p.rho, eps=p.eps)

@@ -1,0 +1,318 @@
+"""Training on a Dask cluster: fastgd's runners on the workers, on their own chunks.
+
+``OnCluster`` is the source of the data that the epoch factory and the loop of
+``fastgd._training`` read (as ``InMemory`` is in memory): the client keeps the model
+and the epoch loop (stopping rules, ``'auto'``'s step and its restarts, divergence);
+the workers run the kernels, with the fit's ``Plan`` and ``TargetEncoding`` in each
+task.
+Each epoch is one graph, so one round trip to the scheduler:
+
+* Per-sample and mini-batch SGD: the chunks in a random order (drawn each epoch from
+  ``random_state`` alone, never from where the chunks are: the model does not depend
+  on the placement, on whether the input was persisted, or on a worker lost and its
+  chunks computed again elsewhere), the training state (model, step counter,
+  averages, optimizer state) handed from one chunk to the next, each chunk an epoch of
+  the one-machine runner over its rows in their own random order.  Consecutive chunks
+  held by the same worker are one task.  This is the scheme that keeps the model at
+  any thread count (``_sgd``'s design comment: averaging replicas loses accuracy as they
+  multiply), so one worker works at a time, with the threads it has; what moves
+  between workers is the state, a few times the model's size per chunk.
+* Solvers of the whole objective (proximal gradient, FISTA, L-BFGS): every loss and
+  gradient is a sum over the chunks, computed on all workers at once and added up by a
+  tree reduction, so the fit equals the one-machine fit to rounding.  One round trip
+  per evaluation (L-BFGS's line search may evaluate more than once per epoch).
+
+No task changes its inputs (the state is copied first), so the scheduler may run a
+task again after a worker is lost and the epoch gives the same model.  Input that Dask
+cannot compute again (data scattered to a worker that died) ends the fit with an error
+naming the lost chunks (``chunks.input_kept``).  Only the chunks' delayed objects go
+into the graphs: data persisted on the workers stays there, and a collection read from
+files is read chunk by chunk.
+"""
+import pickle
+
+import numpy as np
+
+from fastgd._dask.chunks import chunk_matrix, input_kept
+from fastgd._dask.placement import ChunkPlacement, consecutive_runs
+from fastgd._kernels._structs import Rows, Targets
+from fastgd._training.loop import train
+from fastgd._training.objective import regularisation
+from fastgd._training.runners import GradientRunner, sgd_runner, visiting_order
+from fastgd._training.step_rule import make_step_rule
+
+# chunks' partial sums added per task of the tree reduction
+REDUCTION_FAN_IN = 4
+
+
+class Traffic:
+    """What a fit on a cluster sent and got back, counted by the client: the
+    scheduler round trips and the pickled size of the arguments that are not chunks
+    (the model, the training state) and of the results, per epoch.
+
+    Attributes
+    ----------
+    round_trips, bytes_sent, bytes_received : list of int
+        Per epoch; entry 0 is the setup before the first epoch (the solvers of the
+        whole objective evaluate their starting point).  The state a chunk's task
+        hands to the next one is counted as received and sent again (it moves
+        between workers when they differ).
+    """
+
+    def __init__(self):
+        self.round_trips, self.bytes_sent, self.bytes_received = [0], [0], [0]
+
+    def new_epoch(self):
+        for counts in (self.round_trips, self.bytes_sent, self.bytes_received):
+            counts.append(0)
+
+    def add(self, sent=0, received=0, round_trips=0):
+        self.round_trips[-1] += round_trips
+        self.bytes_sent[-1] += sent
+        self.bytes_received[-1] += received
+
+    def report(self):
+        """Per-epoch means over the epochs that ran, and the setup's round trips."""
+        epochs = max(len(self.round_trips) - 1, 1)
+        return dict(round_trips_per_epoch=sum(self.round_trips[1:]) / epochs,
+                    bytes_sent_per_epoch=sum(self.bytes_sent[1:]) / epochs,
+                    bytes_received_per_epoch=sum(self.bytes_received[1:]) / epochs,
+                    setup_round_trips=self.round_trips[0])
+
+
+def _nbytes(obj):
+    return len(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def chunk_problem(plan, X, targets, dtype):
+    """(loss, Rows, Targets, X) of one chunk, on the worker that holds it."""
+    X = chunk_matrix(X, dtype)
+    return plan.loss_function(), Rows(X), Targets(dtype, X.shape[0], **targets), X
+
+
+def chunk_gradient(plan, Xs, targets, dtype, coef, intercept):
+    """Summed loss and gradient of a group of chunks at the model (runs on the worker
+    that holds them)."""
+    n_threads = plan.n_threads
+    sums = []
+    for X, encoded in zip(Xs, targets):
+        loss, rows, chunk_y, _ = chunk_problem(plan, X, encoded, dtype)
+        sums.append(GradientRunner(loss, rows, chunk_y, n_threads).run(coef, intercept))
+    return add_sums(*sums)
+
+
+def add_sums(*parts):
+    """The sum of several (loss, gradient, intercept gradient) triples."""
+    total, grad, grad_b = parts[0]
+    grad, grad_b = grad.copy(), grad_b.copy()
+    for t, g, gb in parts[1:]:
+        total += t
+        grad += g
+        grad_b += gb
+    return total, grad, grad_b
+
+
+def chunk_sgd_epoch(plan, Xs, targets, dtype, state, eta, seeds):
+    """One epoch of per-sample or mini-batch SGD over a run of chunks, one after the
+    other, each in its own random order (``seeds``), from ``state`` (left unchanged);
+    returns (the new state, each chunk's summed loss).  Runs on the worker that holds
+    them."""
+    state = state.copy()
+    n_threads = plan.n_threads
+    losses = []
+    for X, encoded, seed in zip(Xs, targets, seeds):
+        loss, rows, chunk_y, X = chunk_problem(plan, X, encoded, dtype)
+        rule = make_step_rule(plan, rows.sparse)
+        runner = sgd_runner(plan, loss, rows, chunk_y, rule, n_threads, rows.n_rows)
+        order = visiting_order(plan, X, rows, np.arange(rows.n_rows, dtype=np.int32),
+                               chunk_y.n_models, n_threads)
+        order.reshuffle(seed)
+        losses.append(float(runner.run(state, order, eta)))
+    return state, losses
+
+
+class ClusterEpochs:
+    """SGD epochs over the chunks, one graph (one round trip) per epoch: the callable
+    and the visiting order (``reshuffle``) of ``run_epochs``.
+
+    Each epoch visits the chunks in a random order drawn from the epoch's seed alone
+    (``visiting_order``), so the model does not depend on which worker holds which
+    chunk; consecutive chunks on the same worker are one task
+    (``consecutive_runs``), and the state moves between workers between runs.
+
+    Parameters
+    ----------
+    plan : Plan
+    encoding : TargetEncoding
+    data : ChunkedData
+    state : TrainingState
+        Replaced by the state the last chunk hands back, after every epoch.
+    traffic : Traffic
+    """
+
+    converged = False
+
+    def __init__(self, plan, encoding, data, state, traffic):
+        self.plan, self.data, self.state, self.traffic = plan, data, state, traffic
+        self.seed = 0
+        self.plan_bytes = _nbytes(plan)
+        # one worker trains at a time: no balance to keep
+        self.placement = ChunkPlacement(encoding, data)
+
+    def reshuffle(self, seed):
+        self.seed = seed
+
+    def visiting_order(self):
+        """(the chunks' indices in the order of this epoch, each chunk's seed of its
+        rows' order), from the epoch's seed only."""
+        n_chunks = len(self.placement.X)
+        rng = np.random.default_rng(self.seed)
+        order = (rng.permutation(n_chunks) if self.plan.shuffle
+                 else np.arange(n_chunks))
+        seeds = [int(s) for s in rng.integers(np.iinfo(np.int32).max, size=n_chunks)]
+        return order, seeds
+
+    def __call__(self, eta):
+        import dask
+
+        data, placement, plan = self.data, self.placement, self.plan
+        order, seeds = self.visiting_order()
+        runs = consecutive_runs(order, placement.holders)
+        state, losses = self.state.copy(), []
+        tasks = [(*placement.of(run), [seeds[i] for i in run]) for run in runs]
+        on_workers = placement.holders is not None
+        if on_workers:
+            # the chunks are data on the workers: the epoch is one graph
+            for Xs, targets, run_seeds in tasks:
+                state, run_losses = dask.delayed(chunk_sgd_epoch, nout=2, pure=True)(
+                    plan, Xs, targets, data.dtype, state, eta, run_seeds)
+                losses.append(run_losses)
+            state, losses = dask.compute(state, losses)
+        else:
+            # chunks computed by tasks (read from files, say): one graph per chunk,
+            # so that a chunk is read when the model reaches it and a worker holds
+            # one chunk at a time, not its share of X (a single graph would let the
+            # scheduler read every chunk ahead of the chain)
+            for Xs, targets, run_seeds in tasks:
+                state, run_losses = dask.compute(dask.delayed(
+                    chunk_sgd_epoch, nout=2)(plan, Xs, targets, data.dtype, state,
+                                             eta, run_seeds))[0]
+                losses.append(run_losses)
+        size = _nbytes(state)
+        self.traffic.add(round_trips=1 if on_workers else len(tasks),
+                         sent=(self.plan_bytes + size) * len(tasks),
+                         received=size + 8 * len(order))
+        self.state.restore(state)
+        # added in the visiting order: the same sum whatever the runs
+        total = float(sum(loss for run_losses in losses for loss in run_losses))
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
+            return (total / max(data.n_rows, 1)
+                    + regularisation(plan, self.state.coef, self.state.intercept))
+
+
+def summed_gradient(plan, encoding, data, traffic):
+    """``(coef, intercept) -> (loss, gradient, intercept gradient)`` summed over the
+    groups of chunks (``chunk_groups``) on the workers, the groups' sums added by a
+    tree reduction; one round trip per call."""
+    import dask
+
+    placement = ChunkPlacement(encoding, data, balance=True)
+    groups, plan_bytes = placement.groups, _nbytes(plan)
+
+    def loss_and_gradient(coef, intercept):
+        # the plan and the model go into each group's task (one per worker):
+        # as tasks of their own they would cost round trips between the workers
+        intercept = np.ascontiguousarray(intercept, np.float64)
+        parts = [dask.delayed(chunk_gradient, pure=False)(
+                     plan, *placement.of(group), data.dtype, coef, intercept)
+                 for group in groups]
+        while len(parts) > REDUCTION_FAN_IN:
+            parts = [dask.delayed(add_sums, pure=True)(*parts[k:k + REDUCTION_FAN_IN])
+                     for k in range(0, len(parts), REDUCTION_FAN_IN)]
+        # the last addition on the client: a hop between workers less
+        result = add_sums(*dask.compute(*parts))
+        traffic.add(round_trips=1,
+                    sent=(plan_bytes + coef.nbytes + intercept.nbytes)
+                    * len(groups), received=_nbytes(result) * len(groups))
+        return result
+
+    return loss_and_gradient
+
+
+class OnCluster:
+    """The chunks of a Dask fit as the epoch factory and the loop read them (the
+    counterpart of ``fastgd._training.sources.InMemory``).
+
+    Parameters
+    ----------
+    plan : Plan
+    encoding : TargetEncoding
+    data : ChunkedData
+        Summarised (``summarise``).
+    problem : Problem
+        The sample of rows the client keeps: the curvature bounds, the constant
+        model's objective and the checks of the loop read it.
+    traffic : Traffic
+    """
+
+    def __init__(self, plan, encoding, data, problem, traffic):
+        self.plan, self.encoding, self.data = plan, encoding, data
+        self.traffic = traffic
+        summary = data.summary
+        self.n_rows = self.population_rows = summary.rows
+        self.largest_row = summary.largest_row
+        self.total_weight = summary.total_weight
+        self.n_threads = plan.n_threads
+        self.objective_rows = np.arange(problem.rows.n_rows, dtype=np.int32)
+        self.validation_rows = np.empty(0, np.int32)
+        sw = problem.sample_weight
+        self.curvature_sample = (problem.X, sw, float(np.sum(sw)) if sw is not None
+                                 else float(problem.rows.n_rows))
+
+    def loss_and_gradient(self):
+        """The sums over the chunks, on the workers (``summed_gradient``)."""
+        return summed_gradient(self.plan, self.encoding, self.data, self.traffic)
+
+    def sgd_epochs(self, plan, state):
+        """(epochs, visiting order) of SGD over the chunks: one object."""
+        epochs = ClusterEpochs(plan, self.encoding, self.data, state, self.traffic)
+        return epochs, epochs
+
+    def check_finite(self):
+        """scikit-learn's error for NaN or infinity in X, naming the chunk."""
+        self.data.check_finite(self.plan.estimator_name)
+
+    def watch(self, epochs):
+        """The epochs, each starting a new epoch of the traffic count."""
+        return _CountEpochs(epochs, self.traffic)
+
+
+def train_on_cluster(plan, encoding, data, problem, state, max_iter, partial=False,
+                     loss_curve=()):
+    """``fastgd._training.loop.train`` on the chunks of ``data`` (a ``ChunkedData``
+    whose ``summarise`` ran); ``problem`` is the sample of rows it kept.
+
+    Returns
+    -------
+    Result, Traffic
+    """
+    traffic = Traffic()
+    with input_kept(data.inputs):
+        source = OnCluster(plan, encoding, data, problem, traffic)
+        result = train(plan, problem, state, source, max_iter, partial, loss_curve)
+    return result, traffic
+
+
+class _CountEpochs:
+    """An epoch callable that starts a new epoch of the traffic count first."""
+
+    def __init__(self, epochs, traffic):
+        self.epochs, self.traffic = epochs, traffic
+
+    @property
+    def converged(self):
+        return self.epochs.converged
+
+    def __call__(self, eta):
+        self.traffic.new_epoch()
+        return self.epochs(eta)

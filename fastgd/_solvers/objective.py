@@ -1,0 +1,34 @@
+"""The objective a solver of the whole objective minimises, as it is handed over: the
+smooth part (the weighted mean loss, a callable that returns it with its gradient),
+the penalty's strengths, and the curvature bounds for the solvers whose steps start
+from one."""
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Objective:
+    """``f(w, b) + lam1 |w|_1 + lam2 / 2 |w|^2``, intercepts not penalised.
+
+    Attributes
+    ----------
+    smooth : callable
+        ``smooth(w, b) -> (f, grad_w, grad_b)``: the mean loss and its gradient (one
+        pass over X per call).
+    lam1, lam2 : float
+        The penalty's strengths.
+    fit_intercept : bool
+        When False, ``b`` stays where it starts.
+    differentiable : bool
+        Whether the loss is smooth (else subgradients).
+    lipschitz : callable
+        ``() -> (L_w, L_b)``: curvature bounds of the weight and intercept blocks,
+        computed only by the solvers that ask for them.
+    """
+
+    smooth: Callable
+    lam1: float
+    lam2: float
+    fit_intercept: bool
+    differentiable: bool
+    lipschitz: Callable

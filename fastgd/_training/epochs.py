@@ -1,0 +1,173 @@
+"""The epoch factory: the epochs of every algorithm, on one machine and on a Dask
+cluster, built in one place (``make_epochs``).
+
+An epoch is a callable ``eta -> objective`` with a ``converged`` flag, which the loop
+(``loop.run_epochs``) calls once per epoch.  What the factory needs from the data comes
+from a *source* (``sources.InMemory``, or ``fastgd._dask.source.OnCluster``): where the
+sums of loss and gradient come from, and the SGD epochs over its rows (a runner over a
+visiting order in memory, the chunks one after the other on a cluster).  Everything
+else (the solver of the whole objective, its objective and penalty, the curvature
+bounds that start its steps) is decided here, from the plan, the same way for both.
+
+Adding a solver of the whole objective: its module under ``fastgd._solvers`` (a class
+with ``of(objective, w0, b0)``, ``step()`` and ``w``, ``b``, ``f``, ``F``), and its line
+in ``SOLVERS``: the estimators then take its name as ``optimizer`` with
+``batch_size='full'``, on one machine and on Dask collections.
+"""
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable
+
+import numpy as np
+
+from fastgd._solvers.objective import Objective
+from fastgd._solvers.proximal import ProximalGradient
+from fastgd._solvers.quasi_newton import QuasiNewton
+from fastgd._training.curvature import block_lipschitz
+from fastgd._training.objective import regularisation
+
+
+@dataclass(frozen=True)
+class Solver:
+    """A solver of the whole objective as the factory builds it.
+
+    Attributes
+    ----------
+    build : callable
+        ``(Objective, w0, b0) -> solver``.
+    smooth_loss_only : bool
+        The solver needs a differentiable loss.
+    """
+
+    build: Callable
+    smooth_loss_only: bool = False
+
+
+# the solvers of the whole objective, by the ``optimizer`` that picks them under
+# batch_size='full': proximal gradient (ISTA), its accelerated form (FISTA), L-BFGS /
+# OWL-QN
+SOLVERS = {
+    "sgd": Solver(partial(ProximalGradient.of, accelerated=False)),
+    "nesterov": Solver(partial(ProximalGradient.of, accelerated=True)),
+    "lbfgs": Solver(QuasiNewton.of, smooth_loss_only=True),
+}
+
+
+class NoOrder:
+    """The visiting order of the solvers of the whole objective: none."""
+
+    def reshuffle(self, seed):
+        pass
+
+
+def make_epochs(plan, problem, state, source):
+    """The epoch callable of ``plan.algorithm`` (``eta -> objective``) and the visiting
+    order it reshuffles each epoch (``reshuffle(seed)``).
+
+    Parameters
+    ----------
+    plan : Plan
+    problem : Problem
+        The data in memory: all of it, or the sample of rows a cluster fit keeps
+        (the curvature bounds are computed on it).
+    state : TrainingState
+        Trained in place.
+    source : InMemory or OnCluster
+        Where the sums and the SGD epochs come from.
+
+    Returns
+    -------
+    (epochs, order)
+    """
+    if not plan.whole_objective:
+        return source.sgd_epochs(plan, state)
+    curvature = problem.curvature
+    X, sample_weight, sample_total = source.curvature_sample
+    epochs = FullBatchEpochs(
+        SOLVERS[plan.solver], plan,
+        lambda: block_lipschitz(X, sample_weight, curvature, sample_total),
+        source.loss_and_gradient(), source.total_weight, state)
+    return epochs, NoOrder()
+
+
+class FullBatchEpochs:
+    """A solver of the whole objective on the weighted mean loss, one iteration per
+    call: proximal gradient descent (ISTA or FISTA, ``_solvers.proximal``) or L-BFGS /
+    OWL-QN (``_solvers.quasi_newton``).
+
+    The objective is ``sum_i s_i loss_i / sum_i s_i`` plus the penalty, so a row of
+    weight 2 is the same as two copies of it.
+
+    Parameters
+    ----------
+    solver : Solver
+    plan : Plan
+        The penalty's strengths, the intercept, the loss's smoothness.
+    lipschitz : callable
+        ``() -> (L_w, L_b)``: curvature bounds, for the solvers that ask.
+    loss_and_gradient : callable
+        ``(coef, intercept) -> (loss sum, gradient sum of the weights, of the
+        intercepts)`` over the training rows, ``coef`` in X's dtype.
+    total_weight : float
+        The training rows' summed sample weights (their number without weights).
+    state : TrainingState
+        Its model is replaced by the solver's iterate after every call.
+
+    Attributes
+    ----------
+    converged : bool
+        Whether the last iteration found no decrease left (the optimum to rounding).
+    """
+
+    def __init__(self, solver, plan, lipschitz, loss_and_gradient, total_weight, state):
+        self.state = state
+        self.converged = False
+        self.total_weight = float(total_weight)
+        if not self.total_weight > 0:
+            raise ValueError(
+                "batch_size='full' minimises the weighted mean loss, which needs "
+                "training rows whose sample weights sum to a positive number; they sum "
+                f"to {self.total_weight:g}.")
+        dtype = state.coef.dtype
+
+        def smooth(w, b):
+            coef = np.ascontiguousarray(w, dtype=dtype)
+            total, grad, grad_b = loss_and_gradient(coef, b)
+            return (total / self.total_weight, grad / self.total_weight,
+                    grad_b / self.total_weight)
+
+        objective = Objective(smooth, plan.lam1, plan.lam2, plan.fit_intercept,
+                              plan.spec.smooth, lipschitz)
+        self.solver = solver.build(objective, state.coef, state.intercept)
+
+    def __call__(self, eta):
+        """One iteration; returns the exact objective, which never increases (NaN
+        when X holds NaN or infinity: the first pass over X found it)."""
+        solver, scalars = self.solver, self.state.scalars
+        if not np.isfinite(solver.F):
+            return float("nan")
+        self.converged = not solver.step()
+        self.state.coef[:] = solver.w
+        scalars["intercept"] = solver.b
+        scalars["t"] += 1.0
+        scalars["sum_loss"] = solver.f * self.total_weight
+        return solver.F
+
+
+class SgdEpochs:
+    """Epochs of a per-sample or mini-batch runner over a visiting order, one per
+    call; returns the epoch's mean loss met before each step plus the regularisation
+    at its end (``objective.regularisation``: the penalty, and the One-Class SVM's
+    ``nu * b``)."""
+
+    # SGD has no point at which it knows it is done (see FullBatchEpochs.converged)
+    converged = False
+
+    def __init__(self, plan, runner, state, order):
+        self.plan, self.runner, self.state, self.order = plan, runner, state, order
+
+    def __call__(self, eta):
+        total = self.runner.run(self.state, self.order, eta)
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
+            return (total / max(len(self.order), 1)
+                    + regularisation(self.plan, self.state.coef, self.state.intercept))

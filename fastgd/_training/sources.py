@@ -1,0 +1,127 @@
+"""The data of a fit in memory, as the epoch factory and the loop read it
+(``InMemory``), and the split of its rows for early stopping (``split_rows``).
+
+A source answers what the factory and the loop ask of the data: the training rows and
+their total weight, the sums of loss and gradient at a model (a ``GradientRunner``),
+the SGD epochs over the rows (a runner over a visiting order), the rows the curvature
+bounds and the constant model read, and the check of X's values.  A fit on a Dask
+cluster has a source of the same shape (``fastgd._dask.source.OnCluster``).
+"""
+import functools
+
+import numpy as np
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.utils.validation import assert_all_finite
+
+from fastgd._training.epochs import SgdEpochs
+from fastgd._training.runners import GradientRunner, sgd_runner, visiting_order
+
+
+def split_rows(plan, n_rows, stratify, sample_weight):
+    """Training rows and validation rows (int32): all rows and none without early
+    stopping.  Raises when the training rows (or the validation rows) weigh nothing."""
+    all_rows = np.arange(n_rows, dtype=np.int32)
+    if not plan.early_stopping:
+        train, val = all_rows, np.empty(0, dtype=np.int32)
+    else:
+        splitter = StratifiedShuffleSplit if stratify is not None else ShuffleSplit
+        cv = splitter(test_size=plan.validation_fraction,
+                      random_state=plan.random_state)
+        strat = stratify if stratify is not None else np.zeros(n_rows)
+        train, val = next(cv.split(np.zeros((n_rows, 1)), strat))
+        if len(train) == 0 or len(val) == 0:
+            raise ValueError(
+                f"Splitting {n_rows} samples into a train set and a validation set "
+                f"with validation_fraction={plan.validation_fraction} led to an "
+                f"empty set ({len(train)} and {len(val)} samples). Please either "
+                f"change validation_fraction, increase number of samples, or disable "
+                f"early_stopping.")
+        if sample_weight is not None and not np.any(sample_weight[val] > 0):
+            raise ValueError("The sample weights for validation set are all zero, "
+                             "consider using a different random state.")
+        train, val = np.sort(train).astype(np.int32), np.sort(val).astype(np.int32)
+    if sample_weight is not None and not np.any(sample_weight[train] != 0):
+        raise ValueError("The sample weights of the training rows are all zero: there "
+                         "is nothing to train on"
+                         + (" (every row of non-zero weight fell in the validation "
+                            "set; consider a different random_state or "
+                            "validation_fraction)." if plan.early_stopping
+                            else "."))
+    return train, val
+
+
+class InMemory:
+    """The rows of a fit in memory.
+
+    Parameters
+    ----------
+    plan : Plan
+    problem : Problem
+    rule : StepRule
+        The kernels' step rule (for the SGD runners).
+    n_threads : int
+
+    Attributes
+    ----------
+    train_rows, validation_rows : ndarray of int32
+        From ``split_rows`` (no validation rows without early stopping).
+    population_rows, largest_row : None
+        A sample of the data would give the data's rows and largest row here (see
+        ``OnCluster``): in memory the curvature bounds read the rows themselves.
+    """
+
+    population_rows = largest_row = None
+
+    def __init__(self, plan, problem, rule, n_threads):
+        self.plan, self.problem, self.rule = plan, problem, rule
+        self.n_threads = n_threads
+        self.train_rows, self.validation_rows = split_rows(
+            plan, problem.rows.n_rows, problem.stratify, problem.sample_weight)
+
+    @property
+    def n_rows(self):
+        """The training rows."""
+        return len(self.train_rows)
+
+    @property
+    def objective_rows(self):
+        """The rows the constant model's objective and the final check read."""
+        return self.train_rows
+
+    @functools.cached_property
+    def total_weight(self):
+        """The training rows' summed sample weights (their number without weights)."""
+        sw = self.problem.sample_weight
+        return (float(np.sum(sw[self.train_rows])) if sw is not None
+                else float(len(self.train_rows)))
+
+    @property
+    def curvature_sample(self):
+        """(X, sample weights, their total) that the curvature bounds read."""
+        return self.problem.X, self.problem.sample_weight, self.total_weight
+
+    def loss_and_gradient(self):
+        """``(coef, intercept) -> (loss sum, gradient, intercept gradient)`` over the
+        training rows."""
+        p = self.problem
+        runner = GradientRunner(p.loss, p.rows, p.targets, self.n_threads)
+        rows = None if self.n_rows == p.rows.n_rows else self.train_rows
+        return lambda coef, b: runner.run(coef, b, rows)
+
+    def sgd_epochs(self, plan, state):
+        """(epochs, visiting order) of per-sample or mini-batch SGD."""
+        p = self.problem
+        order = visiting_order(plan, p.X, p.rows, self.train_rows,
+                               p.targets.n_models, self.n_threads)
+        runner = sgd_runner(plan, p.loss, p.rows, p.targets, self.rule,
+                            self.n_threads, self.n_rows)
+        return SgdEpochs(plan, runner, state, order), order
+
+    def check_finite(self):
+        """scikit-learn's error for NaN or infinity in X."""
+        assert_all_finite(self.problem.X, input_name="X",
+                          estimator_name=self.plan.estimator_name)
+
+    def watch(self, epochs):
+        """The epochs as the loop calls them (unchanged in memory)."""
+        return epochs
