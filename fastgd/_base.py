@@ -5,7 +5,7 @@ The path of one fit: validate the parameters and resolve them into a ``Plan``
 (``_params.resolve_plan``) -> validate X, y and the weights -> encode the targets of
 every model row (a ``TargetEncoding``, which the subclass makes) -> a
 ``TrainingState`` (new, continued by ``partial_fit``, or warm-started) ->
-``_training.train`` runs the epochs (Dask collections: ``_cluster.fit_on_cluster``)
+``_training.loop.train`` runs the epochs (Dask collections: ``_cluster.fit_on_cluster``)
 -> attributes.  A fit that fails leaves the estimator as it was.  The fits of one
 estimator (``fit``, ``partial_fit``) run one after the other: a lock per estimator
 object, kept in a module-level weak mapping rather than on the estimator so that
@@ -27,7 +27,7 @@ from fastgd._config import effective_n_threads
 from fastgd._dask.chunks import is_dask
 from fastgd._kernels import _evaluate
 from fastgd._kernels._structs import Rows, Targets
-from fastgd._params import COMMON_CONSTRAINTS, check_params, resolve_plan
+from fastgd._params import COMMON_CONSTRAINTS, resolve_plan, validate_parameters
 from fastgd._training.loop import train
 from fastgd._training.objective import regularisation
 from fastgd._training.problem import Problem
@@ -110,8 +110,7 @@ class BaseSGD(BaseEstimator):
     def _fit_or_partial_locked(self, X, y, sample_weight, partial, max_iter, classes,
                                coef_init, intercept_init):
         """``_fit_or_partial`` once this estimator's training lock is held."""
-        self._validate_params()
-        check_params(self, partial, self._pa_loss)
+        validate_parameters(self, partial)
         plan = self._plan()
         if any(is_dask(a) for a in (X, y, sample_weight)):
             from fastgd._cluster import fit_on_cluster

@@ -295,8 +295,3 @@ def expected_failed_checks(estimator):
     return {"check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON,
             "check_sample_weight_equivalence_on_sparse_data": SAMPLE_WEIGHT_REASON}
 
-
-def validate_parameters(estimator, for_partial_fit=False):
-    """Check every parameter of ``estimator`` and their combinations."""
-    estimator._validate_params()
-    check_params(estimator, for_partial_fit, estimator._pa_loss)

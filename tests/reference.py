@@ -112,3 +112,39 @@ def reference_sgd(X, target, *, loss, eps=0.1, lam1=0.0, lam2=0.0, etas,
     if count:
         return w, b, avg_w / count, avg_b / count
     return w, b, w, b
+
+
+class FixedStepGradientDescent:
+    """A solver of the whole objective for the tests of the epoch factory: proximal
+    gradient steps of size 1 / L (the objective's curvature bound), no line search;
+    it counts its instances in ``made``."""
+
+    made = []
+
+    def __init__(self, objective, w0, b0):
+        self.objective = objective
+        self.L, self.L_b = objective.lipschitz()
+        self.w, self.b = w0.astype(np.float64), b0.astype(np.float64)
+        self.f, self.gw, self.gb = objective.smooth(self.w, self.b)
+        self.F = self.f + self._penalty(self.w)
+        FixedStepGradientDescent.made.append(self)
+
+    @classmethod
+    def of(cls, objective, w0, b0):
+        return cls(objective, w0, b0)
+
+    def _penalty(self, w):
+        o = self.objective
+        return o.lam1 * np.abs(w).sum() + 0.5 * o.lam2 * np.square(w).sum()
+
+    def step(self):
+        o = self.objective
+        v = self.w - self.gw / self.L
+        w = (np.sign(v) * np.maximum(np.abs(v) - o.lam1 / self.L, 0.0)
+             / (1.0 + o.lam2 / self.L))
+        b = self.b - self.gb / self.L_b if o.fit_intercept else self.b
+        f, gw, gb = o.smooth(w, b)
+        F = f + self._penalty(w)
+        moved = F < self.F
+        self.w, self.b, self.f, self.gw, self.gb, self.F = w, b, f, gw, gb, F
+        return moved

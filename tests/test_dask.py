@@ -631,3 +631,24 @@ def test_full_batch_on_chunks_all_on_one_worker(client):
     on_cluster = est.fit(Xd, yd)
     assert _rel(on_cluster.coef_, local.coef_) < 1e-10
     assert _rel(on_cluster.intercept_, local.intercept_) < 1e-10
+
+
+def test_a_solver_added_to_the_table_trains_on_the_cluster_too(client, monkeypatch):
+    """The epoch factory hands a solver of the whole objective the gradients summed
+    over the workers: a solver put in SOLVERS runs on Dask collections with nothing
+    else changed, and gives the model it gives in memory."""
+    from reference import FixedStepGradientDescent
+
+    from fastgd._training import epochs
+
+    X, y = _binary()
+    monkeypatch.setitem(epochs.SOLVERS, "sgd",
+                        epochs.Solver(FixedStepGradientDescent.of))
+    kw = dict(loss="log_loss", batch_size="full", alpha=0.1, tol=None, max_iter=50)
+    FixedStepGradientDescent.made.clear()
+    local = fastgd.SGDClassifier(**kw).fit(X, y)
+    Xd, yd = da.from_array(X, chunks=(1500, X.shape[1])), da.from_array(y, chunks=1500)
+    on_cluster = fastgd.SGDClassifier(**kw).fit(Xd, yd)
+    assert len(FixedStepGradientDescent.made) == 2
+    assert _rel(on_cluster.coef_, local.coef_) < 1e-10
+    assert _rel(on_cluster.intercept_, local.intercept_) < 1e-10

@@ -139,13 +139,14 @@ def test_averaged_sgd_reaches_scikit_learns_ridge_gap_on_ordered_rows():
 
 
 def test_auto_shuffle_window_follows_the_size_of_x():
+    from fastgd._params import resolve_plan
     from fastgd._training.runners import UNIFORM_SHUFFLE_MAX_BYTES, shuffle_window
 
-    plan = SGDRegressor()._plan()
+    plan = resolve_plan(SGDRegressor())
     assert shuffle_window(plan, np.zeros((10, 10))) == 1
     big = np.zeros((UNIFORM_SHUFFLE_MAX_BYTES // 800 + 1, 100))
     assert shuffle_window(plan, big) == 32
-    assert shuffle_window(SGDRegressor(shuffle_window=4)._plan(), big) == 4
+    assert shuffle_window(resolve_plan(SGDRegressor(shuffle_window=4)), big) == 4
 
 
 def test_auto_starts_again_with_a_smaller_step_when_its_steps_diverge(capsys):

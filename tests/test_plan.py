@@ -1,0 +1,95 @@
+"""The plan a fit runs (``_params.resolve_plan``) and the epoch factory's promise: a
+solver of the whole objective added to ``SOLVERS`` trains with nothing else changed."""
+import ast
+import pathlib
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+import fastgd
+from fastgd._params import resolve_plan
+from fastgd._training import epochs
+from fastgd._training.plan import MINIBATCH, PER_SAMPLE, WHOLE_OBJECTIVE
+from reference import FixedStepGradientDescent
+
+PACKAGE = pathlib.Path(fastgd.__file__).parent
+
+
+@pytest.mark.parametrize("params, algorithm, solver", [
+    (dict(), PER_SAMPLE, None),
+    (dict(multi_class="multinomial", loss="log_loss"), MINIBATCH, None),
+    (dict(batch_size=32), MINIBATCH, None),
+    (dict(optimizer="adam"), MINIBATCH, None),
+    (dict(batch_size="full"), WHOLE_OBJECTIVE, "sgd"),
+    (dict(batch_size="full", optimizer="nesterov"), WHOLE_OBJECTIVE, "nesterov"),
+    (dict(batch_size="full", optimizer="lbfgs", loss="log_loss"), WHOLE_OBJECTIVE,
+     "lbfgs"),
+    # a full batch of an optimizer with a state per step is mini-batch SGD
+    (dict(batch_size="full", optimizer="adam"), MINIBATCH, None),
+])
+def test_the_plan_names_the_algorithm(params, algorithm, solver):
+    plan = resolve_plan(fastgd.SGDClassifier(**params))
+    assert (plan.algorithm, plan.solver) == (algorithm, solver)
+    assert plan.batch_size == (None if params.get("batch_size") == "full"
+                               else params.get("batch_size", 1))
+
+
+def test_the_plan_resolves_auto_and_the_penalty():
+    plan = resolve_plan(fastgd.SGDClassifier(penalty="elasticnet", alpha=0.1,
+                                             l1_ratio=0.25))
+    assert plan.learning_rate == "optimal"  # scikit-learn's, on per-sample SGD
+    assert (plan.lam1, plan.lam2) == pytest.approx((0.025, 0.075))
+    assert resolve_plan(fastgd.SGDRegressor()).learning_rate == "invscaling"
+    assert resolve_plan(fastgd.SGDRegressor(batch_size=8)).learning_rate == "auto"
+    one_class = resolve_plan(fastgd.SGDOneClassSVM(nu=0.3), intercept_drift=0.3)
+    assert one_class.intercept_drift == 0.3 and one_class.lam2 == pytest.approx(0.15)
+
+
+def test_the_plan_is_frozen_and_pickles():
+    plan = resolve_plan(fastgd.SGDRegressor(random_state=3))
+    assert pickle.loads(pickle.dumps(plan)) == plan
+    with pytest.raises(AttributeError):
+        plan.alpha = 1.0
+
+
+FACADE = {"fastgd._base", "fastgd._classifier", "fastgd._regressor", "fastgd._one_class",
+          "fastgd._cluster", "fastgd._params", "fastgd._docs", "fastgd._display",
+          "fastgd.__main__"}
+
+
+@pytest.mark.parametrize("layer", ["_training", "_solvers", "_dask", "_kernels"])
+def test_no_layer_below_the_facade_imports_it(layer):
+    for path in (PACKAGE / layer).glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                names = {a.name for a in node.names}
+            else:
+                continue
+            above = {n for n in names if n in FACADE or n.startswith(
+                ("fastgd._cli", "fastgd._files", "fastgd.bench"))}
+            assert not above, f"{path.name} imports {above}"
+            assert "fastgd" not in names  # the public names are the estimators
+
+
+def test_a_solver_added_to_the_table_trains_with_nothing_else(monkeypatch):
+    # the estimators reach the solver of optimizer='sgd' under batch_size='full'
+    # through SOLVERS alone: put another one there, and the fit runs it
+    X, y = make_classification(600, 8, random_state=0)
+    kw = dict(loss="log_loss", batch_size="full", alpha=0.1, tol=None,
+              max_iter=300)
+    best = fastgd.SGDClassifier(optimizer="lbfgs", **kw).fit(X, y)
+    FixedStepGradientDescent.made.clear()
+    monkeypatch.setitem(epochs.SOLVERS, "sgd",
+                        epochs.Solver(FixedStepGradientDescent.of))
+    fitted = fastgd.SGDClassifier(optimizer="sgd", **kw).fit(X, y)
+    assert len(FixedStepGradientDescent.made) == 1
+    solver = FixedStepGradientDescent.made[0]
+    np.testing.assert_array_equal(fitted.coef_.ravel(), solver.w.ravel())
+    assert fitted.loss_curve_[-1] == solver.F
+    gap = fitted.objective(X, y) - best.objective(X, y)
+    assert 0 <= gap < 1e-6 * best.objective(X, y)
