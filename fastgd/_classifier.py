@@ -164,8 +164,11 @@ class SGDClassifier(ScoreOnWorkers, ClassifierMixin, BaseSGD):
                                  "instead.")
             return TargetEncoding(self.classes_, None, multinomial)
         if fitting:
-            class_indices(y, self.classes_)  # unknown labels are named before weights
-            weights = class_weights(self.class_weight, self.classes_, y)
+            try:
+                weights = class_weights(self.class_weight, self.classes_, y)
+            except ValueError:
+                class_indices(y, self.classes_)  # names the labels that are no class
+                raise
         else:
             weights = getattr(self, "_class_weight", np.ones(len(self.classes_)))
         self._class_weight = weights
