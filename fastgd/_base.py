@@ -95,9 +95,10 @@ class BaseSGD(BaseEstimator):
 
     # ------------------------------------------------------------------ training
 
-    def _plan(self):
-        """The ``Plan`` of a fit with the current parameters."""
-        return resolve_plan(self, self._intercept_drift)
+    def _plan(self, shape=None, stored=None):
+        """The ``Plan`` of a fit with the current parameters, on X of ``shape`` with
+        ``stored`` values (``optimizer='auto'`` picks its solver for them)."""
+        return resolve_plan(self, self._intercept_drift, shape, stored)
 
     def _fit_or_partial(self, X, y, sample_weight, partial, max_iter, classes=None,
                         coef_init=None, intercept_init=None):
@@ -111,13 +112,12 @@ class BaseSGD(BaseEstimator):
                                coef_init, intercept_init):
         """``_fit_or_partial`` once this estimator's training lock is held."""
         validate_parameters(self, partial)
-        plan = self._plan()
         if any(is_dask(a) for a in (X, y, sample_weight)):
             from fastgd._cluster import fit_on_cluster
 
             with _unchanged_on_failure(self):
-                fit_on_cluster(self, plan, X, y, sample_weight, partial, max_iter,
-                               classes, coef_init, intercept_init)
+                fit_on_cluster(self, X, y, sample_weight, partial, max_iter, classes,
+                               coef_init, intercept_init)
             return self
         with _unchanged_on_failure(self):
             first = not partial or not hasattr(self, "coef_")
@@ -125,6 +125,7 @@ class BaseSGD(BaseEstimator):
             # separate check would read X once more
             X, y = self._validate_X_y(X, y, reset=first, y_numeric=self._y_numeric,
                                       ensure_all_finite=False)
+            plan = self._plan(X.shape, X.nnz if sp.issparse(X) else X.size)
             self._set_classes(y, partial, classes)
             encoded, stratify = self._target_encoding(y, fitting=True).encode(y,
                                                                               X.dtype)
@@ -158,7 +159,8 @@ class BaseSGD(BaseEstimator):
         else:
             result = cluster(problem, state, loss_curve)
         self._set_fitted(plan, state, result)
-        if not partial and self.tol is not None and result.n_iter == max_iter:
+        if (not partial and self.tol is not None and result.n_iter == max_iter
+                and not result.converged):
             warnings.warn("Maximum number of iteration reached before convergence. "
                           "Consider increasing max_iter to improve the fit.",
                           ConvergenceWarning)

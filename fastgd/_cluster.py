@@ -30,7 +30,7 @@ def dask_rows(estimator, X, reset):
     return X
 
 
-def fit_on_cluster(estimator, plan, X, y, sample_weight, partial, max_iter, classes,
+def fit_on_cluster(estimator, X, y, sample_weight, partial, max_iter, classes,
                    coef_init, intercept_init):
     """``fit`` / ``partial_fit`` of ``estimator`` on Dask collections: check the
     chunks on the workers, train there; the client keeps a sample of the rows."""
@@ -41,6 +41,10 @@ def fit_on_cluster(estimator, plan, X, y, sample_weight, partial, max_iter, clas
     first = not partial or not hasattr(e, "coef_")
     data = ChunkedData.from_collections(dask_rows(e, X, reset=first), y,
                                         sample_weight)
+    # optimizer='auto' picks for a dense X: the values a chunk stores are not known
+    # before it is read
+    shape = (data.n_rows, data.n_features)
+    plan = e._plan(shape, shape[0] * shape[1])
     summary = data.summarise(plan.fit_intercept, classify=not e._y_numeric,
                              largest_row=plan.needs_largest_row)
     if summary.rows == 0:

@@ -172,10 +172,16 @@ EXTRA_PARAMETERS_DOC = "\n    ".join([
         How a gradient becomes a step, for every batch size.  These are PyTorch's update
         rules; the learning-rate schedule gives eta, and the penalty's prox uses each
         coordinate's step.  With ``batch_size="full"``, ``"nesterov"`` is FISTA
-        (accelerated proximal gradient with the line search) and ``"lbfgs"`` is L-BFGS
-        (OWL-QN with an L1 or elastic-net penalty), the solver to reach the optimum:
-        about one pass over X per iteration; it needs a differentiable loss and
-        ``batch_size="full"``.  On CSR input a step updates only the columns stored in
+        (accelerated proximal gradient with the line search), and three solvers of the
+        whole objective take ``batch_size="full"`` only: ``"lbfgs"`` is L-BFGS
+        (OWL-QN with an L1 or elastic-net penalty), about one pass over X per
+        iteration; ``"newton"`` is Newton's method with the Hessian of a fixed sample
+        of at most 20,000 rows and an exact gradient (an L2 penalty or none, at most
+        4096 features, one-vs-rest models), which reaches the optimum in a few
+        iterations even on features of very different scales; ``"auto"`` picks one
+        of them (or ``"sgd"`` for a loss that is not differentiable) from the loss,
+        the penalty and the shape of X (see the README's "Which settings").  L-BFGS
+        and Newton need a differentiable loss.  On CSR input a step updates only the columns stored in
         its rows: exact for ``"sgd"`` (and ``"adagrad"`` with a constant learning rate);
         the others then run on each coordinate's own steps, as PyTorch's SparseAdam
         does."""),
@@ -223,12 +229,15 @@ PARAMETER_DOCS = {
         epoch whatever its value (``learning_rate='linear'`` still counts its epochs
         against it)."""),
     "tol": _entry("tol : float or None, default=1e-3", """
-        The improvement below which the fit stops.  ``fit`` stops once the training
+        The stopping criterion.  SGD (and mini-batches) stop once the training
         objective (the validation loss with ``early_stopping=True``) has failed to fall
         by at least ``tol`` below its best for ``n_iter_no_change`` epochs in a row.
-        ``None`` runs all ``max_iter`` epochs; the solvers of the whole objective also
-        stop by themselves at the optimum.  A fit that runs all ``max_iter`` epochs with
-        ``tol`` set warns (``ConvergenceWarning``)."""),
+        The solvers of the whole objective of a differentiable loss (``batch_size=
+        "full"``) stop once the largest entry of the objective's gradient (its
+        gradient mapping with an L1 part) is at most ``tol``, or at the optimum to
+        rounding.  ``None`` runs all ``max_iter`` epochs (the solvers still stop at
+        the optimum).  A fit that runs all ``max_iter`` epochs with ``tol`` set, short
+        of it, warns (``ConvergenceWarning``)."""),
     "shuffle": _entry("shuffle : bool, default=True", """
         Whether each epoch visits the training rows in a new random order (drawn
         from ``random_state``); False visits them in the order given.  A full-batch

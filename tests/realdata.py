@@ -48,3 +48,13 @@ def diamonds_unscaled():
         values = df[column].astype(str).to_numpy()
         parts.append((values[:, None] == np.unique(values)[None, :]).astype(float))
     return np.hstack(parts), df["price"].to_numpy(dtype=float)
+
+
+def penguins_unscaled():
+    """palmerpenguins' penguins (333 complete rows): the species from the bill's
+    length and depth and the flipper's length (millimetres) and the body mass
+    (grams), as measured: features of very different scales."""
+    df = _frame("palmerpenguins", "penguins").dropna()
+    X = df[["bill_length_mm", "bill_depth_mm", "flipper_length_mm",
+            "body_mass_g"]].to_numpy(dtype=float)
+    return X, df["species"].to_numpy()

@@ -133,6 +133,11 @@ class FixedStepGradientDescent:
     def of(cls, objective, w0, b0):
         return cls(objective, w0, b0)
 
+    def optimality(self):
+        o = self.objective
+        return float(max(np.max(np.abs(self.gw + o.lam2 * self.w)),
+                         np.max(np.abs(self.gb)) if o.fit_intercept else 0.0))
+
     def _penalty(self, w):
         o = self.objective
         return o.lam1 * np.abs(w).sum() + 0.5 * o.lam2 * np.square(w).sum()

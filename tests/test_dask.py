@@ -655,3 +655,18 @@ def test_a_solver_added_to_the_table_trains_on_the_cluster_too(client, monkeypat
     assert on_cluster.objective(X, y) == pytest.approx(local.objective(X, y),
                                                        rel=1e-13)
     assert _rel(on_cluster.coef_, local.coef_) < 1e-6
+
+
+def test_newton_on_the_cluster_equals_the_local_fit(client):
+    """Over 20,000 rows the Hessian comes from the sample of rows the client keeps,
+    the rows the fit in memory samples for it: the same steps, to rounding."""
+    X, y = _binary(n=24_000)
+    kw = dict(loss="log_loss", batch_size="full", optimizer="newton", alpha=1e-4,
+              tol=None, max_iter=30)
+    local = fastgd.SGDClassifier(**kw).fit(X, y)
+    Xd, yd = da.from_array(X, chunks=(6000, X.shape[1])), da.from_array(y, chunks=6000)
+    on_cluster = fastgd.SGDClassifier(**kw).fit(Xd, yd)
+    assert on_cluster.n_iter_ <= 15
+    assert _rel(on_cluster.coef_, local.coef_) < 1e-8
+    assert on_cluster.objective(X, y) == pytest.approx(local.objective(X, y),
+                                                       rel=1e-13)

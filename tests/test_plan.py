@@ -93,3 +93,31 @@ def test_a_solver_added_to_the_table_trains_with_nothing_else(monkeypatch):
     assert fitted.loss_curve_[-1] == solver.F
     gap = fitted.objective(X, y) - best.objective(X, y)
     assert 0 <= gap < 1e-6 * best.objective(X, y)
+
+
+@pytest.mark.parametrize("params, shape, stored, solver", [
+    (dict(loss="log_loss"), (333, 4), 1332, "newton"),  # penguins
+    (dict(loss="log_loss"), (20_000, 60), 1_200_000, "newton"),
+    (dict(loss="log_loss"), (20_000, 200), 4_000_000, "lbfgs"),
+    (dict(loss="log_loss"), (20_000, 60), 120_000, "lbfgs"),  # sparse: few stored
+    (dict(loss="log_loss"), (500_000, 100), 50_000_000, "lbfgs"),  # a sample
+    (dict(loss="log_loss"), (400_000, 50_000), 21_000_000, "lbfgs"),
+    (dict(loss="log_loss", penalty="l1"), (1000, 10), 10_000, "lbfgs"),
+    (dict(loss="log_loss", multi_class="multinomial"), (1000, 10), 10_000, "lbfgs"),
+    (dict(loss="hinge"), (1000, 10), 10_000, "sgd"),
+])
+def test_auto_picks_a_solver_for_the_data(params, shape, stored, solver):
+    est = fastgd.SGDClassifier(batch_size="full", optimizer="auto", **params)
+    plan = resolve_plan(est, shape=shape, stored=stored)
+    assert (plan.algorithm, plan.solver) == (WHOLE_OBJECTIVE, solver)
+
+
+def test_auto_fits_reach_the_optimum():
+    X, y = make_classification(3000, 12, random_state=1)
+    kw = dict(loss="log_loss", batch_size="full", alpha=1e-3, tol=None,
+              max_iter=200)
+    auto = fastgd.SGDClassifier(optimizer="auto", **kw).fit(X, y)
+    best = fastgd.SGDClassifier(optimizer="lbfgs", **kw).fit(X, y)
+    assert auto.objective(X, y) <= best.objective(X, y) * (1 + 1e-12)
+    with pytest.raises(ValueError, match="needs batch_size='full'"):
+        fastgd.SGDClassifier(optimizer="auto").fit(X, y)

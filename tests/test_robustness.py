@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from sklearn.base import clone
 
 from fastgd import SGDClassifier, SGDOneClassSVM, SGDRegressor
-from fastgd._params import OPTIMIZER_NAMES
+from fastgd._params import FULL_BATCH_OPTIMIZERS, OPTIMIZER_NAMES
 
 
 @pytest.mark.parametrize("params", [dict(), dict(penalty="l1"), dict(average=True),
@@ -192,11 +192,11 @@ def _settings_of_every_algorithm():
     for make in (SGDRegressor, SGDClassifier):
         for batch_size, optimizer in itertools.product([1, 4, "full"],
                                                        OPTIMIZER_NAMES):
-            if optimizer == "lbfgs" and batch_size != "full":
+            if optimizer in FULL_BATCH_OPTIMIZERS and batch_size != "full":
                 continue  # refused by the parameter checks
             params = dict(batch_size=batch_size, optimizer=optimizer)
-            if make is SGDClassifier and optimizer == "lbfgs":
-                params["loss"] = "log_loss"  # L-BFGS needs a differentiable loss
+            if make is SGDClassifier and optimizer in FULL_BATCH_OPTIMIZERS:
+                params["loss"] = "log_loss"  # they need a differentiable loss
             settings.append((make, params))
     return settings
 

@@ -29,6 +29,7 @@ naming the lost chunks (``chunks.input_kept``).  Only the chunks' delayed object
 into the graphs: data persisted on the workers stays there, and a collection read from
 files is read chunk by chunk.
 """
+import functools
 import pickle
 
 import numpy as np
@@ -38,7 +39,9 @@ from fastgd._dask.placement import ChunkPlacement, consecutive_runs
 from fastgd._kernels._structs import Rows, Targets
 from fastgd._training.loop import train
 from fastgd._training.objective import regularisation
-from fastgd._training.runners import GradientRunner, sgd_runner, visiting_order
+from fastgd._training.runners import (
+    GradientRunner, HessianRunner, sgd_runner, visiting_order,
+)
 from fastgd._training.step_rule import make_step_rule
 
 # chunks' partial sums added per task of the tree reduction
@@ -133,7 +136,7 @@ def chunk_sgd_epoch(plan, Xs, targets, dtype, state, eta, seeds):
 
 class ClusterEpochs:
     """SGD epochs over the chunks, one graph (one round trip) per epoch: the callable
-    and the visiting order (``reshuffle``) of ``run_epochs``.
+    and the visiting order (``reshuffle``) of the loop (``_training.loop``).
 
     Each epoch visits the chunks in a random order drawn from the epoch's seed alone
     (``visiting_order``), so the model does not depend on which worker holds which
@@ -150,7 +153,7 @@ class ClusterEpochs:
     traffic : Traffic
     """
 
-    converged = False
+    converged = own_stopping_rule = False
 
     def __init__(self, plan, encoding, data, state, traffic):
         self.plan, self.data, self.state, self.traffic = plan, data, state, traffic
@@ -210,33 +213,43 @@ class ClusterEpochs:
                     + regularisation(plan, self.state.coef, self.state.intercept))
 
 
-def summed_gradient(plan, encoding, data, traffic):
-    """``(coef, intercept) -> (loss, gradient, intercept gradient)`` summed over the
-    groups of chunks (``chunk_groups``) on the workers, the groups' sums added by a
-    tree reduction; one round trip per call."""
-    import dask
+class ChunkSums:
+    """Sums over the chunks on the workers, at a model: the loss and its gradient
+    (``loss_and_gradient``).  The chunks are placed once
+    (balanced over the workers); each call is one graph of a task per group of chunks
+    (``chunk_groups``), the groups' sums added by a tree reduction: one round trip.
+    """
 
-    placement = ChunkPlacement(encoding, data, balance=True)
-    groups, plan_bytes = placement.groups, _nbytes(plan)
+    def __init__(self, plan, encoding, data, traffic):
+        self.plan, self.data, self.traffic = plan, data, traffic
+        self.placement = ChunkPlacement(encoding, data, balance=True)
+        self.plan_bytes = _nbytes(plan)
 
-    def loss_and_gradient(coef, intercept):
-        # the plan and the model go into each group's task (one per worker):
-        # as tasks of their own they would cost round trips between the workers
+    def summed(self, task, add, coef, intercept):
+        """``add`` of ``task``'s result on every group of chunks, on the workers."""
+        import dask
+
+        # the plan and the model go into each group's task (one per worker): as
+        # tasks of their own they would cost round trips between the workers
         intercept = np.ascontiguousarray(intercept, np.float64)
-        parts = [dask.delayed(chunk_gradient, pure=False)(
-                     plan, *placement.of(group), data.dtype, coef, intercept)
+        groups = self.placement.groups
+        parts = [dask.delayed(task, pure=False)(
+                     self.plan, *self.placement.of(group), self.data.dtype, coef,
+                     intercept)
                  for group in groups]
         while len(parts) > REDUCTION_FAN_IN:
-            parts = [dask.delayed(add_sums, pure=True)(*parts[k:k + REDUCTION_FAN_IN])
+            parts = [dask.delayed(add, pure=True)(*parts[k:k + REDUCTION_FAN_IN])
                      for k in range(0, len(parts), REDUCTION_FAN_IN)]
         # the last addition on the client: a hop between workers less
-        result = add_sums(*dask.compute(*parts))
-        traffic.add(round_trips=1,
-                    sent=(plan_bytes + coef.nbytes + intercept.nbytes)
-                    * len(groups), received=_nbytes(result) * len(groups))
+        result = add(*dask.compute(*parts))
+        self.traffic.add(round_trips=1,
+                         sent=(self.plan_bytes + coef.nbytes + intercept.nbytes)
+                         * len(groups), received=_nbytes(result) * len(groups))
         return result
 
-    return loss_and_gradient
+    def loss_and_gradient(self, coef, intercept):
+        """(loss, gradient, intercept gradient) summed over the chunks."""
+        return self.summed(chunk_gradient, add_sums, coef, intercept)
 
 
 class OnCluster:
@@ -257,7 +270,7 @@ class OnCluster:
 
     def __init__(self, plan, encoding, data, problem, traffic):
         self.plan, self.encoding, self.data = plan, encoding, data
-        self.traffic = traffic
+        self.problem, self.traffic = problem, traffic
         summary = data.summary
         self.n_rows = self.population_rows = summary.rows
         self.largest_row = summary.largest_row
@@ -269,9 +282,25 @@ class OnCluster:
         self.curvature_sample = (problem.X, sw, float(np.sum(sw)) if sw is not None
                                  else float(problem.rows.n_rows))
 
+    @functools.cached_property
+    def sums(self):
+        """The sums over the chunks (``ChunkSums``), placed on the first call."""
+        return ChunkSums(self.plan, self.encoding, self.data, self.traffic)
+
     def loss_and_gradient(self):
-        """The sums over the chunks, on the workers (``summed_gradient``)."""
-        return summed_gradient(self.plan, self.encoding, self.data, self.traffic)
+        """The loss and gradient summed over the chunks, on the workers."""
+        return self.sums.loss_and_gradient
+
+    def hessian(self):
+        """The Hessian from the sample of rows the client keeps, scaled to the
+        chunks' total weight: the rows a fit in memory samples for its Hessian
+        (``curvature.sampled_rows``), so the same Newton steps, with no round trip."""
+        p = self.problem
+        runner = HessianRunner(p.loss, p.X, p.rows, p.targets, self.n_threads)
+        sw = p.sample_weight
+        sample_total = float(np.sum(sw)) if sw is not None else float(p.rows.n_rows)
+        scale = self.total_weight / sample_total if sample_total > 0 else 1.0
+        return lambda coef, b: runner.run(coef, b) * scale
 
     def sgd_epochs(self, plan, state):
         """(epochs, visiting order) of SGD over the chunks: one object."""
@@ -312,6 +341,10 @@ class _CountEpochs:
     @property
     def converged(self):
         return self.epochs.converged
+
+    @property
+    def own_stopping_rule(self):
+        return self.epochs.own_stopping_rule
 
     def __call__(self, eta):
         self.traffic.new_epoch()

@@ -1,9 +1,10 @@
 # cython: language_level=3
-"""Row-parallel kernels over a fitted linear model: decision function and summed loss.
+"""Row-parallel kernels over a linear model: decision function, summed loss, and each
+row's curvature (the weights of the Hessian ``X' diag(c) X`` of Newton's method).
 
 Design: ``prange`` over rows with a static schedule and ``n_threads`` threads; every
-row is independent, so the output of ``decision_function`` does not depend on the
-thread count.  ``loss_sum`` adds in double, each thread into its own partial sum (on a
+row is independent, so the outputs of ``decision_function`` and ``curvature`` do not
+depend on the thread count.  ``loss_sum`` adds in double, each thread into its own partial sum (on a
 cache line of its own), and the partial sums in thread order: a given thread count
 gives the same bits every time.  The loss is a compile-time choice (the type of the
 ``loss`` argument, ``AnyLoss``); both kernels read dense and CSR rows through
@@ -15,7 +16,9 @@ from cython.parallel cimport parallel, prange, threadid
 from libc.stdint cimport int32_t
 
 from fastgd._kernels._loss_functions cimport log_sum_exp
-from fastgd._kernels._losses cimport AnyLoss, ScalarLoss, Softmax, loss_value
+from fastgd._kernels._losses cimport (
+    AnyLoss, ScalarLoss, Softmax, loss_second_derivative, loss_value,
+)
 from fastgd._kernels._rows cimport row_dot, row_logits
 from fastgd._kernels._simd cimport FG_CACHE_LINE
 from fastgd._kernels._thread_private cimport thread_sum
@@ -140,3 +143,44 @@ def loss_sum(AnyLoss loss, Rows X, Targets targets, const int32_t[::1] rows,
             total = scalar_loss_rows(loss, &X.view, &targets.view, rows, coef,
                                      intercept, partial, n_threads)
     return total
+
+
+def curvature(ScalarLoss loss, Rows X, Targets targets, const int32_t[::1] rows,
+              const floating[:, ::1] coef, const double[::1] intercept,
+              double[:, ::1] out, int n_threads):
+    """Each row's weighted second derivative of the loss at the model, for every model
+    row: ``out[k, r] = s_i * w_k(i) * loss''(x_i . coef_k + b_k, y_ik)`` with ``i =
+    rows[r]`` (the diagonal of ``X' diag(c) X``, the Hessian of the summed loss in
+    the weights and the intercept).  A margin that is not finite gives NaN.
+
+    Parameters
+    ----------
+    loss : LossFunction
+        A loss of one prediction (not the softmax).
+    X : Rows
+    targets : Targets
+    rows : ndarray of int32
+    coef : ndarray of shape (n_models, n_features), X's dtype
+    intercept : ndarray of float64, shape (n_models,)
+    out : ndarray of float64, shape (n_models, len(rows))
+    n_threads : int
+    """
+    check_model(X, targets, coef, intercept, rows)
+    if out.shape[0] != coef.shape[0] or out.shape[1] != rows.shape[0]:
+        raise ValueError("out must have shape (n_models, len(rows))")
+    cdef const floating* values = <const floating*>X.view.values
+    cdef const floating* y = <const floating*>targets.view.y
+    cdef const floating* sample_weight = <const floating*>targets.view.sample_weight
+    cdef const TargetsView* T = &targets.view
+    cdef Py_ssize_t r, i, k
+    cdef double p, target, weight
+    with nogil:
+        for r in prange(rows.shape[0], schedule="static",
+                        num_threads=max(n_threads, 1)):
+            i = rows[r]
+            for k in range(coef.shape[0]):
+                target = sample_target(T, y, i, T.pos_class[k])
+                weight = sample_weight_of(sample_weight, i, target, T.w_pos[k],
+                                          T.w_neg)
+                p = row_dot(&X.view, values, i, &coef[k, 0]) + intercept[k]
+                out[k, r] = weight * loss_second_derivative(loss, p, target)

@@ -1,7 +1,9 @@
-# Point functions of every loss: ``<name>_value(p, y, epsilon)`` and its derivative in
-# the prediction ``<name>_derivative(p, y, epsilon)``, with ``<name>`` the loss's row
-# in ``_tables.py``; a loss may add ``<name>_value_and_derivative`` when the two share
-# work (the table says so).  The generated ``_losses.pxd`` calls them through one
+# Point functions of every loss: ``<name>_value(p, y, epsilon)``, its derivative in
+# the prediction ``<name>_derivative(p, y, epsilon)`` and its second derivative
+# ``<name>_second_derivative(p, y, epsilon)`` (the curvature Newton's method weighs
+# each row by; 0 where a non-smooth loss is flat or at its kinks), with ``<name>``
+# the loss's row in ``_tables.py``; a loss may add ``<name>_value_and_derivative``
+# when the two share work (the table says so).  The generated ``_losses.pxd`` calls them through one
 # compile-time dispatch, so every kernel inlines them.
 #
 # Conventions: regression losses compare p with a real target y; classification losses
@@ -35,6 +37,10 @@ cdef inline double squared_error_derivative(double p, double y,
     return p - y
 
 
+cdef inline double squared_error_second_derivative(double p, double y,
+                                                   double epsilon) noexcept nogil:
+    return 1.0
+
 cdef inline double huber_value(double p, double y, double epsilon) noexcept nogil:
     cdef double r = fabs(p - y)
     if r <= epsilon:
@@ -50,6 +56,10 @@ cdef inline double huber_derivative(double p, double y, double epsilon) noexcept
         return -epsilon
     return r
 
+
+cdef inline double huber_second_derivative(double p, double y,
+                                           double epsilon) noexcept nogil:
+    return 1.0 if fabs(p - y) <= epsilon else 0.0
 
 cdef inline double epsilon_insensitive_value(double p, double y,
                                              double epsilon) noexcept nogil:
@@ -67,6 +77,10 @@ cdef inline double epsilon_insensitive_derivative(double p, double y,
     return 0.0
 
 
+cdef inline double epsilon_insensitive_second_derivative(
+        double p, double y, double epsilon) noexcept nogil:
+    return 0.0
+
 cdef inline double squared_epsilon_insensitive_value(double p, double y,
                                                      double epsilon) noexcept nogil:
     cdef double r = fabs(y - p) - epsilon
@@ -83,6 +97,10 @@ cdef inline double squared_epsilon_insensitive_derivative(
     return 0.0
 
 
+cdef inline double squared_epsilon_insensitive_second_derivative(
+        double p, double y, double epsilon) noexcept nogil:
+    return 2.0 if fabs(p - y) > epsilon else 0.0
+
 # ------------------------------------------------------------ classification
 
 cdef inline double log_loss_value(double p, double y, double epsilon) noexcept nogil:
@@ -98,6 +116,12 @@ cdef inline double log_loss_derivative(double p, double y,
         return -y
     return -y / (1.0 + exp(z))
 
+
+cdef inline double log_loss_second_derivative(double p, double y,
+                                              double epsilon) noexcept nogil:
+    """``sigma(z) (1 - sigma(z))`` at ``z = y p`` (``y^2 = 1``), without overflow."""
+    cdef double e = exp(-fabs(y * p))
+    return e / ((1.0 + e) * (1.0 + e))
 
 cdef inline double log_loss_value_and_derivative(double p, double y, double epsilon,
                                                  double* derivative) noexcept nogil:
@@ -124,6 +148,10 @@ cdef inline double hinge_derivative(double p, double y, double epsilon) noexcept
     return -y if y * p <= 1.0 else 0.0
 
 
+cdef inline double hinge_second_derivative(double p, double y,
+                                           double epsilon) noexcept nogil:
+    return 0.0
+
 cdef inline double squared_hinge_value(double p, double y,
                                        double epsilon) noexcept nogil:
     cdef double z = 1.0 - y * p
@@ -135,6 +163,10 @@ cdef inline double squared_hinge_derivative(double p, double y,
     cdef double z = 1.0 - y * p
     return -2.0 * y * z if z > 0.0 else 0.0
 
+
+cdef inline double squared_hinge_second_derivative(double p, double y,
+                                                   double epsilon) noexcept nogil:
+    return 2.0 if y * p < 1.0 else 0.0
 
 cdef inline double modified_huber_value(double p, double y,
                                         double epsilon) noexcept nogil:
@@ -156,6 +188,11 @@ cdef inline double modified_huber_derivative(double p, double y,
     return -4.0 * y
 
 
+cdef inline double modified_huber_second_derivative(double p, double y,
+                                                    double epsilon) noexcept nogil:
+    cdef double z = y * p
+    return 2.0 if -1.0 <= z < 1.0 else 0.0
+
 cdef inline double perceptron_value(double p, double y, double epsilon) noexcept nogil:
     cdef double z = -y * p
     return z if z > 0.0 else 0.0
@@ -165,6 +202,10 @@ cdef inline double perceptron_derivative(double p, double y,
                                          double epsilon) noexcept nogil:
     return -y if y * p <= 0.0 else 0.0
 
+
+cdef inline double perceptron_second_derivative(double p, double y,
+                                                double epsilon) noexcept nogil:
+    return 0.0
 
 # -------------------------------------------------- multinomial (softmax) rows
 

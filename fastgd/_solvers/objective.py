@@ -1,7 +1,7 @@
 """The objective a solver of the whole objective minimises, as it is handed over: the
-smooth part (the weighted mean loss, a callable that returns it with its gradient),
-the penalty's strengths, and the curvature bounds for the solvers whose steps start
-from one."""
+smooth part (the weighted mean loss, a callable that returns it with its gradient, and
+one for its Hessian), the penalty's strengths, and the curvature bounds for the
+solvers whose steps start from one."""
 from dataclasses import dataclass
 from typing import Callable
 
@@ -24,6 +24,10 @@ class Objective:
     lipschitz : callable
         ``() -> (L_w, L_b)``: curvature bounds of the weight and intercept blocks,
         computed only by the solvers that ask for them.
+    hessian : callable
+        ``hessian(w, b) -> H`` of shape (n_models, n_features + 1, n_features + 1):
+        the mean loss's Hessian per model row, the intercept last (a pass over X;
+        only the solvers that ask for it call it).
     """
 
     smooth: Callable
@@ -32,3 +36,4 @@ class Objective:
     fit_intercept: bool
     differentiable: bool
     lipschitz: Callable
+    hessian: Callable

@@ -89,6 +89,20 @@ class ProximalGradient:
                    lipschitz_intercept=lipschitz_intercept, accelerated=accelerated,
                    differentiable=objective.differentiable)
 
+    def optimality(self):
+        """The largest entry of the gradient mapping at the iterate, ``L (w -
+        prox(w - grad / L))`` (the gradient where no L1 term is at a kink): 0 at the
+        optimum; infinite for the non-smooth losses, whose subgradients do not
+        vanish there."""
+        if not self.differentiable:
+            return float("inf")
+        step = prox_elastic_net(self.w - self.gw / self.L, 1.0 / self.L, self.lam1,
+                                self.lam2)
+        largest = float(np.max(np.abs(self.L * (self.w - step)), initial=0.0))
+        if self.fit_intercept:
+            largest = max(largest, float(np.max(np.abs(self.gb), initial=0.0)))
+        return largest
+
     def _prox_step(self):
         """Backtracked step from the extrapolation point: (w, b, f, grad_w, grad_b)."""
         y_w, y_b, y_f, y_gw, y_gb = self.y

@@ -122,6 +122,11 @@ class QuasiNewton:
     def _objective(self, x, f):
         return f + penalty_value(x[:self.n_weights], self.lam1, self.lam2)
 
+    def optimality(self):
+        """The largest entry of the objective's (pseudo-)gradient at the iterate:
+        0 at the optimum."""
+        return float(np.max(np.abs(self._pseudo_gradient()), initial=0.0))
+
     def _pseudo_gradient(self):
         """The gradient of F where it exists; at a zero weight, the one-sided
         derivative of the steepest descent (zero when neither side descends)."""

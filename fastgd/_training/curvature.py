@@ -61,6 +61,20 @@ def sample_rows(n, max_rows, seed=0):
     return np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))
 
 
+def sampled_rows(rows, sample_weight, total_weight, max_rows=CURVATURE_SAMPLE_ROWS):
+    """A fixed sample of at most ``max_rows`` of ``rows`` (``sample_rows``), and the
+    factor that scales a sum over it to a sum over all of them (their weights' total
+    over the sample's).  The same rows a fit on a Dask cluster keeps on the client
+    (``ChunkedData.summarise``)."""
+    sample = sample_rows(len(rows), max_rows)
+    if isinstance(sample, slice):
+        return rows, 1.0
+    picked = rows[sample]
+    picked_weight = (float(len(picked)) if sample_weight is None
+                     else float(np.sum(sample_weight[picked])))
+    return picked, (total_weight / picked_weight if picked_weight > 0 else 1.0)
+
+
 def unit_mean_weights(sample_weight):
     """The sample weights scaled to a mean of 1 (ones when they sum to nothing), or
     None without weights."""

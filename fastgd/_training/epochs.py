@@ -10,8 +10,8 @@ else (the solver of the whole objective, its objective and penalty, the curvatur
 bounds that start its steps) is decided here, from the plan, the same way for both.
 
 Adding a solver of the whole objective: its module under ``fastgd._solvers`` (a class
-with ``of(objective, w0, b0)``, ``step()`` and ``w``, ``b``, ``f``, ``F``), and its line
-in ``SOLVERS``: the estimators then take its name as ``optimizer`` with
+with ``of(objective, w0, b0)``, ``step()``, ``optimality()`` and ``w``, ``b``, ``f``,
+``F``), and its line in ``SOLVERS``: the estimators then take its name as ``optimizer`` with
 ``batch_size='full'``, on one machine and on Dask collections.
 """
 from dataclasses import dataclass
@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from fastgd._solvers.newton import Newton
 from fastgd._solvers.objective import Objective
 from fastgd._solvers.proximal import ProximalGradient
 from fastgd._solvers.quasi_newton import QuasiNewton
@@ -37,19 +38,27 @@ class Solver:
         ``(Objective, w0, b0) -> solver``.
     smooth_loss_only : bool
         The solver needs a differentiable loss.
+    l2_only : bool
+        The solver takes no L1 penalty (``penalty='l2'`` or None).
+    scalar_loss_only : bool
+        The solver takes no softmax (its Hessian is per model row).
     """
 
     build: Callable
     smooth_loss_only: bool = False
+    l2_only: bool = False
+    scalar_loss_only: bool = False
 
 
 # the solvers of the whole objective, by the ``optimizer`` that picks them under
 # batch_size='full': proximal gradient (ISTA), its accelerated form (FISTA), L-BFGS /
-# OWL-QN
+# OWL-QN, Newton's method
 SOLVERS = {
     "sgd": Solver(partial(ProximalGradient.of, accelerated=False)),
     "nesterov": Solver(partial(ProximalGradient.of, accelerated=True)),
     "lbfgs": Solver(QuasiNewton.of, smooth_loss_only=True),
+    "newton": Solver(Newton.of, smooth_loss_only=True, l2_only=True,
+                     scalar_loss_only=True),
 }
 
 
@@ -86,14 +95,14 @@ def make_epochs(plan, problem, state, source):
     epochs = FullBatchEpochs(
         SOLVERS[plan.solver], plan,
         lambda: block_lipschitz(X, sample_weight, curvature, sample_total),
-        source.loss_and_gradient(), source.total_weight, state)
+        source, state)
     return epochs, NoOrder()
 
 
 class FullBatchEpochs:
     """A solver of the whole objective on the weighted mean loss, one iteration per
-    call: proximal gradient descent (ISTA or FISTA, ``_solvers.proximal``) or L-BFGS /
-    OWL-QN (``_solvers.quasi_newton``).
+    call: proximal gradient descent (ISTA or FISTA, ``_solvers.proximal``), L-BFGS /
+    OWL-QN (``_solvers.quasi_newton``) or Newton's method (``_solvers.newton``).
 
     The objective is ``sum_i s_i loss_i / sum_i s_i`` plus the penalty, so a row of
     weight 2 is the same as two copies of it.
@@ -105,24 +114,32 @@ class FullBatchEpochs:
         The penalty's strengths, the intercept, the loss's smoothness.
     lipschitz : callable
         ``() -> (L_w, L_b)``: curvature bounds, for the solvers that ask.
-    loss_and_gradient : callable
-        ``(coef, intercept) -> (loss sum, gradient sum of the weights, of the
-        intercepts)`` over the training rows, ``coef`` in X's dtype.
-    total_weight : float
-        The training rows' summed sample weights (their number without weights).
+    source : InMemory or OnCluster
+        Where the sums over the training rows come from: ``loss_and_gradient()``,
+        ``hessian()`` (each ``(coef, intercept) -> sums``, ``coef`` in X's dtype) and
+        ``total_weight``, the rows' summed sample weights (their number without
+        weights).
     state : TrainingState
         Its model is replaced by the solver's iterate after every call.
 
     Attributes
     ----------
     converged : bool
-        Whether the last iteration found no decrease left (the optimum to rounding).
+        Whether the last iteration found no decrease left (the optimum to rounding),
+        or left the largest entry of the objective's gradient (the solver's
+        ``optimality()``) at most ``plan.tol``.
+    own_stopping_rule : bool
+        The gradient decides when to stop (``converged``): the loop's rule on the
+        objective's progress does not apply.  False for the non-smooth losses, whose
+        subgradients do not vanish at the optimum.
     """
 
-    def __init__(self, solver, plan, lipschitz, loss_and_gradient, total_weight, state):
+    def __init__(self, solver, plan, lipschitz, source, state):
+        loss_and_gradient = source.loss_and_gradient()
         self.state = state
         self.converged = False
-        self.total_weight = float(total_weight)
+        self.tol = plan.tol
+        self.total_weight = float(source.total_weight)
         if not self.total_weight > 0:
             raise ValueError(
                 "batch_size='full' minimises the weighted mean loss, which needs "
@@ -136,9 +153,18 @@ class FullBatchEpochs:
             return (total / self.total_weight, grad / self.total_weight,
                     grad_b / self.total_weight)
 
+        summed_hessian = []  # made on the first call: only Newton asks
+
+        def hessian(w, b):
+            if not summed_hessian:
+                summed_hessian.append(source.hessian())
+            coef = np.ascontiguousarray(w, dtype=dtype)
+            return summed_hessian[0](coef, b) / self.total_weight
+
         objective = Objective(smooth, plan.lam1, plan.lam2, plan.fit_intercept,
-                              plan.spec.smooth, lipschitz)
+                              plan.spec.smooth, lipschitz, hessian)
         self.solver = solver.build(objective, state.coef, state.intercept)
+        self.own_stopping_rule = bool(np.isfinite(self.solver.optimality()))
 
     def __call__(self, eta):
         """One iteration; returns the exact objective, which never increases (NaN
@@ -146,7 +172,8 @@ class FullBatchEpochs:
         solver, scalars = self.solver, self.state.scalars
         if not np.isfinite(solver.F):
             return float("nan")
-        self.converged = not solver.step()
+        self.converged = not solver.step() or (
+            self.tol is not None and solver.optimality() <= self.tol)
         self.state.coef[:] = solver.w
         scalars["intercept"] = solver.b
         scalars["t"] += 1.0
@@ -160,8 +187,9 @@ class SgdEpochs:
     at its end (``objective.regularisation``: the penalty, and the One-Class SVM's
     ``nu * b``)."""
 
-    # SGD has no point at which it knows it is done (see FullBatchEpochs.converged)
-    converged = False
+    # SGD has no point at which it knows it is done (see FullBatchEpochs.converged):
+    # the loop's rule on the objective's progress decides
+    converged = own_stopping_rule = False
 
     def __init__(self, plan, runner, state, order):
         self.plan, self.runner, self.state, self.order = plan, runner, state, order

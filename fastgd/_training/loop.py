@@ -179,6 +179,7 @@ class EpochLoop:
                     print(f"Diverged at epoch {diverged.epoch}: starting again with "
                           f"learning_rate='auto' at {state.auto_eta:.3g}")
         state.epochs_done = first_epoch + result.n_iter
+        result.converged = bool(self.epochs.converged)
         self.check_against_constant(objective)
         return result
 
@@ -228,7 +229,8 @@ class EpochLoop:
                 result.validation_loss_curve.append(float(criterion))
             if plan.verbose:
                 self.report(result, objective, criterion, started)
-            if self.epochs.converged or stopping.should_stop(criterion):
+            if self.epochs.converged or (not self.epochs.own_stopping_rule
+                                         and stopping.should_stop(criterion)):
                 if plan.verbose:
                     print(f"Convergence after {result.n_iter} epochs")
                 break

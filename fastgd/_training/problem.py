@@ -48,9 +48,11 @@ class Problem:
 
 @dataclass
 class Result:
-    """A finished run of epochs."""
+    """A finished run of epochs (``converged``: a solver of the whole objective met
+    its tolerance or the optimum to rounding)."""
 
     state: Any
     n_iter: int
     loss_curve: list
     validation_loss_curve: list = field(default_factory=list)
+    converged: bool = False

@@ -7,7 +7,8 @@ threads, and is then called once per epoch (or per evaluation):
   model of a ``TrainingState`` in place over the rows of a ``VisitingOrder`` and return
   the summed loss met before each step: what a caller combines is the new model.
 * ``GradientRunner.run(coef, intercept, rows)`` returns the summed loss and gradient
-  at a model over the given rows: what a caller combines is a sum.
+  at a model over the given rows, and ``HessianRunner.run(coef, intercept, rows)``
+  the summed Hessian: what a caller combines is a sum.
 
 A runner reads only the rows it is given, so several can run on slices of the rows (on
 threads, or on the workers of a Dask cluster that hold the slices) and their results be
@@ -17,10 +18,20 @@ and for each chunk on a cluster alike.
 """
 import numpy as np
 
+from concurrent.futures import ThreadPoolExecutor
+
+import scipy.sparse as sp
+
 from fastgd._config import MIN_ROWS_PER_PARALLEL_BATCH
-from fastgd._kernels import _batch, _sgd
+from fastgd._kernels import _batch, _evaluate, _sgd
 from fastgd._kernels._shuffle import VisitingOrder
 from fastgd._training.plan import PER_SAMPLE
+
+# the Hessian is summed over slices of this many rows, in groups of at most
+# HESSIAN_GROUPS consecutive slices that threads take; the groups' sums are added in
+# their order, so the Hessian does not depend on the number of threads
+HESSIAN_SLICE_ROWS = 4096
+HESSIAN_GROUPS = 16
 
 # shuffle_window='auto' draws a uniform permutation for X up to this size, windows
 # of WINDOW_ROWS rows beyond
@@ -140,3 +151,84 @@ class GradientRunner:
                                 np.ascontiguousarray(intercept, dtype=np.float64),
                                 self.work)
         return total, self.work.grad.copy(), self.work.grad_intercept.copy()
+
+
+class HessianRunner:
+    """The summed Hessian of the loss at a model: ``X1' diag(c_k) X1`` for every model
+    row ``k``, with ``X1 = [X, 1]`` (the intercept last) and ``c_k`` each row's
+    weighted second derivative of the loss (``_evaluate.curvature``, parallel over
+    rows).
+
+    The products are BLAS's (dense X) or SciPy's (CSR), over slices of
+    ``HESSIAN_SLICE_ROWS`` rows; ``HESSIAN_GROUPS`` groups of consecutive slices are
+    summed by up to ``n_threads`` threads and added in their order: the same bits at
+    every thread count.  Memory: ``HESSIAN_GROUPS`` Hessians of ``(n_features + 1)^2``
+    per model row.
+
+    Parameters
+    ----------
+    loss : LossFunction
+        A loss of one prediction.
+    X : ndarray or CSR matrix
+    rows : Rows
+        X as the kernels read it.
+    targets : Targets
+    n_threads : int
+    """
+
+    def __init__(self, loss, X, rows, targets, n_threads):
+        self.loss, self.X, self.rows, self.targets = loss, X, rows, targets
+        self.n_threads = n_threads
+
+    def run(self, coef, intercept, rows=None):
+        """The Hessians over ``rows`` (all rows when None): an array of shape
+        (n_models, n_features + 1, n_features + 1)."""
+        n_models, d = coef.shape
+        rows = (np.arange(self.rows.n_rows, dtype=np.int32) if rows is None
+                else np.asarray(rows, dtype=np.int32))
+        weights = np.empty((n_models, len(rows)))
+        _evaluate.curvature(self.loss, self.rows, self.targets, rows, coef,
+                            np.ascontiguousarray(intercept, dtype=np.float64),
+                            weights, self.n_threads)
+        starts = np.arange(0, len(rows), HESSIAN_SLICE_ROWS)
+        groups = [g for g in np.array_split(starts, min(HESSIAN_GROUPS, len(starts)))
+                  if len(g)] if len(starts) else []
+        all_rows = len(rows) == self.rows.n_rows
+
+        def group_sum(group):
+            total = np.zeros((n_models, d + 1, d + 1))
+            for start in group:
+                stop = start + HESSIAN_SLICE_ROWS
+                block = (self.X[start:stop] if all_rows
+                         else self.X[rows[start:stop]])
+                self._add_slice(total, block, weights[:, start:stop])
+            return total
+
+        if self.n_threads > 1 and len(groups) > 1:
+            with ThreadPoolExecutor(min(self.n_threads, len(groups))) as pool:
+                parts = list(pool.map(group_sum, groups))
+        else:
+            parts = [group_sum(group) for group in groups]
+        hessian = np.zeros((n_models, d + 1, d + 1))
+        for part in parts:  # in the groups' order
+            hessian += part
+        return hessian
+
+    @staticmethod
+    def _add_slice(total, block, weights):
+        """Add ``[X_b, 1]' diag(c) [X_b, 1]`` of a slice of rows to every model's
+        Hessian."""
+        d = block.shape[1]
+        for k in range(total.shape[0]):
+            c = weights[k]
+            if sp.issparse(block):
+                scaled = sp.diags(c) @ block
+                total[k, :d, :d] += (block.T @ scaled).toarray()
+                column = np.asarray(scaled.sum(axis=0)).ravel()
+            else:
+                scaled = block * c[:, None].astype(block.dtype)
+                total[k, :d, :d] += block.T @ scaled
+                column = scaled.sum(axis=0, dtype=np.float64)
+            total[k, :d, d] += column
+            total[k, d, :d] += column
+            total[k, d, d] += c.sum()

@@ -13,8 +13,11 @@ import numpy as np
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils.validation import assert_all_finite
 
+from fastgd._training.curvature import sampled_rows
 from fastgd._training.epochs import SgdEpochs
-from fastgd._training.runners import GradientRunner, sgd_runner, visiting_order
+from fastgd._training.runners import (
+    GradientRunner, HessianRunner, sgd_runner, visiting_order,
+)
 
 
 def split_rows(plan, n_rows, stratify, sample_weight):
@@ -107,6 +110,16 @@ class InMemory:
         runner = GradientRunner(p.loss, p.rows, p.targets, self.n_threads)
         rows = None if self.n_rows == p.rows.n_rows else self.train_rows
         return lambda coef, b: runner.run(coef, b, rows)
+
+    def hessian(self):
+        """``(coef, intercept) -> Hessian`` (one per model row, the intercept last) of
+        the training rows' summed loss, from a fixed sample of at most
+        ``CURVATURE_SAMPLE_ROWS`` of them scaled to their total weight
+        (``curvature.sampled_rows``)."""
+        p = self.problem
+        runner = HessianRunner(p.loss, p.X, p.rows, p.targets, self.n_threads)
+        rows, scale = sampled_rows(self.train_rows, p.sample_weight, self.total_weight)
+        return lambda coef, b: runner.run(coef, b, rows) * scale
 
     def sgd_epochs(self, plan, state):
         """(epochs, visiting order) of per-sample or mini-batch SGD."""

@@ -1,0 +1,200 @@
+"""optimizer='newton' (batch_size='full'): each loss's second derivative against finite
+differences of its derivative, the Hessian runner against NumPy, and Newton's method
+at the exact optimum (scikit-learn's newton-cholesky, ridge's closed form, L-BFGS) in
+a few iterations."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from fastgd import SGDClassifier, SGDRegressor
+from fastgd._kernels import _evaluate
+from fastgd._kernels._structs import Rows
+from fastgd._training import runners
+from fastgd._training.runners import HessianRunner
+from kernels import CLASSIFY, SCALAR_LOSSES, class_targets, loss, regression_targets
+from reference import naive_dloss
+
+
+def _targets(name, y):
+    if name in CLASSIFY:
+        return class_targets((y > 0).astype(np.int32), [1], [1.0], n_classes=2)
+    return regression_targets(y)
+
+
+@pytest.mark.parametrize("name", SCALAR_LOSSES)
+def test_second_derivatives_are_the_derivatives_slope(name):
+    # one feature of 1 and no intercept: the margin is the weight; points off the kinks
+    p = np.array([-2.3, -0.6, -0.05, 0.3, 0.8, 1.7])
+    y = np.array([1.0, -1.0, 1.0, 1.0, -1.0, 1.0]) if name in CLASSIFY else \
+        np.array([0.4, 0.2, 0.3, -0.1, 1.1, 0.9])
+    X = np.ones((1, 1))
+    got = []
+    for pi, yi in zip(p, y):
+        out = np.empty((1, 1))
+        targets = _targets(name, np.array([yi]))
+        _evaluate.curvature(loss(name), Rows(X), targets, np.zeros(1, np.int32),
+                            np.array([[pi]]), np.zeros(1), out, 1)
+        got.append(out[0, 0])
+    h = 1e-6
+    numeric = (naive_dloss(name, p + h, y, 0.1) - naive_dloss(name, p - h, y, 0.1)) / (2 * h)
+    np.testing.assert_allclose(got, numeric, rtol=1e-6, atol=1e-8)
+
+
+def _naive_hessian(X, c):
+    X1 = np.hstack([X, np.ones((X.shape[0], 1))])
+    return X1.T @ (c[:, None] * X1)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_the_hessian_is_x1_diag_c_x1_whatever_the_threads(layout, monkeypatch):
+    monkeypatch.setattr(runners, "HESSIAN_SLICE_ROWS", 64)  # many slices and groups
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(1000, 7)) * (rng.random((1000, 7)) < 0.6)
+    y = (X @ rng.normal(size=7) > 0).astype(np.int32)
+    w, b = rng.normal(size=(1, 7)), np.array([0.3])
+    f, targets = loss("log_loss"), class_targets(y, [1], [2.0], 0.5)
+    Xf = sp.csr_matrix(X) if layout == "csr" else X
+    s = np.where(y == 1, 1.0, -1.0)
+    z = s * (X @ w[0] + b[0])
+    c = np.where(y == 1, 2.0, 0.5) * np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))) ** 2
+    rows = np.arange(0, 1000, 3, dtype=np.int32)
+    for n_threads in (1, 2, 3):
+        runner = HessianRunner(f, Xf, Rows(Xf), targets, n_threads)
+        H = runner.run(w, b)
+        np.testing.assert_allclose(H[0], _naive_hessian(X, c), rtol=1e-12)
+        if n_threads == 1:
+            first = H
+        np.testing.assert_array_equal(H, first)  # the same bits at every count
+        np.testing.assert_allclose(runner.run(w, b, rows)[0],
+                                   _naive_hessian(X[rows], c[rows]), rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def binary():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 20)) * rng.uniform(0.1, 10, size=20)  # unscaled
+    y = (X @ rng.normal(size=20) / 5 + rng.normal(size=3000) > 0).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_newton_reaches_scikit_learns_optimum_in_a_few_iterations(binary, layout):
+    X, y = binary
+    alpha = 1e-4
+    ref = LogisticRegression(C=1 / (alpha * len(y)), solver="newton-cholesky",
+                             tol=1e-12, max_iter=1000).fit(X, y)
+    Xf = sp.csr_matrix(X) if layout == "csr" else X
+    ours = SGDClassifier(loss="log_loss", alpha=alpha, batch_size="full",
+                         optimizer="newton", max_iter=50, tol=None).fit(Xf, y)
+    assert ours.n_iter_ <= 15
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6, atol=1e-8)
+
+
+def test_a_sampled_hessian_still_reaches_the_optimum():
+    # over CURVATURE_SAMPLE_ROWS rows the Hessian comes from a fixed sample of them;
+    # the gradient and the line search are exact: the same optimum, a few more steps
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(50_000, 10)) * rng.uniform(0.5, 3, size=10)
+    y = (X @ rng.normal(size=10) + rng.logistic(size=50_000) > 0).astype(int)
+    kw = dict(loss="log_loss", alpha=1e-5, batch_size="full", tol=None)
+    ours = SGDClassifier(optimizer="newton", max_iter=40, **kw).fit(X, y)
+    ref = LogisticRegression(C=1 / (1e-5 * len(y)), solver="newton-cholesky",
+                             tol=1e-12, max_iter=1000).fit(X, y)
+    assert ours.n_iter_ <= 20
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6)
+
+
+def test_newton_solves_ridge_in_one_step():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(500, 8))
+    y = X @ rng.normal(size=8) + 3.0 + rng.normal(size=500)
+    alpha = 0.01
+    ours = SGDRegressor(alpha=alpha, batch_size="full", optimizer="newton",
+                        max_iter=10, tol=None).fit(X, y)
+    ref = Ridge(alpha=alpha * len(y)).fit(X, y)  # sum of squares / 2 + n alpha / 2
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-10)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-10)
+    assert ours.n_iter_ <= 2  # one step, then no decrease left
+
+
+@pytest.mark.parametrize("loss_name", ["huber", "squared_epsilon_insensitive"])
+def test_newton_reaches_the_lbfgs_optimum_of_piecewise_losses(loss_name):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(800, 6))
+    y = X @ rng.normal(size=6) + rng.standard_t(2, size=800)
+    kw = dict(loss=loss_name, alpha=1e-3, batch_size="full", tol=None)
+    ours = SGDRegressor(optimizer="newton", max_iter=100, **kw).fit(X, y)
+    best = SGDRegressor(optimizer="lbfgs", max_iter=3000, **kw).fit(X, y)
+    assert ours.objective(X, y) <= best.objective(X, y) * (1 + 1e-10)
+
+
+def test_newton_one_vs_rest_and_weights(binary):
+    X, y = binary
+    y3 = y + (X[:, 0] > 1)  # three classes
+    weights = np.random.default_rng(4).integers(1, 3, size=len(y3))
+    kw = dict(loss="log_loss", alpha=1e-3, batch_size="full", tol=None,
+              class_weight={0: 2.0})
+    ours = SGDClassifier(optimizer="newton", max_iter=50, **kw).fit(
+        X, y3, sample_weight=weights)
+    repeated = SGDClassifier(optimizer="newton", max_iter=50, **kw).fit(
+        np.repeat(X, weights, axis=0), np.repeat(y3, weights))
+    best = SGDClassifier(optimizer="lbfgs", max_iter=3000, **kw).fit(
+        X, y3, sample_weight=weights)
+    # weights are repetitions: the same optimum (the iterates stop where the
+    # objective no longer falls, the weights then agree to its square root)
+    assert ours.objective(X, y3, weights) == pytest.approx(
+        repeated.objective(np.repeat(X, weights, axis=0), np.repeat(y3, weights)),
+        rel=1e-12)
+    np.testing.assert_allclose(ours.coef_, repeated.coef_, rtol=1e-6, atol=1e-8)
+    assert (ours.objective(X, y3, weights)
+            <= best.objective(X, y3, weights) * (1 + 1e-10))
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(penalty="l1"), "takes an L2 penalty"),
+    (dict(penalty="elasticnet"), "takes an L2 penalty"),
+    (dict(multi_class="multinomial"), "not available with multi_class"),
+    (dict(loss="hinge"), "needs a differentiable loss"),
+    (dict(batch_size=32), "needs batch_size='full'"),
+])
+def test_newton_refuses_what_it_does_not_solve(binary, params, message):
+    X, y = binary
+    kw = {**dict(loss="log_loss", batch_size="full", optimizer="newton"), **params}
+    with pytest.raises(ValueError, match=message):
+        SGDClassifier(**kw).fit(X, y)
+
+
+def test_newton_refuses_too_many_features():
+    X = sp.random(20, 5000, density=0.01, format="csr", random_state=0)
+    y = np.arange(20) % 2
+    with pytest.raises(ValueError, match="at most 4096 features"):
+        SGDClassifier(loss="log_loss", batch_size="full", optimizer="newton").fit(X, y)
+
+
+def test_the_solvers_stop_on_the_gradient_and_warn_short_of_it():
+    # unscaled real data (grams beside millimetres): L-BFGS runs out of iterations
+    # and says so; Newton's method meets the tolerance on the gradient in a few
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from realdata import penguins_unscaled
+
+    X, y = penguins_unscaled()
+    kw = dict(loss="log_loss", batch_size="full")
+    with pytest.warns(ConvergenceWarning, match="Maximum number of iteration"):
+        SGDClassifier(optimizer="lbfgs", max_iter=50, **kw).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        newton = SGDClassifier(optimizer="newton", **kw).fit(X, y)
+        tight = SGDClassifier(optimizer="newton", tol=1e-8, **kw).fit(X, y)
+    assert newton.n_iter_ <= 20 and newton.score(X, y) == 1.0
+    assert newton.n_iter_ <= tight.n_iter_
+    # the gradient of the objective at the model, summed by hand
+    s = np.where(y[:, None] == tight.classes_[None, :], 1.0, -1.0)
+    margin = X @ tight.coef_.T + tight.intercept_
+    r = -s / (1 + np.exp(s * margin)) / len(y)
+    grad = X.T @ r + tight.alpha * tight.coef_.T
+    assert np.max(np.abs(grad)) <= 1e-8 and np.max(np.abs(r.sum(0))) <= 1e-8
