@@ -144,9 +144,9 @@ def test_newton_one_vs_rest_and_weights(binary):
         X, y3, sample_weight=weights)
     # weights are repetitions: the same optimum (the iterates stop where the
     # objective no longer falls, the weights then agree to its square root)
-    assert ours.objective(X, y3, weights) == pytest.approx(
-        repeated.objective(np.repeat(X, weights, axis=0), np.repeat(y3, weights)),
-        rel=1e-12)
+    Xr, yr = np.repeat(X, weights, axis=0), np.repeat(y3, weights)
+    assert ours.objective(Xr, yr) == pytest.approx(repeated.objective(Xr, yr),
+                                                   rel=1e-12)
     np.testing.assert_allclose(ours.coef_, repeated.coef_, rtol=1e-6, atol=1e-8)
     assert (ours.objective(X, y3, weights)
             <= best.objective(X, y3, weights) * (1 + 1e-10))
