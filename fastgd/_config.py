@@ -8,8 +8,9 @@ below (the kernels take them as arguments and hold none of their own):
 * per-sample SGD of several models (one-vs-rest): the models in parallel;
 * per-sample SGD of one model: one thread (its model does not depend on ``n_jobs``;
   see ``_sgd.pyx`` for the parallel schemes measured and why they were dropped);
-* mini-batch and full-batch gradients: the rows of a batch in parallel, for batches of
-  at least ``MIN_ROWS_PER_PARALLEL_BATCH`` rows (a smaller batch is not worth a
+* mini-batch and full-batch gradients: blocks of ``MIN_ROWS_PER_PARALLEL_BATCH`` rows
+  in parallel, their sums added in block order (the same bits at every thread count;
+  a batch of fewer rows is one block on one thread: it is not worth a
   barrier: on 200k-row fits with batches of 256 to 16384 rows, 2 threads took 1.52,
   1.24, 1.03 and 0.97 times the one-thread time on sparse rows and about 1.0 on dense
   ones, whose memory is the bound on this 2-core machine);

@@ -138,8 +138,8 @@ N_JOBS_DOC = _entry("n_jobs : int or None, default=None", """
     The number of threads of every kernel.  They run the one-vs-rest models in
     parallel, the mini-batch and full-batch gradients, the shuffle, prediction and
     the objective.  Per-sample SGD of one model is a sequence of steps and runs on
-    one thread, so its model is the same at every ``n_jobs``; the other algorithms
-    differ between thread counts only by the rounding of their sums.  ``None`` is
+    one thread; the sums of the others are added in blocks of rows in a fixed
+    order: every model is the same, bit for bit, at every ``n_jobs``.  ``None`` is
     one thread unless ``OMP_NUM_THREADS`` / a threadpoolctl limit says otherwise,
     ``-1`` all cores (within such a limit).""")
 

@@ -11,7 +11,12 @@ model; re-recorded for issue 10, which changed models on purpose (new defaults
 ``learning_rate='auto'`` and ``shuffle_window='auto'``; per-sample SGD of one model on
 one thread; mini-batches under 4096 rows on one thread; the full-batch Lipschitz
 estimate; L-BFGS) and by rounding (the gradient kernel's check of non-finite margins):
-with the old defaults forced, every other model of the old matrix kept its bits.
+with the old defaults forced, every other model of the old matrix kept its bits.  Changed
+for issue 20 by the order of sums alone: the gradient and loss sums are added in
+blocks of rows, in block order, whatever the threads, so every n_jobs=2 fit now has
+its n_jobs=1 bits (452 fits of the SkylakeX table changed, each to the bits of its
+n_jobs=1 twin; the Haswell table was brought over by the same rule, its n_jobs=1
+fits being unchanged: the data has fewer rows than one block).
 
 The recorded tables.  The bits also depend on the floating-point path of the machine:
 the vector instructions the kernels dispatch to and the BLAS kernel behind NumPy's

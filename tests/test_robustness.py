@@ -362,3 +362,29 @@ def test_a_failed_partial_fit_on_one_thread_keeps_the_others_batches():
         assert errors[1:] == [None] * (N_THREADS - 1)
         assert est.t_ == serial[0].t_, f"trial {trial}: a batch was lost"
         assert any(_same_model(est, run) for run in serial), trial
+
+
+@pytest.mark.parametrize("params", [
+    dict(batch_size="full", optimizer="lbfgs", loss="log_loss"),
+    dict(batch_size="full", optimizer="newton", loss="log_loss"),
+    dict(batch_size="full", optimizer="nesterov", loss="modified_huber"),
+    dict(batch_size="full", optimizer="lbfgs", loss="log_loss",
+         multi_class="multinomial"),
+    dict(batch_size=9000, optimizer="adam"),
+    dict(batch_size="full", optimizer="lbfgs", loss="log_loss", early_stopping=True),
+], ids=lambda p: "-".join(f"{k}={v}" for k, v in p.items()))
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_the_model_does_not_depend_on_n_jobs(params, sparse):
+    # sums over more rows than one block (4096): added in blocks, in block order
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(20_000, 6)) * (rng.random((20_000, 6)) < 0.7)
+    y = (X @ rng.normal(size=6) + rng.normal(size=20_000) > 0).astype(int)
+    y[::3] = 2
+    X = sp.csr_matrix(X) if sparse else X
+    fits = [SGDClassifier(max_iter=8, tol=None, random_state=0, n_jobs=n_jobs,
+                          **params).fit(X, y) for n_jobs in (1, 2, 3)]
+    for other in fits[1:]:
+        np.testing.assert_array_equal(other.coef_, fits[0].coef_)
+        np.testing.assert_array_equal(other.intercept_, fits[0].intercept_)
+        np.testing.assert_array_equal(other.loss_curve_, fits[0].loss_curve_)
+        assert other.objective(X, y) == fits[0].objective(X, y)

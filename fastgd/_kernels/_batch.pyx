@@ -6,12 +6,14 @@ Design
 * One fused pass over X: every row's prediction, loss and derivative are computed and
   its contribution ``s_i * dloss_i * x_i`` is added at once, so a dense row is read
   from memory a single time per gradient.
-* Parallel over rows (``prange``, static schedule, ``n_threads`` threads).  Each thread
-  adds into its own float64 buffer (a row of ``Workspace.scratch``: its gradient and
-  its loss), and the buffers are summed afterwards in thread order: no atomics, no
-  OpenMP reduction (which adds the threads' sums in the order they finish), so a
-  given thread count gives the same bits every time, and thread counts differ only
-  by the order of floating-point additions.
+* Parallel over blocks of rows.  The rows are cut into ``row_blocks`` consecutive
+  blocks, a number that depends on the number of rows only (one per
+  ``min_parallel_rows`` rows, at most as many as ``Workspace.scratch`` has buffers);
+  each block adds into its own float64 buffer (a row of ``Workspace.scratch``: its
+  gradient and its loss), the threads take the blocks (``prange``, static schedule,
+  ``n_threads`` threads), and the buffers are summed afterwards in block order: no
+  atomics, no OpenMP reduction (which adds in the order the threads finish), so the
+  sums, and the models they make, have the same bits at every thread count.
 * The loss is a compile-time choice: the kernels are specialised by the type of their
   ``loss`` argument (``AnyLoss``, see ``_losses.pxd``): a loss of one prediction per
   model row, or the softmax, whose model rows are the classes, trained jointly on the
@@ -28,7 +30,7 @@ Design
 """
 
 from cython cimport floating
-from cython.parallel cimport parallel, prange, threadid
+from cython.parallel cimport prange
 from libc.math cimport NAN, exp, isfinite
 from libc.stdint cimport int32_t, int64_t
 from libc.string cimport memset
@@ -58,6 +60,15 @@ import numpy as np
 # reset the lazy clock's running product long before it overflows
 cdef double MAX_PRODUCT = 1e100
 
+# the blocks of rows a sum is cut into (``row_blocks``): at most MAX_BLOCKS, whose
+# buffers take at most BLOCK_BUFFER_BYTES; they bound the threads that can work on one
+# sum.  Each block's buffer is cleared and added up once per sum: on perf.py's sparse
+# data (400k x 50k, a buffer of 400 kB) one thread's gradient took 44 ms with one
+# buffer, 51 ms with 20 blocks (8 MB) and 47 ms with 10 (4 MB); dense 500k x 100
+# (64 blocks of 800 bytes) within noise
+MAX_BLOCKS = 64
+BLOCK_BUFFER_BYTES = 4 * 2**20
+
 
 # ------------------------------------------------------------------ gradient sums
 
@@ -84,60 +95,76 @@ cdef inline void add_row_gradient(ScalarLoss f, const RowsView* X,
     grad[X.n_features] += g
 
 
+cdef inline Py_ssize_t row_blocks(Py_ssize_t n_rows, Py_ssize_t block_rows,
+                                  Py_ssize_t max_blocks) noexcept nogil:
+    """The blocks the rows are summed in: one per ``block_rows`` rows (rounded up), at
+    least one, at most ``max_blocks``; it depends on the rows alone, not the threads."""
+    cdef Py_ssize_t n = (n_rows + block_rows - 1) // block_rows
+    return max(1, min(max_blocks, n))
+
+
 cdef double scalar_rows(ScalarLoss f, const RowsView* X, const TargetsView* T,
                         const int32_t* rows, Py_ssize_t n_rows, const floating* coef,
                         const double* intercept, double[:, ::1] scratch,
-                        int n_threads) noexcept nogil:
+                        Py_ssize_t n_blocks, int n_threads) noexcept nogil:
     """Summed weighted loss of every model row over the rows, its gradient added to the
-    thread buffers (model k's at ``k * (n_features + 1)``, its intercept last; the
-    thread's loss in the buffer's last entry)."""
+    block buffers (model k's at ``k * (n_features + 1)``, its intercept last; the
+    block's loss in the buffer's last entry)."""
+    cdef Py_ssize_t b, loss_slot = scratch.shape[1] - 1
+    for b in prange(n_blocks, schedule="static", num_threads=n_threads,
+                    use_threads_if=n_threads > 1):
+        scalar_block(f, X, T, rows, n_rows * b // n_blocks,
+                     n_rows * (b + 1) // n_blocks, coef, intercept, &scratch[b, 0],
+                     loss_slot)
+    return thread_sum(scratch, n_blocks, loss_slot)
+
+
+cdef void scalar_block(ScalarLoss f, const RowsView* X, const TargetsView* T,
+                       const int32_t* rows, Py_ssize_t start, Py_ssize_t stop,
+                       const floating* coef, const double* intercept, double* local,
+                       Py_ssize_t loss_slot) noexcept nogil:
+    """``scalar_rows`` over the rows ``start`` to ``stop`` (one block), into the
+    block's buffer ``local``."""
     cdef const floating* values = <const floating*>X.values
     cdef const floating* y = <const floating*>T.y
     cdef const floating* sample_weight = <const floating*>T.sample_weight
-    cdef Py_ssize_t r, i, k, n_features = X.n_features, loss_slot = scratch.shape[1] - 1
+    cdef Py_ssize_t r, i, k, n_features = X.n_features
     cdef double target, weight, row_loss
-    # set before the parallel block, whose private copies Cython initialises from
-    # them (an unset pointer there is a compiler warning, not a use)
-    cdef double* local = NULL
-    with parallel(num_threads=n_threads, use_threads_if=n_threads > 1):
-        local = &scratch[threadid(), 0]
-        for r in prange(n_rows, schedule="static"):
-            i = rows[r] if rows != NULL else r
-            for k in range(T.n_models):
-                target = sample_target(T, y, i, T.pos_class[k])
-                weight = sample_weight_of(sample_weight, i, target, T.w_pos[k],
-                                          T.w_neg)
-                row_loss = 0.0
-                add_row_gradient(f, X, values, i, coef + k * n_features, intercept[k],
-                                 target, weight, local + k * (n_features + 1),
-                                 &row_loss)
-                local[loss_slot] += row_loss
-    return thread_sum(scratch, n_threads, loss_slot)
+    for r in range(start, stop):
+        i = rows[r] if rows != NULL else r
+        for k in range(T.n_models):
+            target = sample_target(T, y, i, T.pos_class[k])
+            weight = sample_weight_of(sample_weight, i, target, T.w_pos[k], T.w_neg)
+            row_loss = 0.0
+            add_row_gradient(f, X, values, i, coef + k * n_features, intercept[k],
+                             target, weight, local + k * (n_features + 1), &row_loss)
+            local[loss_slot] += row_loss
 
 
 cdef double softmax_rows(const RowsView* X, const TargetsView* T, const int32_t* rows,
                          Py_ssize_t n_rows, const floating* coef,
                          const double* intercept, double[:, ::1] scratch,
-                         int n_threads) noexcept nogil:
+                         Py_ssize_t n_blocks, int n_threads) noexcept nogil:
     """The multinomial cross-entropy over the rows: summed loss, and its gradient added
-    to the thread buffers.  Targets are the soft labels when there are some, else the
-    one-hot class weighted by its class weight.  Each thread buffer holds the gradient,
-    then the row's logits (``n_classes`` entries), then the thread's loss."""
+    to the block buffers.  Targets are the soft labels when there are some, else the
+    one-hot class weighted by its class weight.  Each block buffer holds the gradient,
+    then the row's logits (``n_classes`` entries), then the block's loss."""
     cdef const floating* values = <const floating*>X.values
     cdef const floating* soft = <const floating*>T.soft
     cdef const floating* sample_weight = <const floating*>T.sample_weight
-    cdef Py_ssize_t r, i, k, n_classes = T.n_models, n_features = X.n_features
+    cdef Py_ssize_t b, r, i, k, n_classes = T.n_models, n_features = X.n_features
     cdef Py_ssize_t grad_width = n_classes * (n_features + 1)
     cdef Py_ssize_t loss_slot = scratch.shape[1] - 1
     cdef double weight, lse, q, g, row_loss
-    # set before the parallel block (see scalar_rows)
+    # set before the parallel loop (see scalar_rows)
     cdef double* local = NULL
     cdef double* z = NULL
     cdef double* grad = NULL
-    with parallel(num_threads=n_threads, use_threads_if=n_threads > 1):
-        local = &scratch[threadid(), 0]
+    for b in prange(n_blocks, schedule="static", num_threads=n_threads,
+                    use_threads_if=n_threads > 1):
+        local = &scratch[b, 0]
         z = local + grad_width
-        for r in prange(n_rows, schedule="static"):
+        for r in range(n_rows * b // n_blocks, n_rows * (b + 1) // n_blocks):
             i = rows[r] if rows != NULL else r
             weight = softmax_weight(T, soft, sample_weight, i)
             row_logits(X, values, i, coef, intercept, n_classes, z)
@@ -153,33 +180,35 @@ cdef double softmax_rows(const RowsView* X, const TargetsView* T, const int32_t*
                     row_add_scaled(g, X, values, i, grad)
                     grad[n_features] += g
             local[loss_slot] += weight * row_loss
-    return thread_sum(scratch, n_threads, loss_slot)
+    return thread_sum(scratch, n_blocks, loss_slot)
 
 
 cdef inline double gradient_rows(AnyLoss f, const RowsView* X, const TargetsView* T,
                                  const int32_t* rows, Py_ssize_t n_rows,
                                  const floating* coef, const double* intercept,
-                                 double[:, ::1] scratch, int n_threads) noexcept nogil:
+                                 double[:, ::1] scratch, Py_ssize_t n_blocks,
+                                 int n_threads) noexcept nogil:
     if AnyLoss is Softmax:
-        return softmax_rows(X, T, rows, n_rows, coef, intercept, scratch, n_threads)
+        return softmax_rows(X, T, rows, n_rows, coef, intercept, scratch, n_blocks,
+                            n_threads)
     else:
-        return scalar_rows(f, X, T, rows, n_rows, coef, intercept, scratch, n_threads)
+        return scalar_rows(f, X, T, rows, n_rows, coef, intercept, scratch, n_blocks,
+                           n_threads)
 
 
-cdef void clear_buffers(double[:, ::1] scratch, int n_threads) noexcept nogil:
-    """Zero the first ``n_threads`` thread buffers (all of them are summed, even if
-    OpenMP starts fewer threads than asked for)."""
-    memset(&scratch[0, 0], 0, n_threads * scratch.shape[1] * sizeof(double))
+cdef void clear_buffers(double[:, ::1] scratch, Py_ssize_t n_blocks) noexcept nogil:
+    """Zero the first ``n_blocks`` block buffers."""
+    memset(&scratch[0, 0], 0, n_blocks * scratch.shape[1] * sizeof(double))
 
 
-cdef void clear_support(double[:, ::1] scratch, int n_threads, Py_ssize_t n_models,
+cdef void clear_support(double[:, ::1] scratch, Py_ssize_t n_blocks, Py_ssize_t n_models,
                         Py_ssize_t n_features, const Py_ssize_t* support,
                         Py_ssize_t n_support) noexcept nogil:
     """``clear_buffers`` restricted to the support columns, the intercepts and the
     loss."""
     cdef Py_ssize_t t, k, s
     cdef double* row
-    for t in range(n_threads):
+    for t in range(n_blocks):
         for k in range(n_models):
             row = &scratch[t, k * (n_features + 1)]
             for s in range(n_support):
@@ -189,18 +218,30 @@ cdef void clear_support(double[:, ::1] scratch, int n_threads, Py_ssize_t n_mode
 
 
 cdef void reduce_buffers(
-    const double[:, ::1] scratch, int n_threads, double[:, ::1] grad,
+    const double[:, ::1] scratch, Py_ssize_t n_blocks, double[:, ::1] grad,
     double[::1] grad_intercept, const Py_ssize_t* columns=NULL, Py_ssize_t n_columns=0,
 ) noexcept nogil:
-    """Sum the thread buffers into (grad, grad_intercept): every column, or only
-    ``columns`` when it is given; the intercepts always."""
-    cdef Py_ssize_t k, s, j, row, n_models = grad.shape[0], n_features = grad.shape[1]
+    """Sum the block buffers, in block order, into (grad, grad_intercept): every
+    column, or only ``columns`` when it is given; the intercepts always.  Every
+    entry is ``b_0 + b_1 + ...`` in block order; all the columns are added a whole
+    buffer at a time (contiguous reads), the given ones entry by entry."""
+    cdef Py_ssize_t k, s, j, t, row, n_models = grad.shape[0]
+    cdef Py_ssize_t n_features = grad.shape[1]
+    cdef const double* block
     for k in range(n_models):
         row = k * (n_features + 1)
-        for s in range(n_columns if columns != NULL else n_features):
-            j = columns[s] if columns != NULL else s
-            grad[k, j] = thread_sum(scratch, n_threads, row + j)
-        grad_intercept[k] = thread_sum(scratch, n_threads, row + n_features)
+        if columns != NULL:
+            for s in range(n_columns):
+                j = columns[s]
+                grad[k, j] = thread_sum(scratch, n_blocks, row + j)
+        else:
+            for j in range(n_features):
+                grad[k, j] = scratch[0, row + j]
+            for t in range(1, n_blocks):
+                block = &scratch[t, row]
+                for j in range(n_features):
+                    grad[k, j] = grad[k, j] + block[j]
+        grad_intercept[k] = thread_sum(scratch, n_blocks, row + n_features)
 
 
 # ---------------------------------------------------------------- mini-batch epoch
@@ -253,6 +294,7 @@ cdef double minibatch_rows(AnyLoss f, MiniBatchEpoch* E, floating* coef,
     cdef double total = 0.0, eta, factor, d
     cdef int64_t stamp
     cdef int threads
+    cdef Py_ssize_t blocks
     cdef bint sparse = E.X.sparse
     cdef LazyClock clock
     cdef double[:, ::1] scratch = work.scratch_view
@@ -263,8 +305,10 @@ cdef double minibatch_rows(AnyLoss f, MiniBatchEpoch* E, floating* coef,
     start_clock(&clock)
     while start < E.n_order:
         m = min(E.batch_size, E.n_order - start)
-        # a parallel region per batch pays off only for large batches
-        threads = E.n_threads if m >= E.min_parallel_rows else 1
+        # a parallel region per batch pays off only for large batches: a block per
+        # min_parallel_rows rows
+        blocks = row_blocks(m, E.min_parallel_rows, scratch.shape[0])
+        threads = <int>min(E.n_threads, blocks)
         if sparse:
             stamp = <int64_t>clock.step + 1
             if E.X.wide_indices:
@@ -277,15 +321,15 @@ cdef double minibatch_rows(AnyLoss f, MiniBatchEpoch* E, floating* coef,
                     E.order + start, m, stamp, work.mark_view, support)
             catch_up_columns(coef, n_models, n_features, &clock, snap, support,
                              n_support, &opt, E.opt_state, E.n_slots, lam1, lam2)
-            clear_support(scratch, threads, n_models, n_features, support, n_support)
+            clear_support(scratch, blocks, n_models, n_features, support, n_support)
         else:
-            clear_buffers(scratch, threads)
+            clear_buffers(scratch, blocks)
         total += gradient_rows(f, &E.X, &E.targets, E.order + start, m, coef,
-                               intercept, scratch, threads)
+                               intercept, scratch, blocks, threads)
         eta = scheduled_eta(schedule, eta0, power_t, alpha, t0, t[0])
         advance_clock(&clock, eta, lam1, lam2)
         if sparse:
-            reduce_buffers(scratch, threads, grad, grad_intercept, support, n_support)
+            reduce_buffers(scratch, blocks, grad, grad_intercept, support, n_support)
             for s in range(n_support):
                 j = support[s]
                 for k in range(n_models):
@@ -295,7 +339,7 @@ cdef double minibatch_rows(AnyLoss f, MiniBatchEpoch* E, floating* coef,
                         lam1, lam2)
                 take_snapshot(snap, j, &clock)
         else:
-            reduce_buffers(scratch, threads, grad, grad_intercept)
+            reduce_buffers(scratch, blocks, grad, grad_intercept)
             for k in range(n_models):
                 for j in range(n_features):
                     coef[k * n_features + j] = step_coordinate(
@@ -327,7 +371,7 @@ cdef double minibatch_rows(AnyLoss f, MiniBatchEpoch* E, floating* coef,
 
 cdef class Workspace:
     """Scratch of ``gradient`` and ``minibatch_epoch`` for one problem, sized and
-    allocated here: a buffer per thread, the summed gradient, and on CSR input the
+    allocated here: a buffer per block of rows, the summed gradient, and on CSR input the
     lazy updates' snapshots and the batch's columns.
 
     Parameters
@@ -338,8 +382,9 @@ cdef class Workspace:
     n_models : int
     n_threads : int
     min_parallel_rows : int
-        Batches of fewer rows are summed by one thread: a parallel region per step
-        costs more than it saves on a few rows.
+        The rows of a block (``row_blocks``): batches of fewer rows are one block,
+        summed by one thread (a parallel region per step costs more than it saves
+        on a few rows).
     """
 
     def __init__(self, loss, Rows X, Py_ssize_t n_models, int n_threads, *,
@@ -353,9 +398,11 @@ cdef class Workspace:
         self.sparse = X.sparse
         self.softmax = isinstance(loss, Softmax)
         self.dtype = X.dtype
-        # per thread: the gradient, the softmax's logits, the thread's summed loss
+        # per block of rows: the gradient, the softmax's logits, the block's summed
+        # loss; as many blocks as a fixed budget of memory holds (MAX_BLOCKS at most)
         width = n_models * (X.n_features + 1) + (n_models if self.softmax else 0) + 1
-        self.scratch = np.empty((n_threads, width))
+        n_blocks = max(1, min(MAX_BLOCKS, BLOCK_BUFFER_BYTES // (8 * width)))
+        self.scratch = np.empty((n_blocks, width))
         self.grad = np.empty((n_models, X.n_features))
         self.grad_intercept = np.empty(n_models)
         self.intercept = np.empty(n_models)
@@ -412,12 +459,15 @@ def gradient(AnyLoss loss, Rows X, Targets targets, rows, floating[:, ::1] coef,
     cdef const floating* coef_first = &coef[0, 0] if coef.size else NULL
     cdef const double* intercept_first = &intercept[0] if intercept.size else NULL
     cdef double total
+    cdef Py_ssize_t n_blocks = row_blocks(n_rows, work.min_parallel_rows,
+                                          work.scratch_view.shape[0])
+    cdef int n_threads = <int>min(work.n_threads, n_blocks)
     with nogil:
-        clear_buffers(work.scratch_view, work.n_threads)
+        clear_buffers(work.scratch_view, n_blocks)
         total = gradient_rows(loss, &X.view, &targets.view, subset_first, n_rows,
                               coef_first, intercept_first, work.scratch_view,
-                              work.n_threads)
-        reduce_buffers(work.scratch_view, work.n_threads, work.grad_view,
+                              n_blocks, n_threads)
+        reduce_buffers(work.scratch_view, n_blocks, work.grad_view,
                        work.grad_intercept_view)
     return total
 

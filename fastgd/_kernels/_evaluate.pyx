@@ -4,15 +4,16 @@ row's curvature (the weights of the Hessian ``X' diag(c) X`` of Newton's method)
 
 Design: ``prange`` over rows with a static schedule and ``n_threads`` threads; every
 row is independent, so the outputs of ``decision_function`` and ``curvature`` do not
-depend on the thread count.  ``loss_sum`` adds in double, each thread into its own partial sum (on a
-cache line of its own), and the partial sums in thread order: a given thread count
-gives the same bits every time.  The loss is a compile-time choice (the type of the
-``loss`` argument, ``AnyLoss``); both kernels read dense and CSR rows through
+depend on the thread count.  ``loss_sum`` adds in double, each block of rows
+(``BLOCK_ROWS`` rows; the number of blocks depends on the rows alone) into its own
+partial sum (on a cache line of its own), and the partial sums in block order: the
+same bits at every thread count.  The loss is a compile-time choice (the type of the
+``loss`` argument, ``AnyLoss``); the kernels read dense and CSR rows through
 ``_rows.pxd``.
 """
 
 from cython cimport floating
-from cython.parallel cimport parallel, prange, threadid
+from cython.parallel cimport prange
 from libc.stdint cimport int32_t
 
 from fastgd._kernels._loss_functions cimport log_sum_exp
@@ -60,23 +61,29 @@ def decision_function(Rows X, const floating[:, ::1] coef, const double[::1] int
                                        + intercept[k])
 
 
+# rows per block of ``loss_sum``'s partial sums, and the most blocks
+BLOCK_ROWS = 4096
+MAX_BLOCKS = 64
+
+
 cdef double scalar_loss_rows(ScalarLoss f, const RowsView* X, const TargetsView* T,
                              const int32_t[::1] rows, const floating[:, ::1] coef,
                              const double[::1] intercept, double[:, ::1] partial,
                              int n_threads) noexcept nogil:
     """The summed weighted loss of every model row; ``partial`` holds a sum per
-    thread."""
+    block of rows (its first dimension is the number of blocks)."""
     cdef const floating* values = <const floating*>X.values
     cdef const floating* y = <const floating*>T.y
     cdef const floating* sample_weight = <const floating*>T.sample_weight
-    cdef Py_ssize_t r, i, k
+    cdef Py_ssize_t b, r, i, k, n = rows.shape[0], n_blocks = partial.shape[0]
     cdef double p, target, weight
-    # set before the parallel block, whose private copies Cython initialises from
+    # set before the parallel loop, whose private copies Cython initialises from
     # them (an unset pointer there is a compiler warning, not a use)
     cdef double* acc = NULL
-    with parallel(num_threads=n_threads, use_threads_if=n_threads > 1):
-        acc = &partial[threadid(), 0]
-        for r in prange(rows.shape[0], schedule="static"):
+    for b in prange(n_blocks, schedule="static", num_threads=n_threads,
+                    use_threads_if=n_threads > 1):
+        acc = &partial[b, 0]
+        for r in range(n * b // n_blocks, n * (b + 1) // n_blocks):
             i = rows[r]
             for k in range(coef.shape[0]):
                 target = sample_target(T, y, i, T.pos_class[k])
@@ -84,27 +91,29 @@ cdef double scalar_loss_rows(ScalarLoss f, const RowsView* X, const TargetsView*
                                           T.w_neg)
                 p = row_dot(X, values, i, &coef[k, 0]) + intercept[k]
                 acc[0] += weight * loss_value(f, p, target)
-    return thread_sum(partial, n_threads, 0)
+    return thread_sum(partial, <int>n_blocks, 0)
 
 
 cdef double softmax_loss_rows(const RowsView* X, const TargetsView* T,
                               const int32_t[::1] rows, const floating[:, ::1] coef,
                               const double[::1] intercept, double[:, ::1] partial,
                               double[:, ::1] logits, int n_threads) noexcept nogil:
-    """The multinomial cross-entropy; ``logits`` holds a row of logits per thread,
-    ``partial`` a sum per thread."""
+    """The multinomial cross-entropy; ``logits`` holds a row of logits per block,
+    ``partial`` a sum per block."""
     cdef const floating* values = <const floating*>X.values
     cdef const floating* soft = <const floating*>T.soft
     cdef const floating* sample_weight = <const floating*>T.sample_weight
-    cdef Py_ssize_t r, i, k, n_classes = coef.shape[0]
+    cdef Py_ssize_t b, r, i, k, n_classes = coef.shape[0]
+    cdef Py_ssize_t n = rows.shape[0], n_blocks = partial.shape[0]
     cdef double weight, row_loss
-    # set before the parallel block (see scalar_loss_rows)
+    # set before the parallel loop (see scalar_loss_rows)
     cdef double* z = NULL
     cdef double* acc = NULL
-    with parallel(num_threads=n_threads, use_threads_if=n_threads > 1):
-        z = &logits[threadid(), 0]
-        acc = &partial[threadid(), 0]
-        for r in prange(rows.shape[0], schedule="static"):
+    for b in prange(n_blocks, schedule="static", num_threads=n_threads,
+                    use_threads_if=n_threads > 1):
+        z = &logits[b, 0]
+        acc = &partial[b, 0]
+        for r in range(n * b // n_blocks, n * (b + 1) // n_blocks):
             i = rows[r]
             weight = softmax_weight(T, soft, sample_weight, i)
             row_logits(X, values, i, &coef[0, 0], &intercept[0], n_classes, z)
@@ -112,7 +121,7 @@ cdef double softmax_loss_rows(const RowsView* X, const TargetsView* T,
             for k in range(n_classes):
                 row_loss = row_loss - softmax_target(T, soft, i, k) * z[k]
             acc[0] += weight * row_loss
-    return thread_sum(partial, n_threads, 0)
+    return thread_sum(partial, <int>n_blocks, 0)
 
 
 def loss_sum(AnyLoss loss, Rows X, Targets targets, const int32_t[::1] rows,
@@ -128,13 +137,14 @@ def loss_sum(AnyLoss loss, Rows X, Targets targets, const int32_t[::1] rows,
     total : float
     """
     check_model(X, targets, coef, intercept, rows)
-    n_threads = max(n_threads, 1)
+    n_blocks = max(1, min(MAX_BLOCKS, (rows.shape[0] + BLOCK_ROWS - 1) // BLOCK_ROWS))
+    n_threads = max(1, min(n_threads, n_blocks))
     cdef double total
     cdef double[:, ::1] logits
-    # one cache line per thread: the threads' sums do not share lines
-    cdef double[:, ::1] partial = np.zeros((n_threads, FG_CACHE_LINE // sizeof(double)))
+    # one cache line per block: the blocks' sums do not share lines
+    cdef double[:, ::1] partial = np.zeros((n_blocks, FG_CACHE_LINE // sizeof(double)))
     if AnyLoss is Softmax:
-        logits = np.empty((n_threads, coef.shape[0]))
+        logits = np.empty((n_blocks, coef.shape[0]))
         with nogil:
             total = softmax_loss_rows(&X.view, &targets.view, rows, coef, intercept,
                                       partial, logits, n_threads)
