@@ -95,10 +95,16 @@ class BaseSGD(BaseEstimator):
 
     # ------------------------------------------------------------------ training
 
-    def _plan(self, shape=None, stored=None):
+    def _plan(self, shape=None, stored=None, fresh_start=False):
         """The ``Plan`` of a fit with the current parameters, on X of ``shape`` with
-        ``stored`` values (``optimizer='auto'`` picks its solver for them)."""
-        return resolve_plan(self, self._intercept_drift, shape, stored)
+        ``stored`` values (``optimizer='auto'`` picks its solver for them), from a
+        model of zeros (``fresh_start``) or not."""
+        return resolve_plan(self, self._intercept_drift, shape, stored, fresh_start)
+
+    def _fresh_start(self, partial, coef_init, intercept_init):
+        """Whether a fit starts from zeros: no continuation, warm start or init."""
+        return not (partial or coef_init is not None or intercept_init is not None
+                    or (self.warm_start and hasattr(self, "coef_")))
 
     def _fit_or_partial(self, X, y, sample_weight, partial, max_iter, classes=None,
                         coef_init=None, intercept_init=None):
@@ -125,7 +131,8 @@ class BaseSGD(BaseEstimator):
             # separate check would read X once more
             X, y = self._validate_X_y(X, y, reset=first, y_numeric=self._y_numeric,
                                       ensure_all_finite=False)
-            plan = self._plan(X.shape, X.nnz if sp.issparse(X) else X.size)
+            plan = self._plan(X.shape, X.nnz if sp.issparse(X) else X.size,
+                              self._fresh_start(partial, coef_init, intercept_init))
             self._set_classes(y, partial, classes)
             encoded, stratify = self._target_encoding(y, fitting=True).encode(y,
                                                                               X.dtype)

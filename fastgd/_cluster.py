@@ -44,7 +44,8 @@ def fit_on_cluster(estimator, X, y, sample_weight, partial, max_iter, classes,
     # optimizer='auto' picks for a dense X: the values a chunk stores are not known
     # before it is read
     shape = (data.n_rows, data.n_features)
-    plan = e._plan(shape, shape[0] * shape[1])
+    plan = e._plan(shape, shape[0] * shape[1],
+                   e._fresh_start(partial, coef_init, intercept_init))
     summary = data.summarise(plan.fit_intercept, classify=not e._y_numeric,
                              largest_row=plan.needs_largest_row)
     if summary.rows == 0:

@@ -121,3 +121,36 @@ def test_auto_fits_reach_the_optimum():
     assert auto.objective(X, y) <= best.objective(X, y) * (1 + 1e-12)
     with pytest.raises(ValueError, match="needs batch_size='full'"):
         fastgd.SGDClassifier(optimizer="auto").fit(X, y)
+
+
+def test_auto_warm_starts_lbfgs_on_many_rows_from_zero_only():
+    est = fastgd.SGDClassifier(loss="log_loss", batch_size="full", optimizer="auto")
+    big, small = (500_000, 100), (10_000, 100)
+    assert resolve_plan(est, shape=big, stored=50_000_000,
+                        fresh_start=True).sgd_warm_start
+    assert not resolve_plan(est, shape=big, stored=50_000_000).sgd_warm_start
+    assert not resolve_plan(est, shape=small, stored=1_000_000,
+                            fresh_start=True).sgd_warm_start  # Newton there
+    lbfgs = fastgd.SGDClassifier(loss="log_loss", batch_size="full",
+                                 optimizer="lbfgs")
+    assert not resolve_plan(lbfgs, shape=big, stored=50_000_000,
+                            fresh_start=True).sgd_warm_start
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e4], ids=["unit", "unscaled"])
+def test_the_sgd_warm_start_reaches_the_same_optimum(scale):
+    # a column 10,000 times the others: SciPy's line search fails there (it left
+    # L-BFGS at the model of zeros with a LineSearchWarning); halving takes over
+    import warnings
+
+    X, y = make_classification(30_000, 8, random_state=2)
+    X = X * np.array([scale] + [1.0] * 7)
+    kw = dict(loss="log_loss", batch_size="full", alpha=1e-3, tol=1e-9,
+              max_iter=2000, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        auto = fastgd.SGDClassifier(optimizer="auto", **kw).fit(X, y)
+        cold = fastgd.SGDClassifier(optimizer="lbfgs", **kw).fit(X, y)
+    newton = fastgd.SGDClassifier(optimizer="newton", **kw).fit(X, y)
+    assert auto.objective(X, y) <= newton.objective(X, y) * (1 + 1e-9)
+    assert cold.objective(X, y) <= newton.objective(X, y) * (1 + 1e-9)

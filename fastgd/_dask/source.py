@@ -302,8 +302,9 @@ class OnCluster:
         scale = self.total_weight / sample_total if sample_total > 0 else 1.0
         return lambda coef, b: runner.run(coef, b) * scale
 
-    def sgd_epochs(self, plan, state):
-        """(epochs, visiting order) of SGD over the chunks: one object."""
+    def sgd_epochs(self, plan, state, rule=None):
+        """(epochs, visiting order) of SGD over the chunks: one object (each chunk's
+        task makes its step rule from the plan: ``rule`` is not used)."""
         epochs = ClusterEpochs(plan, self.encoding, self.data, state, self.traffic)
         return epochs, epochs
 

@@ -23,8 +23,11 @@ penalised.
   L-BFGS-B uses); measured against halving from the unit step until the Armijo
   condition holds, it took 100 iterations to a gap of 2.3e-3 on sparse L2-logistic
   (200k x 50k) where halving took 100 to 1e-2, because its steps also meet the
-  curvature condition.  OWL-QN halves from the unit step (the first iteration: a
-  step of length 1 along the gradient) with its projection onto the orthant.
+  curvature condition.  Where SciPy's search fails (features of very different
+  scales: it left the model of zeros after one iteration on a column 1000 times the
+  others), the iteration halves from the unit step instead.  OWL-QN halves from the
+  unit step (the first iteration: a step of length 1 along the gradient) with its
+  projection onto the orthant.
 * The iteration stops making progress (``step`` returns False) when the
   pseudo-gradient is zero, or the decrease a trial predicts (to first order) is
   below the rounding of ``F`` (``ROUNDING``), or no trial decreases ``F``: the
@@ -180,7 +183,11 @@ class QuasiNewton:
         if -slope <= ROUNDING * abs(self.F):
             return False
         if orthant is None:
-            found = self._wolfe_search(d, slope)
+            # SciPy's search can fail where the curvature varies by orders of
+            # magnitude (features of very different scales): halving from the unit
+            # step then still descends
+            found = (self._wolfe_search(d, slope)
+                     or self._backtracking_search(d, slope, pg, None))
             if found is None:
                 return False
             x_new, f_new, grad_new, F_new = found
@@ -215,7 +222,10 @@ class QuasiNewton:
             return cache[key]
 
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", OptimizeWarning)  # a failed search
+            # a failed search (the caller falls back to halving): SciPy says so with
+            # an OptimizeWarning or a LineSearchWarning, a RuntimeWarning
+            warnings.simplefilter("ignore", OptimizeWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
             t, *_ = line_search(lambda x: evaluate(x)[0], lambda x: evaluate(x)[2],
                                 self.x, d, gfk=self.grad, old_fval=self.F,
                                 old_old_fval=self.F_before, c1=ARMIJO, c2=0.9)
@@ -226,8 +236,9 @@ class QuasiNewton:
         return x_new, f_new, grad_new, F_new
 
     def _backtracking_search(self, d, slope, pg, orthant):
-        """OWL-QN's search: halve the step until the projected point meets the
-        Armijo condition along the pseudo-gradient."""
+        """OWL-QN's search: halve the step until the projected point (``orthant``
+        None: no projection) meets the Armijo condition along the
+        pseudo-gradient."""
         t = 1.0
         for _ in range(MAX_BACKTRACKS):
             if -t * slope <= ROUNDING * abs(self.F):

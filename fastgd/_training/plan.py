@@ -76,6 +76,10 @@ class Plan:
         Resolved to threads where the work runs (``n_threads``): a Dask worker has
         its own cores.
     verbose : int
+    sgd_warm_start : bool
+        A solver of the whole objective starts from the model of one epoch of
+        averaged SGD when that model's objective is lower than its own start's
+        (``epochs.sgd_warm_start``).
     """
 
     estimator_name: str
@@ -113,6 +117,7 @@ class Plan:
     random_state: Any
     n_jobs: Optional[int]
     verbose: int
+    sgd_warm_start: bool = False
 
     @property
     def spec(self):

@@ -121,12 +121,13 @@ class InMemory:
         rows, scale = sampled_rows(self.train_rows, p.sample_weight, self.total_weight)
         return lambda coef, b: runner.run(coef, b, rows) * scale
 
-    def sgd_epochs(self, plan, state):
-        """(epochs, visiting order) of per-sample or mini-batch SGD."""
+    def sgd_epochs(self, plan, state, rule=None):
+        """(epochs, visiting order) of per-sample or mini-batch SGD, with the step
+        rule ``rule`` (default: the fit's)."""
         p = self.problem
         order = visiting_order(plan, p.X, p.rows, self.train_rows,
                                p.targets.n_models, self.n_threads)
-        runner = sgd_runner(plan, p.loss, p.rows, p.targets, self.rule,
+        runner = sgd_runner(plan, p.loss, p.rows, p.targets, rule or self.rule,
                             self.n_threads, self.n_rows)
         return SgdEpochs(plan, runner, state, order), order
 
