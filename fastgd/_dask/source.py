@@ -225,31 +225,27 @@ class ChunkSums:
         self.placement = ChunkPlacement(encoding, data, balance=True)
         self.plan_bytes = _nbytes(plan)
 
-    def summed(self, task, add, coef, intercept):
-        """``add`` of ``task``'s result on every group of chunks, on the workers."""
+    def loss_and_gradient(self, coef, intercept):
+        """(loss, gradient, intercept gradient) summed over the chunks."""
         import dask
 
         # the plan and the model go into each group's task (one per worker): as
         # tasks of their own they would cost round trips between the workers
         intercept = np.ascontiguousarray(intercept, np.float64)
         groups = self.placement.groups
-        parts = [dask.delayed(task, pure=False)(
+        parts = [dask.delayed(chunk_gradient, pure=False)(
                      self.plan, *self.placement.of(group), self.data.dtype, coef,
                      intercept)
                  for group in groups]
         while len(parts) > REDUCTION_FAN_IN:
-            parts = [dask.delayed(add, pure=True)(*parts[k:k + REDUCTION_FAN_IN])
+            parts = [dask.delayed(add_sums, pure=True)(*parts[k:k + REDUCTION_FAN_IN])
                      for k in range(0, len(parts), REDUCTION_FAN_IN)]
         # the last addition on the client: a hop between workers less
-        result = add(*dask.compute(*parts))
+        result = add_sums(*dask.compute(*parts))
         self.traffic.add(round_trips=1,
                          sent=(self.plan_bytes + coef.nbytes + intercept.nbytes)
                          * len(groups), received=_nbytes(result) * len(groups))
         return result
-
-    def loss_and_gradient(self, coef, intercept):
-        """(loss, gradient, intercept gradient) summed over the chunks."""
-        return self.summed(chunk_gradient, add_sums, coef, intercept)
 
 
 class OnCluster:
@@ -297,8 +293,7 @@ class OnCluster:
         (``curvature.sampled_rows``), so the same Newton steps, with no round trip."""
         p = self.problem
         runner = HessianRunner(p.loss, p.X, p.rows, p.targets, self.n_threads)
-        sw = p.sample_weight
-        sample_total = float(np.sum(sw)) if sw is not None else float(p.rows.n_rows)
+        sample_total = self.curvature_sample[2]
         scale = self.total_weight / sample_total if sample_total > 0 else 1.0
         return lambda coef, b: runner.run(coef, b) * scale
 

@@ -100,23 +100,42 @@ def make_epochs(plan, problem, state, source):
     """
     if not plan.whole_objective:
         return source.sgd_epochs(plan, state)
+    loss_and_gradient = LastEvaluation(source.loss_and_gradient())
     if plan.sgd_warm_start:
-        sgd_warm_start(plan, problem, state, source)
+        sgd_warm_start(plan, problem, state, source, loss_and_gradient)
     curvature = problem.curvature
     X, sample_weight, sample_total = source.curvature_sample
     epochs = FullBatchEpochs(
         SOLVERS[plan.solver], plan,
         lambda: block_lipschitz(X, sample_weight, curvature, sample_total),
-        source, state)
+        source, loss_and_gradient, state)
     return epochs, NoOrder()
 
 
-def sgd_warm_start(plan, problem, state, source):
+class LastEvaluation:
+    """``loss_and_gradient`` that keeps its last result: asked again at the same
+    model (the warm start's comparison, then the solver's first evaluation at the
+    model it kept), it answers without another pass over X."""
+
+    def __init__(self, loss_and_gradient):
+        self.loss_and_gradient = loss_and_gradient
+        self.key = self.value = None
+
+    def __call__(self, coef, intercept):
+        key = (coef.tobytes(), np.ascontiguousarray(intercept, np.float64).tobytes())
+        if key != self.key:
+            self.value = self.loss_and_gradient(coef, intercept)
+            self.key = key
+        return self.value
+
+
+def sgd_warm_start(plan, problem, state, source, loss_and_gradient):
     """Move ``state``'s model to that of one epoch of averaged per-sample SGD from
     it, when that model's objective is lower (else leave it): a pass of SGD takes a
     solver of the whole objective most of the way to the optimum, where the solver
     then converges in a few iterations.  Costs two passes over X: the epoch, and the
-    comparison of the two objectives."""
+    objective of the start (``loss_and_gradient`` is a ``LastEvaluation``: the
+    solver reuses the evaluation of the model kept, when it is the warm one)."""
     warm = dataclasses.replace(
         plan, algorithm=PER_SAMPLE, solver=None, batch_size=1, optimizer="sgd",
         learning_rate="invscaling", requested_learning_rate="invscaling",
@@ -136,13 +155,14 @@ def sgd_warm_start(plan, problem, state, source):
     coef, intercept = sgd_state.model(True)
     if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
         return
-    loss_and_gradient = source.loss_and_gradient()
 
     def objective(w, b):
         return (loss_and_gradient(np.ascontiguousarray(w), b)[0]
                 / source.total_weight + regularisation(plan, w, b))
 
-    if objective(coef, intercept) < objective(state.coef, state.intercept):
+    # the start's first, the warm model's last: the one the solver most likely keeps
+    start = objective(state.coef, state.intercept)
+    if objective(coef, intercept) < start:
         state.coef[:] = coef
         state.scalars["intercept"] = intercept
 
@@ -163,10 +183,12 @@ class FullBatchEpochs:
     lipschitz : callable
         ``() -> (L_w, L_b)``: curvature bounds, for the solvers that ask.
     source : InMemory or OnCluster
-        Where the sums over the training rows come from: ``loss_and_gradient()``,
-        ``hessian()`` (each ``(coef, intercept) -> sums``, ``coef`` in X's dtype) and
-        ``total_weight``, the rows' summed sample weights (their number without
-        weights).
+        Where the sums over the training rows come from: ``hessian()`` (``(coef,
+        intercept) -> sum``, ``coef`` in X's dtype) and ``total_weight``, the rows'
+        summed sample weights (their number without weights).
+    loss_and_gradient : callable
+        ``(coef, intercept) -> (loss sum, gradient sum of the weights, of the
+        intercepts)`` over the training rows (the source's).
     state : TrainingState
         Its model is replaced by the solver's iterate after every call.
 
@@ -182,8 +204,7 @@ class FullBatchEpochs:
         subgradients do not vanish at the optimum.
     """
 
-    def __init__(self, solver, plan, lipschitz, source, state):
-        loss_and_gradient = source.loss_and_gradient()
+    def __init__(self, solver, plan, lipschitz, source, loss_and_gradient, state):
         self.state = state
         self.converged = False
         self.tol = plan.tol
