@@ -780,7 +780,8 @@ def _tampered(draw):
             continue
         try:
             members = _members(blob)
-        except (zipfile.BadZipFile, ValueError, EOFError, OSError):
+        except (zipfile.BadZipFile, ValueError, EOFError, OSError,
+                NotImplementedError):  # zipfile: "zip file version 10.9"
             continue
         if not members:
             continue
