@@ -57,6 +57,16 @@ def gradient(f, X, targets, coef, intercept, rows=None, n_threads=1):
     return total, work.grad.copy(), work.grad_intercept.copy()
 
 
+def hessian_diagonal(f, X, targets, coef, intercept, rows=None, n_threads=1):
+    """(weights' diagonal, intercepts' diagonal) from ``_batch.hessian_diagonal``."""
+    X = sp.csr_matrix(X) if sp.issparse(X) else X
+    R = Rows(X)
+    work = _batch.Workspace(f, R, coef.shape[0], n_threads, min_parallel_rows=1)
+    _batch.hessian_diagonal(f, R, targets, rows, np.ascontiguousarray(coef),
+                            np.ascontiguousarray(intercept, dtype=np.float64), work)
+    return work.grad.copy(), work.grad_intercept.copy()
+
+
 def loss_sum(f, X, targets, coef, intercept, rows=None, n_threads=1):
     """The summed loss from ``_evaluate.loss_sum``."""
     R = Rows(X)

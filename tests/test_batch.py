@@ -1,5 +1,6 @@
 """The batch gradient kernel against NumPy: loss sums and gradients of every loss,
-dense and CSR, float32 and float64, one-vs-rest rows, mini-batch rows, thread counts."""
+dense and CSR, float32 and float64, one-vs-rest rows, mini-batch rows, thread counts;
+the Hessian's diagonal against finite differences of the gradient."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -9,8 +10,9 @@ from fastgd._kernels._enums import Schedule
 from fastgd._kernels._shuffle import VisitingOrder
 from fastgd._training.state import TrainingState
 from fastgd._kernels._structs import Rows, StepRule
-from kernels import (CLASSIFY, SCALAR_LOSSES, class_targets, gradient, loss,
-                     regression_targets)
+from fastgd._training.plan import LOSS_SPECS
+from kernels import (CLASSIFY, SCALAR_LOSSES, class_targets, gradient,
+                     hessian_diagonal, loss, regression_targets)
 from reference import naive_dloss, naive_loss
 
 
@@ -75,6 +77,55 @@ def test_gradient_matches_numpy(name, sparse, dtype, n_threads):
         np.testing.assert_allclose(grad[0], g0, **tol)
         np.testing.assert_allclose(grad_b[0], gb0, **tol)
     np.testing.assert_allclose(total, expect_total, **tol)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("name", [n for n in SCALAR_LOSSES if LOSS_SPECS[n].smooth])
+def test_hessian_diagonal_is_the_gradients_derivative(name, sparse, dtype, n_threads):
+    """Entry j of the diagonal is the derivative of the gradient's entry j along
+    coordinate j: central differences of the (float64) gradient kernel, per model
+    row, with sample and class weights and a subset of rows."""
+    rng = np.random.default_rng(3)
+    n, d = 200, 5
+    Xd = rng.normal(size=(n, d)) * (rng.random((n, d)) < (0.5 if sparse else 1.0))
+    rows = np.sort(rng.choice(n, 150, replace=False)).astype(np.int32)
+    sw = rng.uniform(0.5, 2.0, n)
+    if name in CLASSIFY:
+        y_class = rng.integers(0, 2, n).astype(np.int32)
+        pos, w_pos = np.arange(2, dtype=np.int32), np.array([1.5, 0.5])
+
+        def targets(dt):
+            return class_targets(y_class, pos, w_pos, 1.0, sw.astype(dt), dt)
+    else:
+        y = rng.normal(size=n)
+
+        def targets(dt):
+            return regression_targets(y.astype(dt), sw.astype(dt), dt)
+    n_models = 2 if name in CLASSIFY else 1
+    coef = 0.5 * rng.normal(size=(n_models, d))
+    b = rng.normal(size=n_models)
+    Xk = Xd.astype(dtype)
+    diag, diag_b = hessian_diagonal(loss(name, 0.2), sp.csr_matrix(Xk) if sparse
+                                    else Xk, targets(dtype), coef.astype(dtype), b,
+                                    rows, n_threads)
+    X64 = Xk.astype(np.float64)
+    f, h = loss(name, 0.2), 1e-6
+    for k in range(n_models):
+        for j in range(d + 1):
+            step_w, step_b = np.zeros_like(coef), np.zeros_like(b)
+            if j < d:
+                step_w[k, j] = h
+            else:
+                step_b[k] = h
+            up = gradient(f, X64, targets(np.float64), coef + step_w, b + step_b, rows)
+            down = gradient(f, X64, targets(np.float64), coef - step_w, b - step_b,
+                            rows)
+            got = diag[k, j] if j < d else diag_b[k]
+            want = ((up[1][k, j] - down[1][k, j]) if j < d
+                    else (up[2][k] - down[2][k])) / (2 * h)
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
 
 
 def test_all_rows_and_thread_counts_agree():

@@ -104,15 +104,26 @@ def chunk_gradient(plan, Xs, targets, dtype, coef, intercept):
     return add_sums(*sums)
 
 
+def chunk_hessian_diagonal(plan, Xs, targets, dtype, coef, intercept):
+    """The summed diagonal of the loss's Hessian over a group of chunks at the model
+    (runs on the worker that holds them), in a one-tuple as ``add_sums`` adds them."""
+    total = 0.0
+    for X, encoded in zip(Xs, targets):
+        loss, rows, chunk_y, _ = chunk_problem(plan, X, encoded, dtype)
+        total = total + GradientRunner(loss, rows, chunk_y, plan.n_threads
+                                       ).hessian_diagonal(coef, intercept)
+    return (total,)
+
+
 def add_sums(*parts):
-    """The sum of several (loss, gradient, intercept gradient) triples."""
-    total, grad, grad_b = parts[0]
-    grad, grad_b = grad.copy(), grad_b.copy()
-    for t, g, gb in parts[1:]:
-        total += t
-        grad += g
-        grad_b += gb
-    return total, grad, grad_b
+    """The entrywise sum of several tuples of sums (loss, gradient, intercept
+    gradient; or one diagonal)."""
+    first, *rest = parts
+    total = [np.copy(x) if isinstance(x, np.ndarray) else x for x in first]
+    for part in rest:
+        for k, x in enumerate(part):
+            total[k] = total[k] + x
+    return tuple(total)
 
 
 def chunk_sgd_epoch(plan, Xs, targets, dtype, state, eta, seeds):
@@ -215,7 +226,7 @@ class ClusterEpochs:
 
 class ChunkSums:
     """Sums over the chunks on the workers, at a model: the loss and its gradient
-    (``loss_and_gradient``).  The chunks are placed once
+    (``loss_and_gradient``), the diagonal of its Hessian (``hessian_diagonal``).  The chunks are placed once
     (balanced over the workers); each call is one graph of a task per group of chunks
     (``chunk_groups``), the groups' sums added by a tree reduction: one round trip.
     """
@@ -227,13 +238,22 @@ class ChunkSums:
 
     def loss_and_gradient(self, coef, intercept):
         """(loss, gradient, intercept gradient) summed over the chunks."""
+        return self._reduced(chunk_gradient, coef, intercept)
+
+    def hessian_diagonal(self, coef, intercept):
+        """The diagonal of the loss's Hessian summed over the chunks (one per model
+        row, the intercept last)."""
+        return self._reduced(chunk_hessian_diagonal, coef, intercept)[0]
+
+    def _reduced(self, chunk_sum, coef, intercept):
+        """``chunk_sum``'s tuple of sums at the model, added over the chunks."""
         import dask
 
         # the plan and the model go into each group's task (one per worker): as
         # tasks of their own they would cost round trips between the workers
         intercept = np.ascontiguousarray(intercept, np.float64)
         groups = self.placement.groups
-        parts = [dask.delayed(chunk_gradient, pure=False)(
+        parts = [dask.delayed(chunk_sum, pure=False)(
                      self.plan, *self.placement.of(group), self.data.dtype, coef,
                      intercept)
                  for group in groups]
@@ -296,6 +316,11 @@ class OnCluster:
         sample_total = self.curvature_sample[2]
         scale = self.total_weight / sample_total if sample_total > 0 else 1.0
         return lambda coef, b: runner.run(coef, b) * scale
+
+    def hessian_diagonal(self):
+        """The diagonal of the loss's Hessian summed over the chunks, on the
+        workers (exact: the sample would miss the rare features)."""
+        return self.sums.hessian_diagonal
 
     def sgd_epochs(self, plan, state, rule=None):
         """(epochs, visiting order) of SGD over the chunks: one object (each chunk's

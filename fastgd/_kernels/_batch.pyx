@@ -1,5 +1,6 @@
 # cython: language_level=3
-"""Mini-batch and full-batch gradients, and the mini-batch proximal SGD epoch.
+"""Mini-batch and full-batch gradients (and the Hessian's diagonal, L-BFGS's
+preconditioner), and the mini-batch proximal SGD epoch.
 
 Design
 ------
@@ -40,9 +41,13 @@ from fastgd._kernels._batch_lazy cimport (
     coordinate_state, rebase_clock, start_clock, step_coordinate, take_snapshot,
 )
 from fastgd._kernels._loss_functions cimport log_sum_exp
-from fastgd._kernels._losses cimport AnyLoss, ScalarLoss, Softmax, loss_value_and_derivative
+from fastgd._kernels._losses cimport (
+    AnyLoss, ScalarLoss, Softmax, loss_second_derivative, loss_value_and_derivative,
+)
 from fastgd._kernels._optimizers cimport Optimizer, OptimizerRule, optimizer_direction
-from fastgd._kernels._rows cimport csr_range, index_t, row_add_scaled, row_dot, row_logits
+from fastgd._kernels._rows cimport (
+    csr_range, index_t, row_add_scaled, row_add_squares, row_dot, row_logits,
+)
 from fastgd._kernels._schedules cimport scheduled_eta
 from fastgd._kernels._shuffle cimport VisitingOrder
 from fastgd._kernels._structs cimport (
@@ -194,6 +199,40 @@ cdef inline double gradient_rows(AnyLoss f, const RowsView* X, const TargetsView
     else:
         return scalar_rows(f, X, T, rows, n_rows, coef, intercept, scratch, n_blocks,
                            n_threads)
+
+
+cdef void diagonal_rows(ScalarLoss f, const RowsView* X, const TargetsView* T,
+                        const int32_t* rows, Py_ssize_t n_rows, const floating* coef,
+                        const double* intercept, double[:, ::1] scratch,
+                        Py_ssize_t n_blocks, int n_threads) noexcept nogil:
+    """The diagonal of the summed weighted loss's Hessian of every model row, added
+    to the block buffers as ``scalar_rows`` adds the gradient: ``s_i * loss''_i *
+    x_ij^2``, the intercept's ``s_i * loss''_i`` last.  A margin that is not finite
+    adds NaN to the intercept's entry."""
+    cdef const floating* values = <const floating*>X.values
+    cdef const floating* y = <const floating*>T.y
+    cdef const floating* sample_weight = <const floating*>T.sample_weight
+    cdef Py_ssize_t b, r, i, k, n_features = X.n_features
+    cdef double target, weight, p, c
+    # set before the parallel loop (see scalar_rows)
+    cdef double* local = NULL
+    for b in prange(n_blocks, schedule="static", num_threads=n_threads,
+                    use_threads_if=n_threads > 1):
+        for r in range(n_rows * b // n_blocks, n_rows * (b + 1) // n_blocks):
+            i = rows[r] if rows != NULL else r
+            for k in range(T.n_models):
+                local = &scratch[b, k * (n_features + 1)]
+                target = sample_target(T, y, i, T.pos_class[k])
+                weight = sample_weight_of(sample_weight, i, target, T.w_pos[k],
+                                          T.w_neg)
+                p = row_dot(X, values, i, coef + k * n_features) + intercept[k]
+                if not isfinite(p):
+                    local[n_features] += NAN
+                    continue
+                c = weight * loss_second_derivative(f, p, target)
+                if c != 0.0:
+                    row_add_squares(c, X, values, i, local)
+                    local[n_features] += c
 
 
 cdef void clear_buffers(double[:, ::1] scratch, Py_ssize_t n_blocks) noexcept nogil:
@@ -470,6 +509,44 @@ def gradient(AnyLoss loss, Rows X, Targets targets, rows, floating[:, ::1] coef,
         reduce_buffers(work.scratch_view, n_blocks, work.grad_view,
                        work.grad_intercept_view)
     return total
+
+
+def hessian_diagonal(ScalarLoss loss, Rows X, Targets targets, rows,
+                     floating[:, ::1] coef, const double[::1] intercept, Workspace work):
+    """The diagonal of the summed weighted loss's Hessian over rows of X, for every
+    model row, summed as ``gradient`` sums (blocks of rows added in block order: the
+    same bits at every thread count).
+
+    Parameters
+    ----------
+    loss : LossFunction
+        A loss of one prediction (not the softmax).
+    X, targets, rows, coef, intercept, work
+        As in ``gradient``.
+
+    Notes
+    -----
+    The diagonal is left in ``work.grad`` (``sum_i s_i * loss''_i * x_ij^2``, shape
+    (n_models, n_features)) and ``work.grad_intercept`` (``sum_i s_i * loss''_i``):
+    the parts of the Hessian of ``sum_i s_i * loss(x_i . w + b)`` that multiply the
+    weights' and the intercept's squares.
+    """
+    check_problem(X, targets, coef, work, loss, intercept, rows)
+    cdef const int32_t[::1] subset = rows if rows is not None else None
+    cdef Py_ssize_t n_rows = subset.shape[0] if rows is not None else X.view.n_rows
+    cdef const int32_t* subset_first = (&subset[0] if rows is not None and n_rows
+                                        else NULL)
+    cdef const floating* coef_first = &coef[0, 0] if coef.size else NULL
+    cdef const double* intercept_first = &intercept[0] if intercept.size else NULL
+    cdef Py_ssize_t n_blocks = row_blocks(n_rows, work.min_parallel_rows,
+                                          work.scratch_view.shape[0])
+    cdef int n_threads = <int>min(work.n_threads, n_blocks)
+    with nogil:
+        clear_buffers(work.scratch_view, n_blocks)
+        diagonal_rows(loss, &X.view, &targets.view, subset_first, n_rows, coef_first,
+                      intercept_first, work.scratch_view, n_blocks, n_threads)
+        reduce_buffers(work.scratch_view, n_blocks, work.grad_view,
+                       work.grad_intercept_view)
 
 
 def minibatch_epoch(AnyLoss loss, Rows X, Targets targets, StepRule rule, double eta,

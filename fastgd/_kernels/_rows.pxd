@@ -1,5 +1,6 @@
 # Reading one row of X, dense (C order) or CSR with int32 or int64 indices: its
-# dot product with a weight vector and its scaled addition to a float64 accumulator.
+# dot product with a weight vector and its scaled addition (of its values, or of their
+# squares) to a float64 accumulator.
 # Every kernel reads a row through these, the per-sample epochs through their typed
 # pieces (``dense_row``, ``csr_range``).
 #
@@ -73,6 +74,34 @@ cdef inline void row_add_scaled(double g, const RowsView* X, const floating* val
     else:
         csr_add_scaled(g, <const int32_t*>X.indices, <const int32_t*>X.indptr, values,
                        X.n_rows, i, acc)
+
+
+cdef inline void csr_add_squares(double c, const index_t* indices,
+                                 const index_t* indptr, const floating* data,
+                                 Py_ssize_t n_rows, Py_ssize_t i,
+                                 double* acc) noexcept nogil:
+    cdef Py_ssize_t jj, start, end
+    csr_range(indptr, i, n_rows, &start, &end)
+    for jj in range(start, end):
+        acc[indices[jj]] += c * data[jj] * data[jj]
+
+
+cdef inline void row_add_squares(double c, const RowsView* X, const floating* values,
+                                 Py_ssize_t i, double* acc) noexcept nogil:
+    """``acc += c * x_i ** 2`` (entrywise: the row's part of a Hessian's
+    diagonal)."""
+    cdef Py_ssize_t j
+    cdef const floating* row
+    if not X.sparse:
+        row = dense_row(X, values, i)
+        for j in range(X.n_features):
+            acc[j] += c * row[j] * row[j]
+    elif X.wide_indices:
+        csr_add_squares(c, <const int64_t*>X.indices, <const int64_t*>X.indptr, values,
+                        X.n_rows, i, acc)
+    else:
+        csr_add_squares(c, <const int32_t*>X.indices, <const int32_t*>X.indptr, values,
+                        X.n_rows, i, acc)
 
 
 cdef inline void row_logits(const RowsView* X, const floating* values, Py_ssize_t i,

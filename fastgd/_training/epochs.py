@@ -183,9 +183,10 @@ class FullBatchEpochs:
     lipschitz : callable
         ``() -> (L_w, L_b)``: curvature bounds, for the solvers that ask.
     source : InMemory or OnCluster
-        Where the sums over the training rows come from: ``hessian()`` (``(coef,
-        intercept) -> sum``, ``coef`` in X's dtype) and ``total_weight``, the rows'
-        summed sample weights (their number without weights).
+        Where the sums over the training rows come from: ``hessian()`` and
+        ``hessian_diagonal()`` (each ``(coef, intercept) -> sum``, ``coef`` in X's
+        dtype) and ``total_weight``, the rows' summed sample weights (their number
+        without weights).
     loss_and_gradient : callable
         ``(coef, intercept) -> (loss sum, gradient sum of the weights, of the
         intercepts)`` over the training rows (the source's).
@@ -230,8 +231,13 @@ class FullBatchEpochs:
             coef = np.ascontiguousarray(w, dtype=dtype)
             return summed_hessian[0](coef, b) / self.total_weight
 
+        def hessian_diagonal(w, b):
+            coef = np.ascontiguousarray(w, dtype=dtype)
+            return source.hessian_diagonal()(coef, b) / self.total_weight
+
         objective = Objective(smooth, plan.lam1, plan.lam2, plan.fit_intercept,
-                              plan.spec.smooth, lipschitz, hessian)
+                              plan.spec.smooth, lipschitz, hessian,
+                              None if plan.multinomial else hessian_diagonal)
         self.solver = solver.build(objective, state.coef, state.intercept)
         self.own_stopping_rule = bool(np.isfinite(self.solver.optimality()))
 

@@ -7,8 +7,9 @@ threads, and is then called once per epoch (or per evaluation):
   model of a ``TrainingState`` in place over the rows of a ``VisitingOrder`` and return
   the summed loss met before each step: what a caller combines is the new model.
 * ``GradientRunner.run(coef, intercept, rows)`` returns the summed loss and gradient
-  at a model over the given rows, and ``HessianRunner.run(coef, intercept, rows)``
-  the summed Hessian: what a caller combines is a sum.
+  at a model over the given rows (``hessian_diagonal`` the Hessian's diagonal), and
+  ``HessianRunner.run(coef, intercept, rows)`` the summed Hessian: what a caller
+  combines is a sum.
 
 A runner reads only the rows it is given, so several can run on slices of the rows (on
 threads, or on the workers of a Dask cluster that hold the slices) and their results be
@@ -129,7 +130,8 @@ class MiniBatchRunner:
 
 class GradientRunner:
     """The summed loss and gradient at a model (``_batch.gradient``, one fused pass
-    over the rows).
+    over the rows), or the diagonal of the summed loss's Hessian
+    (``_batch.hessian_diagonal``, a pass too).
 
     Parameters
     ----------
@@ -151,6 +153,15 @@ class GradientRunner:
                                 np.ascontiguousarray(intercept, dtype=np.float64),
                                 self.work)
         return total, self.work.grad.copy(), self.work.grad_intercept.copy()
+
+    def hessian_diagonal(self, coef, intercept, rows=None):
+        """The diagonal of the summed loss's Hessian over ``rows`` (all rows when
+        None), per model row: shape (n_models, n_features + 1), the intercept last.
+        A loss of one prediction only (not the softmax)."""
+        _batch.hessian_diagonal(self.loss, self.X, self.targets, rows, coef,
+                                np.ascontiguousarray(intercept, dtype=np.float64),
+                                self.work)
+        return np.hstack([self.work.grad, self.work.grad_intercept[:, None]])
 
 
 class HessianRunner:
