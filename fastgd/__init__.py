@@ -19,6 +19,7 @@ _WHERE = {
     "load_model": "fastgd._files.model_file",
     "save_model": "fastgd._files.model_file",
     "show_config": "fastgd._config",
+    "shuffle_rows": "fastgd._dask.shuffle",
     "to_onnx": "fastgd._files.onnx",
 }
 __all__ = sorted(_WHERE) + ["__version__"]

@@ -5,11 +5,13 @@ scores.
 The estimator's side of a Dask fit: X's feature names and width are set or checked
 here, the chunks are checked and summarised on the workers
 (``ChunkedData.summarise``), the classes and the class weights are found from the
-summary, and the epochs run on the chunks with the fit's ``Plan`` and
+summary (which also says whether the rows are ordered by label across the chunks,
+which SGD is warned of), and the epochs run on the chunks with the fit's ``Plan`` and
 ``TargetEncoding`` (``_dask.source.train_on_cluster``).  Prediction maps the fitted
 estimator over X's chunks, lazily.
 """
 import copy
+import warnings
 
 import numpy as np
 from sklearn.utils.validation import _check_feature_names, _check_n_features
@@ -51,6 +53,8 @@ def fit_on_cluster(estimator, X, y, sample_weight, partial, max_iter, classes,
     if summary.rows == 0:
         raise ValueError("Found array with 0 sample(s) (shape=(0, "
                          f"{data.n_features})) while a minimum of 1 is required.")
+    if not plan.whole_objective and plan.shuffle:
+        warn_if_ordered_by_label(summary)
     if not e._y_numeric:
         soft = summary.y.ndim == 2
         e._set_classes(summary.y if soft else summary.labels, partial, classes)
@@ -73,6 +77,27 @@ def fit_on_cluster(estimator, X, y, sample_weight, partial, max_iter, classes,
     e._train(plan, summary.X, targets, None, summary.sample_weight, max_iter, partial,
              coef_init, intercept_init, cluster=on_cluster)
     e.cluster_traffic_ = traffic[0].report()
+
+
+def warn_if_ordered_by_label(summary):
+    """Warn when the chunks' labels say that the rows are ordered by label across
+    them (``Summary.label_order``): SGD on a cluster visits each chunk's rows
+    together, and learns worse from rows in that order than from rows in a random
+    one."""
+    found = summary.label_order()
+    if found is None:
+        return
+    chunk, label, share, overall = found
+    label = label.item() if isinstance(label, np.generic) else label
+    warnings.warn(
+        f"The rows look ordered by label across the chunks of the Dask input: "
+        f"chunk {chunk} has {share:.0%} of class {label!r}, against {overall:.0%} "
+        f"of all the rows.  SGD on a cluster visits each chunk's rows together, and "
+        f"learns worse from rows ordered so than from rows in a random order; "
+        f"shuffle them across the chunks once with fastgd.shuffle_rows(X, y, "
+        f"random_state=...) and persist the result, or fit with "
+        f"batch_size='full', whose solvers do not depend on the order.",
+        UserWarning, stacklevel=4)
 
 
 def predict_blocks(estimator, X, method, n_columns):

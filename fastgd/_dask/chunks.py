@@ -32,6 +32,15 @@ from sklearn.utils.validation import assert_all_finite, check_array
 
 from fastgd._training.curvature import CURVATURE_SAMPLE_ROWS, max_row_norm, sample_rows
 
+# a chunk of at least LABEL_ORDER_MIN_ROWS rows whose labels' shares differ from
+# those of all the rows by more than LABEL_ORDER_DISTANCE (total variation) says
+# that the rows are ordered by label across the chunks (``Summary.label_order``):
+# rows in a random order put a chunk of 1000 rows that far off with a tiny
+# probability (5 standard deviations for two balanced classes; with a hundred
+# classes the expected distance is about 0.13)
+LABEL_ORDER_DISTANCE = 0.25
+LABEL_ORDER_MIN_ROWS = 1000
+
 
 def is_dask(obj):
     """Whether ``obj`` is a Dask collection (without importing Dask)."""
@@ -86,10 +95,11 @@ def _aligned(arr, X, name):
         _row_chunks_known(arr, name)
     else:
         arr = np.asarray(arr)
-        arr = da.from_array(arr, chunks=(X.chunks[0],) + arr.shape[1:])
     if arr.shape[0] != X.shape[0]:
         raise ValueError(f"Found input variables with inconsistent numbers of samples: "
                          f"[{X.shape[0]}, {arr.shape[0]}] (X and {name}).")
+    if not is_dask(arr):
+        arr = da.from_array(arr, chunks=(X.chunks[0],) + arr.shape[1:])
     whole_rows = arr.ndim == 1 or arr.chunks[1:] == tuple((n,) for n in arr.shape[1:])
     if is_dask(arr) and not (whole_rows and arr.chunks[0] == X.chunks[0]):
         # the chunks are cut again: their shapes are checked first
@@ -392,6 +402,8 @@ class Summary:
     labels, counts : ndarray or None
         The classes found in y and their counts (classification with labels).
     X, y, sample_weight : the sample of rows (ndarray or CSR; None where absent)
+    chunk_counts : ndarray of shape (n_chunks, n_labels) or None
+        Each chunk's count of each of ``labels``.
     """
 
     rows: int
@@ -402,6 +414,7 @@ class Summary:
     X: Any
     y: Any
     sample_weight: Optional[np.ndarray]
+    chunk_counts: Optional[np.ndarray] = None
 
     @classmethod
     def combine(cls, parts, classify):
@@ -411,18 +424,40 @@ class Summary:
         largest = max(p["largest_row"] for p in parts)
         if parts[0]["w"] is not None and mean_weight > 0:
             largest /= mean_weight
-        labels = counts = None
+        labels = counts = chunk_counts = None
         if classify and "labels" in parts[0]:
             labels = np.unique(np.concatenate([p["labels"] for p in parts]))
-            counts = np.zeros(len(labels), dtype=np.int64)
-            for p in parts:
-                counts[np.searchsorted(labels, p["labels"])] += p["counts"]
+            chunk_counts = np.zeros((len(parts), len(labels)), dtype=np.int64)
+            for i, p in enumerate(parts):
+                chunk_counts[i, np.searchsorted(labels, p["labels"])] = p["counts"]
+            counts = chunk_counts.sum(axis=0)
         Xs = [p["X"] for p in parts]
         X = sp.vstack(Xs, format="csr") if sp.issparse(Xs[0]) else np.concatenate(Xs)
         y = None if parts[0]["y"] is None else np.concatenate([p["y"] for p in parts])
         w = None if parts[0]["w"] is None else np.concatenate([p["w"] for p in parts])
         return cls(rows=rows, total_weight=total_weight, largest_row=largest,
-                   labels=labels, counts=counts, X=X, y=y, sample_weight=w)
+                   labels=labels, counts=counts, X=X, y=y, sample_weight=w,
+                   chunk_counts=chunk_counts)
+
+    def label_order(self):
+        """The chunk whose labels differ most from those of all the rows, when they
+        differ by more than ``LABEL_ORDER_DISTANCE`` (total variation: half the
+        summed absolute differences of the classes' shares), as ``(chunk, label,
+        its share in the chunk, its share overall)`` for the label that differs
+        most; None when every chunk has about the labels of the whole (rows in a
+        random order), or without labels."""
+        if self.chunk_counts is None or len(self.chunk_counts) < 2:
+            return None
+        rows = self.chunk_counts.sum(axis=1, keepdims=True)
+        shares = self.chunk_counts / np.maximum(rows, 1)
+        overall = self.counts / self.counts.sum()
+        distance = 0.5 * np.abs(shares - overall).sum(axis=1)
+        distance[rows[:, 0] < LABEL_ORDER_MIN_ROWS] = 0.0
+        chunk = int(np.argmax(distance))
+        if not distance[chunk] > LABEL_ORDER_DISTANCE:
+            return None
+        k = int(np.argmax(np.abs(shares[chunk] - overall)))
+        return chunk, self.labels[k], float(shares[chunk, k]), float(overall[k])
 
 
 def map_rows(func, X, dtype, n_columns):
