@@ -11,6 +11,9 @@ __version__ = "0.1.0"
 # public name -> the module that defines it
 _WHERE = {
     "LossCurveDisplay": "fastgd._display",
+    "PathDisplay": "fastgd._path_display",
+    "SGDClassifierCV": "fastgd._cv",
+    "SGDRegressorCV": "fastgd._cv",
     "SGDClassifier": "fastgd._classifier",
     "SGDOneClassSVM": "fastgd._one_class",
     "SGDRegressor": "fastgd._regressor",
@@ -18,6 +21,7 @@ _WHERE = {
     "fit_stream": "fastgd._files.streaming",
     "load_model": "fastgd._files.model_file",
     "save_model": "fastgd._files.model_file",
+    "sgd_path": "fastgd._path",
     "show_config": "fastgd._config",
     "shuffle_rows": "fastgd._dask.shuffle",
     "to_onnx": "fastgd._files.onnx",
