@@ -269,8 +269,11 @@ PARAMETER_DOCS = {
         Whether to stop on the loss of held-out rows.  ``fit`` then holds out
         ``validation_fraction`` of the training rows (stratified by class for the
         classifier) and stops when their mean loss has failed to fall by ``tol`` for
-        ``n_iter_no_change`` epochs in a row; the model is the last epoch's.  Not
-        available with ``partial_fit`` or on Dask collections."""),
+        ``n_iter_no_change`` epochs in a row; the model is the last epoch's.  On
+        Dask collections each chunk holds out ``ceil(validation_fraction * rows)``
+        of its rows, drawn at random (not stratified), and the validation loss is
+        summed on the workers (SGD only: not with ``batch_size='full'``).  Not
+        available with ``partial_fit``."""),
     "validation_fraction": _entry("validation_fraction : float, default=0.1", """
         The share of the training rows held out as the validation set, in (0, 1).
         Used only with ``early_stopping=True``."""),

@@ -322,8 +322,10 @@ def _check_solver(estimator, solver):
 def check_cluster_params(estimator):
     """Raise for the settings a fit on Dask collections does not train.
 
-    * ``early_stopping``: its validation rows are drawn from X in memory; on a cluster,
-      hold out a validation set and stop with ``partial_fit``.
+    * ``early_stopping`` with ``batch_size='full'``: the solvers of the whole
+      objective stop on the gradient's tolerance (``tol``); early stopping on a
+      cluster holds validation rows out of each chunk for SGD
+      (``_dask.holdout``).
     * ``batch_size='full'`` with an optimizer that keeps a state per step (momentum,
       AdaGrad, RMSProp, Adam): their full batch is one step per epoch over every
       row, which the chunks' tasks do not take together; the solvers of the whole
@@ -331,10 +333,11 @@ def check_cluster_params(estimator):
       over the workers.
     """
     e = estimator
-    if e.early_stopping:
-        raise ValueError("early_stopping=True is not available on Dask collections: "
-                         "hold out a validation set and stop on its score with "
-                         "partial_fit, or pass early_stopping=False.")
+    if e.early_stopping and e.batch_size == "full":
+        raise ValueError("early_stopping=True with batch_size='full' is not "
+                         "available on Dask collections: the solvers of the whole "
+                         "objective stop once the gradient is within tol; pass "
+                         "early_stopping=False, or an integer batch_size.")
     if e.batch_size == "full" and e.optimizer not in SOLVERS and e.optimizer != "auto":
         names = [repr(name) for name in SOLVERS]
         raise ValueError(f"batch_size='full' with optimizer={e.optimizer!r} is not "

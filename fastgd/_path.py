@@ -28,7 +28,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from fastgd._config import effective_n_threads
 from fastgd._kernels._structs import Rows, Targets
-from fastgd._solvers.quasi_newton import QuasiNewton
+from fastgd._solvers.quasi_newton import CurvatureMemory
 from fastgd._params import (
     CLASSIFICATION_LOSSES, NEWTON_HESSIAN_PASSES, REGRESSION_LOSSES, penalty_strengths,
     validate_parameters,
@@ -190,8 +190,12 @@ class PathSource(InMemory):
         return kept
 
     def hessian(self):
-        evaluate = super().hessian()
+        return self._counted(super().hessian())
 
+    def hessian_diagonal(self):
+        return self._counted(super().hessian_diagonal())
+
+    def _counted(self, evaluate):
         def counted(coef, intercept):
             self.passes += 1
             return evaluate(coef, intercept)
@@ -210,7 +214,8 @@ class PathResult:
     coefs : ndarray of shape (n_alphas, n_models, n_features)
     intercepts : ndarray of shape (n_alphas, n_models)
     n_iter : ndarray of int, shape (n_alphas,)
-        Solver iterations of each alpha.
+        Solver iterations of each alpha (a start that meets the tolerance already
+        counts one, and takes no step).
     passes : int
         Passes over X (gradient and Hessian evaluations) of the whole path.
     """
@@ -260,6 +265,8 @@ def fit_path(data, penalty, l1_ratio, alphas, n_threads, train_rows=None,
                                 rule)
     if start is not None:
         state.initialise(*start)
+    # L-BFGS's pairs and preconditioner, from one alpha to the next
+    curvature = CurvatureMemory()
     coefs = np.empty((len(alphas), data.n_models, data.n_features),
                      dtype=problem.rows.dtype)
     intercepts = np.empty((len(alphas), data.n_models))
@@ -268,37 +275,20 @@ def fit_path(data, penalty, l1_ratio, alphas, n_threads, train_rows=None,
     for k, alpha in enumerate(alphas):
         lam1, lam2 = strengths(penalty, alpha, l1_ratio)
         step = dataclasses.replace(plan, alpha=float(alpha), lam1=lam1, lam2=lam2)
-        if k and not start_needs_training(step, source, state):
-            result = None  # the previous alpha's model meets this one's tolerance
-        else:
-            result = train(step, problem, state, source, plan.max_iter)
-            if step.tol is not None and not result.converged:
-                not_converged.append(alpha)
+        # a start that meets this alpha's tolerance takes no step (FullBatchEpochs)
+        result = train(step, problem, state, source, plan.max_iter,
+                       curvature=curvature)
+        if step.tol is not None and not result.converged:
+            not_converged.append(alpha)
         coefs[k] = state.coef
         intercepts[k] = state.intercept
-        n_iter[k] = 0 if result is None else result.n_iter
+        n_iter[k] = result.n_iter
     if warn and not_converged:
         warnings.warn(f"The fits of {len(not_converged)} of {len(alphas)} alphas "
                       f"(the first: {not_converged[0]:.4g}) reached max_iter="
                       f"{plan.max_iter} before the tolerance tol={plan.tol}. "
                       "Consider increasing max_iter.", ConvergenceWarning)
     return PathResult(coefs, intercepts, n_iter, source.passes)
-
-
-def start_needs_training(plan, source, state):
-    """Whether the model ``state`` holds misses ``plan``'s tolerance on its
-    objective (a differentiable loss; the others always train).  Reads the sums the
-    previous alpha's fit left at that model (``PathSource.loss_and_gradient``): no
-    pass over X."""
-    if plan.tol is None or not plan.spec.smooth:
-        return True
-    total, grad, grad_b = source.loss_and_gradient()(state.coef, state.intercept)
-    weight = source.total_weight
-    sums = (total / weight, grad / weight, grad_b / weight)
-    at_start = QuasiNewton(lambda w, b: sums, state.coef, state.intercept,
-                           lam1=plan.lam1, lam2=plan.lam2,
-                           fit_intercept=plan.fit_intercept)
-    return at_start.optimality() > plan.tol
 
 
 # ----------------------------------------------------------------- the alpha grid

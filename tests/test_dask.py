@@ -523,8 +523,11 @@ def test_bad_input_gets_a_clear_error_and_no_model(client):
     with pytest.raises(ValueError, match=r"chunk \d+ of the Dask input: could not "
                                          r"convert string to float"):
         reg.fit(Xd, labels)
-    with pytest.raises(ValueError, match="early_stopping=True is not available"):
-        fastgd.SGDClassifier(early_stopping=True).fit(Xd, yd)
+    with pytest.raises(ValueError, match="early_stopping=True with batch_size='full' "
+                                         "is not available on Dask"):
+        fastgd.SGDClassifier(early_stopping=True, batch_size="full").fit(Xd, yd)
+    with pytest.raises(ValueError, match="led to an empty set"):
+        fastgd.SGDClassifier(early_stopping=True, validation_fraction=0.9999).fit(Xd, yd)
     assert not hasattr(est, "coef_") and not hasattr(reg, "coef_")
     # a failed fit leaves a fitted estimator as it was
     est.fit(X, y)
@@ -709,3 +712,45 @@ def test_shuffle_rows_checks_its_input():
     Xd = da.ones((4, 2), chunks=2)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         fastgd.shuffle_rows(Xd, np.ones(5))
+
+
+def test_early_stopping_holds_rows_out_of_each_chunk(client):
+    """Early stopping on Dask collections: each chunk's validation rows (drawn from
+    the fit's seed and the chunk's index) are left out of training, the validation
+    loss of each epoch is their mean loss, computed on the workers, and the fit
+    stops as it does in memory (the same rule on ``validation_loss_curve_``)."""
+    from fastgd._dask.holdout import HoldOut
+
+    X, y = _binary(n=6000, d=12, seed=5)
+    Xd, yd = _chunked(X, y, 1500, client)
+    kw = dict(loss="log_loss", early_stopping=True, validation_fraction=0.2,
+              n_iter_no_change=3, tol=1e-3, max_iter=200, random_state=0)
+    est = fastgd.SGDClassifier(**kw).fit(Xd, yd)
+    curve = np.asarray(est.validation_loss_curve_)
+    assert 3 < est.n_iter_ < 200 and len(curve) == est.n_iter_
+    # the last n_iter_no_change epochs did not beat the best before them by tol
+    assert curve[-3:].min() > curve[:-3].min() - 1e-3
+    # each chunk's held-out rows, as the tasks draw them: 300 of each 1500
+    seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
+    holdout = HoldOut(0.2, int(seed))
+    held = np.concatenate([1500 * i + holdout.rows(1500, i)[1] for i in range(4)])
+    assert len(held) == 1200
+    s = 2 * y[held] - 1
+    margin = X[held] @ est.coef_.ravel() + est.intercept_[0]
+    # the last epoch's validation loss is the model's mean loss on those rows
+    np.testing.assert_allclose(curve[-1], np.mean(np.logaddexp(0, -s * margin)),
+                               rtol=1e-10)
+    # the same fit again: the same split and the same model
+    again = fastgd.SGDClassifier(**kw).fit(Xd, yd)
+    np.testing.assert_array_equal(again.coef_, est.coef_)
+    # the model trains on the other rows alone: changing the held-out rows (and
+    # their labels) changes the validation loss, not the model
+    X2, y2 = X.copy(), y.copy()
+    X2[held] = 0.0
+    y2[held] = 1 - y2[held]
+    two = dict(kw, max_iter=2)
+    first = fastgd.SGDClassifier(**two).fit(Xd, yd)
+    second = fastgd.SGDClassifier(**two).fit(*_chunked(X2, y2, 1500, client))
+    np.testing.assert_array_equal(first.coef_, second.coef_)
+    assert first.validation_loss_curve_ != second.validation_loss_curve_
+    assert est.score(X, y) > 0.85

@@ -16,7 +16,9 @@ Each epoch is one graph, so one round trip to the scheduler:
   held by the same worker are one task.  This is the scheme that keeps the model at
   any thread count (``_sgd``'s design comment: averaging replicas loses accuracy as they
   multiply), so one worker works at a time, with the threads it has; what moves
-  between workers is the state, a few times the model's size per chunk.
+  between workers is the state, a few times the model's size per chunk.  With
+  early stopping each chunk holds its validation rows out (``holdout``), and the
+  validation loss of each epoch is a sum over the chunks like the gradient's.
 * Solvers of the whole objective (proximal gradient, FISTA, L-BFGS): every loss and
   gradient is a sum over the chunks, computed on all workers at once and added up by a
   tree reduction, so the fit equals the one-machine fit to rounding.  One round trip
@@ -36,6 +38,8 @@ import numpy as np
 
 from fastgd._dask.chunks import chunk_matrix, input_kept
 from fastgd._dask.placement import ChunkPlacement, consecutive_runs
+from fastgd._dask.holdout import HoldOut
+from fastgd._kernels import _evaluate
 from fastgd._kernels._structs import Rows, Targets
 from fastgd._training.loop import train
 from fastgd._training.objective import regularisation
@@ -115,6 +119,44 @@ def chunk_hessian_diagonal(plan, Xs, targets, dtype, coef, intercept):
     return (total,)
 
 
+def chunk_validation_loss(plan, Xs, targets, dtype, coef, intercept, indices,
+                          holdout):
+    """The summed loss of the model on the validation rows of a group of chunks
+    (``indices``: their indices in X), in a one-tuple as ``add_sums`` adds them."""
+    total = 0.0
+    for X, encoded, index in zip(Xs, targets, indices):
+        loss, rows, chunk_y, _ = chunk_problem(plan, X, encoded, dtype)
+        held = holdout.rows(rows.n_rows, index)[1]
+        total += _evaluate.loss_sum(loss, rows, chunk_y, held, coef, intercept,
+                                    plan.n_threads)
+    return (total,)
+
+
+def reduced(plan, placement, dtype, chunk_sum, task_args, traffic):
+    """``chunk_sum(plan, Xs, targets, dtype, *task_args(group))`` of each group of
+    chunks of ``placement`` (a task on the worker that holds them), the groups' tuples
+    of sums added by a tree reduction: one round trip."""
+    import dask
+
+    # the plan and the model go into each group's task (one per worker): as tasks of
+    # their own they would cost round trips between the workers
+    groups = placement.groups
+    parts = [dask.delayed(chunk_sum, pure=False)(plan, *placement.of(group), dtype,
+                                                 *task_args(group))
+             for group in groups]
+    while len(parts) > REDUCTION_FAN_IN:
+        parts = [dask.delayed(add_sums, pure=True)(*parts[k:k + REDUCTION_FAN_IN])
+                 for k in range(0, len(parts), REDUCTION_FAN_IN)]
+    # the last addition on the client: a hop between workers less
+    result = add_sums(*dask.compute(*parts))
+    # what each task is sent besides its chunks: the plan and the arrays (the model)
+    arrays = sum(arg.nbytes for arg in task_args(groups[0])
+                 if isinstance(arg, np.ndarray)) if groups else 0
+    traffic.add(round_trips=1, sent=(_nbytes(plan) + arrays) * len(groups),
+                received=_nbytes(result) * len(groups))
+    return result
+
+
 def add_sums(*parts):
     """The entrywise sum of several tuples of sums (loss, gradient, intercept
     gradient; or one diagonal)."""
@@ -126,20 +168,22 @@ def add_sums(*parts):
     return tuple(total)
 
 
-def chunk_sgd_epoch(plan, Xs, targets, dtype, state, eta, seeds):
+def chunk_sgd_epoch(plan, Xs, targets, dtype, state, eta, seeds, indices, holdout):
     """One epoch of per-sample or mini-batch SGD over a run of chunks, one after the
     other, each in its own random order (``seeds``), from ``state`` (left unchanged);
-    returns (the new state, each chunk's summed loss).  Runs on the worker that holds
-    them."""
+    returns (the new state, each chunk's summed loss).  With early stopping
+    (``holdout``), each chunk's training rows only (``indices``: the chunks' indices
+    in X).  Runs on the worker that holds them."""
     state = state.copy()
     n_threads = plan.n_threads
     losses = []
-    for X, encoded, seed in zip(Xs, targets, seeds):
+    for X, encoded, seed, index in zip(Xs, targets, seeds, indices):
         loss, rows, chunk_y, X = chunk_problem(plan, X, encoded, dtype)
         rule = make_step_rule(plan, rows.sparse)
-        runner = sgd_runner(plan, loss, rows, chunk_y, rule, n_threads, rows.n_rows)
-        order = visiting_order(plan, X, rows, np.arange(rows.n_rows, dtype=np.int32),
-                               chunk_y.n_models, n_threads)
+        train_rows = (np.arange(rows.n_rows, dtype=np.int32) if holdout is None
+                      else holdout.rows(rows.n_rows, index)[0])
+        runner = sgd_runner(plan, loss, rows, chunk_y, rule, n_threads, len(train_rows))
+        order = visiting_order(plan, X, rows, train_rows, chunk_y.n_models, n_threads)
         order.reshuffle(seed)
         losses.append(float(runner.run(state, order, eta)))
     return state, losses
@@ -157,21 +201,25 @@ class ClusterEpochs:
     Parameters
     ----------
     plan : Plan
-    encoding : TargetEncoding
+    placement : ChunkPlacement
+        Where the chunks' tasks run (not balanced: one worker trains at a time).
     data : ChunkedData
     state : TrainingState
         Replaced by the state the last chunk hands back, after every epoch.
     traffic : Traffic
+    holdout : HoldOut or None
+        The validation rows each chunk keeps out of training (early stopping).
+    n_train : int
+        The training rows of all the chunks.
     """
 
     converged = own_stopping_rule = False
 
-    def __init__(self, plan, encoding, data, state, traffic):
+    def __init__(self, plan, placement, data, state, traffic, holdout, n_train):
         self.plan, self.data, self.state, self.traffic = plan, data, state, traffic
+        self.placement, self.holdout, self.n_train = placement, holdout, n_train
         self.seed = 0
         self.plan_bytes = _nbytes(plan)
-        # one worker trains at a time: no balance to keep
-        self.placement = ChunkPlacement(encoding, data)
 
     def reshuffle(self, seed):
         self.seed = seed
@@ -193,13 +241,14 @@ class ClusterEpochs:
         order, seeds = self.visiting_order()
         runs = consecutive_runs(order, placement.holders)
         state, losses = self.state.copy(), []
-        tasks = [(*placement.of(run), [seeds[i] for i in run]) for run in runs]
+        tasks = [(*placement.of(run), [seeds[i] for i in run], run) for run in runs]
         on_workers = placement.holders is not None
         if on_workers:
             # the chunks are data on the workers: the epoch is one graph
-            for Xs, targets, run_seeds in tasks:
+            for Xs, targets, run_seeds, run in tasks:
                 state, run_losses = dask.delayed(chunk_sgd_epoch, nout=2, pure=True)(
-                    plan, Xs, targets, data.dtype, state, eta, run_seeds)
+                    plan, Xs, targets, data.dtype, state, eta, run_seeds, run,
+                    self.holdout)
                 losses.append(run_losses)
             state, losses = dask.compute(state, losses)
         else:
@@ -207,10 +256,10 @@ class ClusterEpochs:
             # so that a chunk is read when the model reaches it and a worker holds
             # one chunk at a time, not its share of X (a single graph would let the
             # scheduler read every chunk ahead of the chain)
-            for Xs, targets, run_seeds in tasks:
+            for Xs, targets, run_seeds, run in tasks:
                 state, run_losses = dask.compute(dask.delayed(
                     chunk_sgd_epoch, nout=2)(plan, Xs, targets, data.dtype, state,
-                                             eta, run_seeds))[0]
+                                             eta, run_seeds, run, self.holdout))[0]
                 losses.append(run_losses)
         size = _nbytes(state)
         self.traffic.add(round_trips=1 if on_workers else len(tasks),
@@ -220,21 +269,21 @@ class ClusterEpochs:
         # added in the visiting order: the same sum whatever the runs
         total = float(sum(loss for run_losses in losses for loss in run_losses))
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
-            return (total / max(data.n_rows, 1)
+            return (total / max(self.n_train, 1)
                     + regularisation(plan, self.state.coef, self.state.intercept))
 
 
 class ChunkSums:
     """Sums over the chunks on the workers, at a model: the loss and its gradient
-    (``loss_and_gradient``), the diagonal of its Hessian (``hessian_diagonal``).  The chunks are placed once
-    (balanced over the workers); each call is one graph of a task per group of chunks
-    (``chunk_groups``), the groups' sums added by a tree reduction: one round trip.
+    (``loss_and_gradient``), the diagonal of its Hessian (``hessian_diagonal``).  The
+    chunks are placed once (balanced over the workers); each call is one graph of a
+    task per group of chunks (``chunk_groups``), the groups' sums added by a tree
+    reduction (``reduced``): one round trip.
     """
 
     def __init__(self, plan, encoding, data, traffic):
         self.plan, self.data, self.traffic = plan, data, traffic
         self.placement = ChunkPlacement(encoding, data, balance=True)
-        self.plan_bytes = _nbytes(plan)
 
     def loss_and_gradient(self, coef, intercept):
         """(loss, gradient, intercept gradient) summed over the chunks."""
@@ -246,26 +295,9 @@ class ChunkSums:
         return self._reduced(chunk_hessian_diagonal, coef, intercept)[0]
 
     def _reduced(self, chunk_sum, coef, intercept):
-        """``chunk_sum``'s tuple of sums at the model, added over the chunks."""
-        import dask
-
-        # the plan and the model go into each group's task (one per worker): as
-        # tasks of their own they would cost round trips between the workers
         intercept = np.ascontiguousarray(intercept, np.float64)
-        groups = self.placement.groups
-        parts = [dask.delayed(chunk_sum, pure=False)(
-                     self.plan, *self.placement.of(group), self.data.dtype, coef,
-                     intercept)
-                 for group in groups]
-        while len(parts) > REDUCTION_FAN_IN:
-            parts = [dask.delayed(add_sums, pure=True)(*parts[k:k + REDUCTION_FAN_IN])
-                     for k in range(0, len(parts), REDUCTION_FAN_IN)]
-        # the last addition on the client: a hop between workers less
-        result = add_sums(*dask.compute(*parts))
-        self.traffic.add(round_trips=1,
-                         sent=(self.plan_bytes + coef.nbytes + intercept.nbytes)
-                         * len(groups), received=_nbytes(result) * len(groups))
-        return result
+        return reduced(self.plan, self.placement, self.data.dtype, chunk_sum,
+                       lambda group: (coef, intercept), self.traffic)
 
 
 class OnCluster:
@@ -288,12 +320,17 @@ class OnCluster:
         self.plan, self.encoding, self.data = plan, encoding, data
         self.problem, self.traffic = problem, traffic
         summary = data.summary
-        self.n_rows = self.population_rows = summary.rows
+        self.population_rows = summary.rows
+        # early stopping: each chunk holds its validation rows out (SGD only:
+        # check_cluster_params)
+        self.holdout = HoldOut.of(plan)
+        self.n_rows, self.n_validation = (
+            (summary.rows, 0) if self.holdout is None
+            else self.holdout.counts(data.chunk_rows))
         self.largest_row = summary.largest_row
         self.total_weight = summary.total_weight
         self.n_threads = plan.n_threads
         self.objective_rows = np.arange(problem.rows.n_rows, dtype=np.int32)
-        self.validation_rows = np.empty(0, np.int32)
         sw = problem.sample_weight
         self.curvature_sample = (problem.X, sw, float(np.sum(sw)) if sw is not None
                                  else float(problem.rows.n_rows))
@@ -322,11 +359,28 @@ class OnCluster:
         workers (exact: the sample would miss the rare features)."""
         return self.sums.hessian_diagonal
 
+    @functools.cached_property
+    def sgd_placement(self):
+        """Where the SGD epochs' and the validation loss's tasks run (not
+        balanced: one worker trains at a time)."""
+        return ChunkPlacement(self.encoding, self.data)
+
     def sgd_epochs(self, plan, state, rule=None):
         """(epochs, visiting order) of SGD over the chunks: one object (each chunk's
         task makes its step rule from the plan: ``rule`` is not used)."""
-        epochs = ClusterEpochs(plan, self.encoding, self.data, state, self.traffic)
+        epochs = ClusterEpochs(plan, self.sgd_placement, self.data, state,
+                               self.traffic, self.holdout, self.n_rows)
         return epochs, epochs
+
+    def validation_loss(self, coef, intercept):
+        """The mean loss of the model on the chunks' validation rows, on the
+        workers (one round trip)."""
+        intercept = np.ascontiguousarray(intercept, np.float64)
+        total, = reduced(self.plan, self.sgd_placement, self.data.dtype,
+                         chunk_validation_loss,
+                         lambda group: (coef, intercept, group, self.holdout),
+                         self.traffic)
+        return total / self.n_validation
 
     def check_finite(self):
         """scikit-learn's error for NaN or infinity in X, naming the chunk."""

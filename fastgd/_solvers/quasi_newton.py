@@ -34,6 +34,10 @@ penalised.
   others), the iteration halves from the unit step instead.  OWL-QN halves from the
   unit step (the first iteration: a step of length 1 along the gradient) with its
   projection onto the orthant.
+* A regularization path solves the same loss with one penalty after another: the
+  pairs of the loss alone and the diagonal carry over (``CurvatureMemory``), each
+  solve adding its own ``lam2 * s`` to the gradient changes, so a solve started
+  at the previous optimum starts with the curvature L-BFGS had learnt.
 * The iteration stops making progress (``step`` returns False) when the
   pseudo-gradient is zero, or the decrease a trial predicts (to first order) is
   below the rounding of ``F`` (``ROUNDING``), or no trial decreases ``F``: the
@@ -44,6 +48,8 @@ because it has no L1 (OWL-QN) and drives its own loop, while fastgd's epoch loop
 (stopping rules, verbose output, curves) calls one iteration at a time.
 """
 import warnings
+from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 from scipy.optimize import OptimizeWarning, line_search
@@ -57,6 +63,27 @@ MAX_BACKTRACKS = 40
 # a trial whose predicted decrease (first order) is below this fraction of |F| cannot
 # be told from the rounding of F (a sum over the rows): the iterate is the optimum
 ROUNDING = 1e-14
+
+
+@dataclass
+class CurvatureMemory:
+    """What L-BFGS learned of the mean loss's curvature, carried from one solve to
+    the next on the same data with another penalty (a regularization path): the loss
+    does not change, so its pairs of steps and gradient changes, and its Hessian's
+    diagonal at the first start, still hold; each solve adds its own ``lam2`` to
+    them.
+
+    Attributes
+    ----------
+    pairs : list of (s, y_loss)
+        The newest pairs (at most the solver's ``memory``): steps and the changes of
+        the mean loss's gradient alone.
+    diagonal : ndarray of shape (n_models, n_features + 1) or None
+        The mean loss's Hessian diagonal the preconditioner was made of.
+    """
+
+    pairs: list = field(default_factory=list)
+    diagonal: Optional[np.ndarray] = None
 
 
 class QuasiNewton:
@@ -78,6 +105,9 @@ class QuasiNewton:
         The starting matrix's diagonal, in the order of ``x`` (the weights' rows,
         then the intercepts): ``preconditioner``'s.  None: the identity (and a first
         step of length 1).
+    curvature : CurvatureMemory, default=None
+        Pairs to start from (another solve's on the same loss), and where this
+        solve's pairs are kept for the next.
 
     Attributes
     ----------
@@ -90,7 +120,7 @@ class QuasiNewton:
     """
 
     def __init__(self, smooth, w0, b0, *, lam1, lam2, fit_intercept, memory=10,
-                 scaling=None):
+                 scaling=None, curvature=None):
         self.smooth = smooth
         self.scaling = scaling
         self.lam1, self.lam2 = float(lam1), float(lam2)
@@ -99,11 +129,13 @@ class QuasiNewton:
         self.shape = w0.shape
         self.n_weights = w0.size
         self.x = np.concatenate([np.ravel(w0), np.ravel(b0)]).astype(np.float64)
-        self.pairs = []
+        self.curvature = curvature if curvature is not None else CurvatureMemory()
+        self.pairs = []  # (s, y, 1 / s.y) of the smooth part, this solve's lam2
+        for step, loss_change in self.curvature.pairs:
+            self._add_pair(step, loss_change + self._penalty_change(step))
         self.n_evaluations = 0
         self.f, self.grad = self._smooth_at(self.x)
         self.F = self._objective(self.x, self.f)
-        self.F_before = None  # the objective one iteration back (the first step guess)
         # the first trial step (and after a restart of the memory): Jacobi's step
         # with the preconditioner, else one of length 1
         self.first_step = (scaling if scaling is not None else
@@ -111,15 +143,18 @@ class QuasiNewton:
                                      1e-300))
 
     @classmethod
-    def of(cls, objective, w0, b0):
+    def of(cls, objective, w0, b0, curvature=None):
         """The solver of an ``Objective`` from ``(w0, b0)``, preconditioned by the
-        Hessian's diagonal at ``(w0, b0)`` where the objective gives it."""
-        scaling = None
-        if objective.hessian_diagonal is not None:
-            scaling = preconditioner(objective.hessian_diagonal(w0, b0),
-                                     objective.lam2)
+        Hessian's diagonal at ``(w0, b0)`` where the objective gives it (or by the
+        one ``curvature`` kept, without a pass over X)."""
+        curvature = curvature if curvature is not None else CurvatureMemory()
+        if curvature.diagonal is None and objective.hessian_diagonal is not None:
+            curvature.diagonal = objective.hessian_diagonal(w0, b0)
+        scaling = (None if curvature.diagonal is None
+                   else preconditioner(curvature.diagonal, objective.lam2))
         return cls(objective.smooth, w0, b0, lam1=objective.lam1, lam2=objective.lam2,
-                   fit_intercept=objective.fit_intercept, scaling=scaling)
+                   fit_intercept=objective.fit_intercept, scaling=scaling,
+                   curvature=curvature)
 
     # ------------------------------------------------------------------ pieces
 
@@ -143,6 +178,23 @@ class QuasiNewton:
 
     def _objective(self, x, f):
         return f + penalty_value(x[:self.n_weights], self.lam1, self.lam2)
+
+    def _penalty_change(self, step):
+        """The change of the L2 term's gradient along ``step`` (none on the
+        intercepts)."""
+        change = np.zeros_like(step)
+        change[:self.n_weights] = self.lam2 * step[:self.n_weights]
+        return change
+
+    def _add_pair(self, s, y):
+        """Keep the pair ``(s, y)`` when its curvature ``s.y`` is positive (beyond
+        rounding), the newest ``memory`` of them."""
+        sy = float(np.dot(s, y))
+        if sy > 1e-12 * np.linalg.norm(s) * np.linalg.norm(y):
+            self.pairs.append((s, y, 1.0 / sy))
+            del self.pairs[:-self.memory]
+            return True
+        return False
 
     def optimality(self):
         """The largest entry of the objective's (pseudo-)gradient at the iterate:
@@ -222,11 +274,10 @@ class QuasiNewton:
         if not F_new < self.F:
             return False
         s, y = x_new - self.x, grad_new - self.grad
-        sy = float(np.dot(s, y))
-        if sy > 1e-12 * np.linalg.norm(s) * np.linalg.norm(y):
-            self.pairs.append((s, y, 1.0 / sy))
-            del self.pairs[:-self.memory]
-        self.F_before = self.F
+        if self._add_pair(s, y):
+            kept = self.curvature.pairs
+            kept.append((s, y - self._penalty_change(s)))
+            del kept[:-self.memory]
         self.x, self.f, self.grad, self.F = x_new, f_new, grad_new, F_new
         return True
 

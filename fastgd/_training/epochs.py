@@ -52,12 +52,16 @@ class Solver:
         The solver takes no L1 penalty (``penalty='l2'`` or None).
     scalar_loss_only : bool
         The solver takes no softmax (its Hessian is per model row).
+    keeps_curvature : bool
+        ``build`` takes a ``curvature=`` memory that carries what it learnt of the
+        loss from one solve to the next (``quasi_newton.CurvatureMemory``).
     """
 
     build: Callable
     smooth_loss_only: bool = False
     l2_only: bool = False
     scalar_loss_only: bool = False
+    keeps_curvature: bool = False
 
 
 # the solvers of the whole objective, by the ``optimizer`` that picks them under
@@ -66,7 +70,7 @@ class Solver:
 SOLVERS = {
     "sgd": Solver(partial(ProximalGradient.of, accelerated=False)),
     "nesterov": Solver(partial(ProximalGradient.of, accelerated=True)),
-    "lbfgs": Solver(QuasiNewton.of, smooth_loss_only=True),
+    "lbfgs": Solver(QuasiNewton.of, smooth_loss_only=True, keeps_curvature=True),
     "newton": Solver(Newton.of, smooth_loss_only=True, l2_only=True,
                      scalar_loss_only=True),
 }
@@ -79,7 +83,7 @@ class NoOrder:
         pass
 
 
-def make_epochs(plan, problem, state, source):
+def make_epochs(plan, problem, state, source, curvature=None):
     """The epoch callable of ``plan.algorithm`` (``eta -> objective``) and the visiting
     order it reshuffles each epoch (``reshuffle(seed)``).
 
@@ -93,6 +97,10 @@ def make_epochs(plan, problem, state, source):
         Trained in place.
     source : InMemory or OnCluster
         Where the sums and the SGD epochs come from.
+    curvature : CurvatureMemory or None
+        What a solver of the whole objective that keeps it (L-BFGS) learnt of the
+        loss in an earlier solve on the same rows, and keeps for the next (a
+        regularization path); None: nothing carried.
 
     Returns
     -------
@@ -103,12 +111,11 @@ def make_epochs(plan, problem, state, source):
     loss_and_gradient = LastEvaluation(source.loss_and_gradient())
     if plan.sgd_warm_start:
         sgd_warm_start(plan, problem, state, source, loss_and_gradient)
-    curvature = problem.curvature
     X, sample_weight, sample_total = source.curvature_sample
     epochs = FullBatchEpochs(
         SOLVERS[plan.solver], plan,
-        lambda: block_lipschitz(X, sample_weight, curvature, sample_total),
-        source, loss_and_gradient, state)
+        lambda: block_lipschitz(X, sample_weight, problem.curvature, sample_total),
+        source, loss_and_gradient, state, curvature)
     return epochs, NoOrder()
 
 
@@ -192,20 +199,24 @@ class FullBatchEpochs:
         intercepts)`` over the training rows (the source's).
     state : TrainingState
         Its model is replaced by the solver's iterate after every call.
+    curvature : CurvatureMemory or None, default=None
+        Handed to the solvers that keep one (``Solver.keeps_curvature``).
 
     Attributes
     ----------
     converged : bool
         Whether the last iteration found no decrease left (the optimum to rounding),
         or left the largest entry of the objective's gradient (the solver's
-        ``optimality()``) at most ``plan.tol``.
+        ``optimality()``) at most ``plan.tol``; a start that meets ``plan.tol``
+        already (a warm start at the optimum) takes no step.
     own_stopping_rule : bool
         The gradient decides when to stop (``converged``): the loop's rule on the
         objective's progress does not apply.  False for the non-smooth losses, whose
         subgradients do not vanish at the optimum.
     """
 
-    def __init__(self, solver, plan, lipschitz, source, loss_and_gradient, state):
+    def __init__(self, solver, plan, lipschitz, source, loss_and_gradient, state,
+                 curvature=None):
         self.state = state
         self.converged = False
         self.tol = plan.tol
@@ -238,8 +249,11 @@ class FullBatchEpochs:
         objective = Objective(smooth, plan.lam1, plan.lam2, plan.fit_intercept,
                               plan.spec.smooth, lipschitz, hessian,
                               None if plan.multinomial else hessian_diagonal)
-        self.solver = solver.build(objective, state.coef, state.intercept)
+        carried = ({"curvature": curvature}
+                   if solver.keeps_curvature and curvature is not None else {})
+        self.solver = solver.build(objective, state.coef, state.intercept, **carried)
         self.own_stopping_rule = bool(np.isfinite(self.solver.optimality()))
+        self.started = False
 
     def __call__(self, eta):
         """One iteration; returns the exact objective, which never increases (NaN
@@ -247,13 +261,20 @@ class FullBatchEpochs:
         solver, scalars = self.solver, self.state.scalars
         if not np.isfinite(solver.F):
             return float("nan")
-        self.converged = not solver.step() or (
-            self.tol is not None and solver.optimality() <= self.tol)
+        if self.started or not self._meets_tolerance():
+            self.converged = not solver.step() or self._meets_tolerance()
+        else:
+            self.converged = True  # the start is the optimum to the tolerance
+        self.started = True
         self.state.coef[:] = solver.w
         scalars["intercept"] = solver.b
         scalars["t"] += 1.0
         scalars["sum_loss"] = solver.f * self.total_weight
         return solver.F
+
+
+    def _meets_tolerance(self):
+        return self.tol is not None and self.solver.optimality() <= self.tol
 
 
 class SgdEpochs:

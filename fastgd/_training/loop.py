@@ -62,7 +62,8 @@ class StoppingRule:
         return True
 
 
-def train(plan, problem, state, source, max_iter, partial=False, loss_curve=()):
+def train(plan, problem, state, source, max_iter, partial=False, loss_curve=(),
+          curvature=None):
     """Run up to ``max_iter`` epochs of the plan's algorithm on ``problem`` from
     ``state`` (updated in place), the data read through ``source``.
 
@@ -82,6 +83,9 @@ def train(plan, problem, state, source, max_iter, partial=False, loss_curve=()):
         A call of ``partial_fit``: ``'auto'``'s step does not decay.
     loss_curve : sequence of float, default=()
         The curve the new epochs are appended to (``partial_fit``'s earlier calls).
+    curvature : CurvatureMemory or None, default=None
+        What L-BFGS learnt of the loss in an earlier fit on the same rows, and keeps
+        for the next (``make_epochs``): a regularization path's.
 
     Returns
     -------
@@ -90,7 +94,7 @@ def train(plan, problem, state, source, max_iter, partial=False, loss_curve=()):
     with _blas_controller().limit(limits=1, user_api="blas"):
         if plan.reads_x_outside_the_kernels:
             source.check_finite()
-        epochs, order = make_epochs(plan, problem, state, source)
+        epochs, order = make_epochs(plan, problem, state, source, curvature)
         if plan.takes_auto_step and state.auto_eta is None:
             state.auto_eta = auto_eta(
                 plan, problem.X, problem.sample_weight, problem.curvature,
@@ -237,11 +241,9 @@ class EpochLoop:
         return result, objective
 
     def validation_loss(self):
-        """The mean loss of the current model on the validation rows."""
-        p, rows = self.problem, self.source.validation_rows
-        coef, intercept = self.state.model(self.plan.averaging)
-        return _evaluate.loss_sum(p.loss, p.rows, p.targets, rows, coef, intercept,
-                                  self.source.n_threads) / len(rows)
+        """The mean loss of the current model on the validation rows (the
+        source's)."""
+        return self.source.validation_loss(*self.state.model(self.plan.averaging))
 
     def report(self, result, objective, criterion, started):
         """scikit-learn's verbose lines, with the objective (the mean loss plus the

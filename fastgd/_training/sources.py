@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils.validation import assert_all_finite
 
+from fastgd._kernels import _evaluate
 from fastgd._training.curvature import sampled_rows
 from fastgd._training.epochs import SgdEpochs
 from fastgd._training.runners import (
@@ -90,6 +91,12 @@ class InMemory:
     def objective_rows(self):
         """The rows the constant model's objective and the final check read."""
         return self.train_rows
+
+    def validation_loss(self, coef, intercept):
+        """The mean loss of the model on the validation rows (early stopping)."""
+        p, rows = self.problem, self.validation_rows
+        return _evaluate.loss_sum(p.loss, p.rows, p.targets, rows, coef, intercept,
+                                  self.n_threads) / len(rows)
 
     @functools.cached_property
     def total_weight(self):
