@@ -192,8 +192,8 @@ class PathSource(InMemory):
     def hessian(self):
         return self._counted(super().hessian())
 
-    def hessian_diagonal(self):
-        return self._counted(super().hessian_diagonal())
+    def loss_gradient_and_diagonal(self):
+        return self._counted(super().loss_gradient_and_diagonal())
 
     def _counted(self, evaluate):
         def counted(coef, intercept):

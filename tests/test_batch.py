@@ -128,6 +128,37 @@ def test_hessian_diagonal_is_the_gradients_derivative(name, sparse, dtype, n_thr
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_the_diagonal_and_the_gradient_from_one_pass_are_each_alone(sparse,
+                                                                     n_threads):
+    """``hessian_diagonal`` with a gradient workspace gives the bits of
+    ``gradient`` and of the diagonal alone (NaN in X: a NaN loss, as ``gradient``)."""
+    from fastgd._training.runners import GradientRunner
+
+    rng = np.random.default_rng(4)
+    Xd = rng.normal(size=(5000, 9)) * (rng.random((5000, 9)) < (0.3 if sparse else 1))
+    X = sp.csr_matrix(Xd) if sparse else Xd
+    y_class = rng.integers(0, 3, 5000).astype(np.int32)
+    targets = class_targets(y_class, np.arange(3, dtype=np.int32),
+                            np.array([1.0, 2.0, 0.5]), 1.0,
+                            rng.uniform(0.5, 2, 5000), np.float64)
+    coef, b = rng.normal(size=(3, 9)), rng.normal(size=3)
+    rows = np.sort(rng.choice(5000, 3000, replace=False)).astype(np.int32)
+    runner = GradientRunner(loss("log_loss", 0.1), Rows(X), targets, n_threads)
+    for subset in (None, rows):
+        total, grad, grad_b, diag = runner.run_with_diagonal(coef, b, subset)
+        alone = runner.run(coef, b, subset)
+        assert total == alone[0]
+        np.testing.assert_array_equal(grad, alone[1])
+        np.testing.assert_array_equal(grad_b, alone[2])
+        np.testing.assert_array_equal(diag, runner.hessian_diagonal(coef, b, subset))
+    Xd[7, 2] = np.nan
+    X = sp.csr_matrix(Xd) if sparse else Xd
+    bad = GradientRunner(loss("log_loss", 0.1), Rows(X), targets, n_threads)
+    assert np.isnan(bad.run_with_diagonal(coef, b)[0])
+
+
 def test_all_rows_and_thread_counts_agree():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(5000, 30))

@@ -201,21 +201,27 @@ cdef inline double gradient_rows(AnyLoss f, const RowsView* X, const TargetsView
                            n_threads)
 
 
-cdef void diagonal_rows(ScalarLoss f, const RowsView* X, const TargetsView* T,
-                        const int32_t* rows, Py_ssize_t n_rows, const floating* coef,
-                        const double* intercept, double[:, ::1] scratch,
-                        Py_ssize_t n_blocks, int n_threads) noexcept nogil:
+cdef double diagonal_rows(ScalarLoss f, const RowsView* X, const TargetsView* T,
+                          const int32_t* rows, Py_ssize_t n_rows, const floating* coef,
+                          const double* intercept, double[:, ::1] scratch,
+                          double[:, ::1] gradient_scratch, bint with_gradient,
+                          Py_ssize_t n_blocks, int n_threads) noexcept nogil:
     """The diagonal of the summed weighted loss's Hessian of every model row, added
-    to the block buffers as ``scalar_rows`` adds the gradient: ``s_i * loss''_i *
-    x_ij^2``, the intercept's ``s_i * loss''_i`` last.  A margin that is not finite
-    adds NaN to the intercept's entry."""
+    to the block buffers ``scratch`` as ``scalar_rows`` adds the gradient: ``s_i *
+    loss''_i * x_ij^2``, the intercept's ``s_i * loss''_i`` last.  With
+    ``with_gradient``, the summed loss and its gradient too, into
+    ``gradient_scratch`` as ``scalar_rows`` adds them (one read of each row for
+    both), and the loss is returned (0 otherwise).  A margin that is not finite
+    makes the loss NaN and adds NaN to the intercept's diagonal entry."""
     cdef const floating* values = <const floating*>X.values
     cdef const floating* y = <const floating*>T.y
     cdef const floating* sample_weight = <const floating*>T.sample_weight
     cdef Py_ssize_t b, r, i, k, n_features = X.n_features
-    cdef double target, weight, p, c
+    cdef Py_ssize_t loss_slot = gradient_scratch.shape[1] - 1
+    cdef double target, weight, p, c, g
     # set before the parallel loop (see scalar_rows)
     cdef double* local = NULL
+    cdef double* grad = NULL
     for b in prange(n_blocks, schedule="static", num_threads=n_threads,
                     use_threads_if=n_threads > 1):
         for r in range(n_rows * b // n_blocks, n_rows * (b + 1) // n_blocks):
@@ -228,11 +234,24 @@ cdef void diagonal_rows(ScalarLoss f, const RowsView* X, const TargetsView* T,
                 p = row_dot(X, values, i, coef + k * n_features) + intercept[k]
                 if not isfinite(p):
                     local[n_features] += NAN
+                    if with_gradient:
+                        gradient_scratch[b, loss_slot] += NAN
                     continue
                 c = weight * loss_second_derivative(f, p, target)
                 if c != 0.0:
                     row_add_squares(c, X, values, i, local)
                     local[n_features] += c
+                if with_gradient:
+                    gradient_scratch[b, loss_slot] += (
+                        weight * loss_value_and_derivative(f, p, target, &g))
+                    g = g * weight
+                    if g != 0.0:
+                        grad = &gradient_scratch[b, k * (n_features + 1)]
+                        row_add_scaled(g, X, values, i, grad)
+                        grad[n_features] += g
+    if with_gradient:
+        return thread_sum(gradient_scratch, n_blocks, loss_slot)
+    return 0.0
 
 
 cdef void clear_buffers(double[:, ::1] scratch, Py_ssize_t n_blocks) noexcept nogil:
@@ -512,10 +531,12 @@ def gradient(AnyLoss loss, Rows X, Targets targets, rows, floating[:, ::1] coef,
 
 
 def hessian_diagonal(ScalarLoss loss, Rows X, Targets targets, rows,
-                     floating[:, ::1] coef, const double[::1] intercept, Workspace work):
+                     floating[:, ::1] coef, const double[::1] intercept, Workspace work,
+                     Workspace gradient_work=None):
     """The diagonal of the summed weighted loss's Hessian over rows of X, for every
     model row, summed as ``gradient`` sums (blocks of rows added in block order: the
-    same bits at every thread count).
+    same bits at every thread count); with ``gradient_work``, ``gradient``'s sums
+    too, from the same read of each row.
 
     Parameters
     ----------
@@ -523,6 +544,14 @@ def hessian_diagonal(ScalarLoss loss, Rows X, Targets targets, rows,
         A loss of one prediction (not the softmax).
     X, targets, rows, coef, intercept, work
         As in ``gradient``.
+    gradient_work : Workspace or None, default=None
+        Made as ``work`` is: where the loss's gradient is left (as ``gradient``
+        leaves it in its workspace).
+
+    Returns
+    -------
+    loss : float
+        ``gradient``'s summed loss with ``gradient_work``; 0 without.
 
     Notes
     -----
@@ -532,6 +561,13 @@ def hessian_diagonal(ScalarLoss loss, Rows X, Targets targets, rows,
     weights' and the intercept's squares.
     """
     check_problem(X, targets, coef, work, loss, intercept, rows)
+    cdef bint with_gradient = gradient_work is not None
+    if with_gradient:
+        check_problem(X, targets, coef, gradient_work, loss, intercept, rows)
+        if gradient_work.scratch_view.shape[0] != work.scratch_view.shape[0]:
+            raise ValueError("gradient_work must be made as work is")
+    cdef double[:, ::1] gradient_scratch = (gradient_work.scratch_view if with_gradient
+                                            else work.scratch_view)
     cdef const int32_t[::1] subset = rows if rows is not None else None
     cdef Py_ssize_t n_rows = subset.shape[0] if rows is not None else X.view.n_rows
     cdef const int32_t* subset_first = (&subset[0] if rows is not None and n_rows
@@ -541,12 +577,21 @@ def hessian_diagonal(ScalarLoss loss, Rows X, Targets targets, rows,
     cdef Py_ssize_t n_blocks = row_blocks(n_rows, work.min_parallel_rows,
                                           work.scratch_view.shape[0])
     cdef int n_threads = <int>min(work.n_threads, n_blocks)
+    cdef double total
     with nogil:
         clear_buffers(work.scratch_view, n_blocks)
-        diagonal_rows(loss, &X.view, &targets.view, subset_first, n_rows, coef_first,
-                      intercept_first, work.scratch_view, n_blocks, n_threads)
+        if with_gradient:
+            clear_buffers(gradient_scratch, n_blocks)
+        total = diagonal_rows(loss, &X.view, &targets.view, subset_first, n_rows,
+                              coef_first, intercept_first, work.scratch_view,
+                              gradient_scratch, with_gradient, n_blocks, n_threads)
         reduce_buffers(work.scratch_view, n_blocks, work.grad_view,
                        work.grad_intercept_view)
+    if with_gradient:
+        with nogil:
+            reduce_buffers(gradient_scratch, n_blocks, gradient_work.grad_view,
+                           gradient_work.grad_intercept_view)
+    return total
 
 
 def minibatch_epoch(AnyLoss loss, Rows X, Targets targets, StepRule rule, double eta,

@@ -17,9 +17,10 @@ combined by the caller: a model handed on, or summed gradients.  ``sgd_runner`` 
 ``visiting_order`` make the SGD runner and its order of a plan, for the fit in memory
 and for each chunk on a cluster alike.
 """
-import numpy as np
-
+import functools
 from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 
 import scipy.sparse as sp
 
@@ -158,10 +159,28 @@ class GradientRunner:
         """The diagonal of the summed loss's Hessian over ``rows`` (all rows when
         None), per model row: shape (n_models, n_features + 1), the intercept last.
         A loss of one prediction only (not the softmax)."""
+        work = self._diagonal_work
         _batch.hessian_diagonal(self.loss, self.X, self.targets, rows, coef,
                                 np.ascontiguousarray(intercept, dtype=np.float64),
-                                self.work)
-        return np.hstack([self.work.grad, self.work.grad_intercept[:, None]])
+                                work)
+        return np.hstack([work.grad, work.grad_intercept[:, None]])
+
+    def run_with_diagonal(self, coef, intercept, rows=None):
+        """``run``'s (loss sum, gradient, intercept gradient) and
+        ``hessian_diagonal``'s diagonal, from one pass over the rows."""
+        work = self._diagonal_work
+        total = _batch.hessian_diagonal(
+            self.loss, self.X, self.targets, rows, coef,
+            np.ascontiguousarray(intercept, dtype=np.float64), work, self.work)
+        return (total, self.work.grad.copy(), self.work.grad_intercept.copy(),
+                np.hstack([work.grad, work.grad_intercept[:, None]]))
+
+    @functools.cached_property
+    def _diagonal_work(self):
+        """The diagonal's buffers, made on the first call: as the gradient's."""
+        return _batch.Workspace(self.loss, self.X, self.targets.n_models,
+                                self.work.n_threads,
+                                min_parallel_rows=self.work.min_parallel_rows)
 
 
 class HessianRunner:

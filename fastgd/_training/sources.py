@@ -128,14 +128,16 @@ class InMemory:
         rows, scale = sampled_rows(self.train_rows, p.sample_weight, self.total_weight)
         return lambda coef, b: runner.run(coef, b, rows) * scale
 
-    def hessian_diagonal(self):
-        """``(coef, intercept) -> diagonal`` (one per model row, the intercept last)
-        of the training rows' summed loss's Hessian, over all of them (a pass over
-        X: a sample would miss the rare features, whose curvature it is there for)."""
+    def loss_gradient_and_diagonal(self):
+        """``(coef, intercept) -> (loss sum, gradient, intercept gradient,
+        diagonal)``: ``loss_and_gradient``'s sums and the diagonal of the summed
+        loss's Hessian (one per model row, the intercept last), from one pass over
+        the training rows (all of them: a sample would miss the rare features, whose
+        curvature the diagonal is there for)."""
         p = self.problem
         runner = GradientRunner(p.loss, p.rows, p.targets, self.n_threads)
         rows = None if self.n_rows == p.rows.n_rows else self.train_rows
-        return lambda coef, b: runner.hessian_diagonal(coef, b, rows)
+        return lambda coef, b: runner.run_with_diagonal(coef, b, rows)
 
     def sgd_epochs(self, plan, state, rule=None):
         """(epochs, visiting order) of per-sample or mini-batch SGD, with the step
