@@ -192,8 +192,8 @@ class PathSource(InMemory):
     def hessian(self):
         return self._counted(super().hessian())
 
-    def loss_gradient_and_diagonal(self):
-        return self._counted(super().loss_gradient_and_diagonal())
+    def loss_gradient_and_moments(self):
+        return self._counted(super().loss_gradient_and_moments())
 
     def _counted(self, evaluate):
         def counted(coef, intercept):

@@ -126,9 +126,12 @@ def test_auto_fits_reach_the_optimum():
 def test_auto_warm_starts_lbfgs_on_many_rows_from_zero_only():
     est = fastgd.SGDClassifier(loss="log_loss", batch_size="full", optimizer="auto")
     big, small = (500_000, 100), (10_000, 100)
-    assert resolve_plan(est, shape=big, stored=50_000_000,
+    assert resolve_plan(est, shape=big, stored=5_000_000,
                         fresh_start=True).sgd_warm_start
-    assert not resolve_plan(est, shape=big, stored=50_000_000).sgd_warm_start
+    assert not resolve_plan(est, shape=big, stored=5_000_000).sgd_warm_start
+    # dense X: L-BFGS from zero (the warm start slowed it to 1e-4 and 1e-6)
+    assert not resolve_plan(est, shape=big, stored=50_000_000,
+                            fresh_start=True).sgd_warm_start
     assert not resolve_plan(est, shape=small, stored=1_000_000,
                             fresh_start=True).sgd_warm_start  # Newton there
     lbfgs = fastgd.SGDClassifier(loss="log_loss", batch_size="full",
@@ -143,8 +146,12 @@ def test_the_sgd_warm_start_reaches_the_same_optimum(scale):
     # L-BFGS at the model of zeros with a LineSearchWarning); halving takes over
     import warnings
 
+    import scipy.sparse as sp
+
     X, y = make_classification(30_000, 8, random_state=2)
     X = X * np.array([scale] + [1.0] * 7)
+    # sparse X, where 'auto' warm-starts L-BFGS
+    X = sp.csr_matrix(X * (np.random.default_rng(0).random(X.shape) < 0.7))
     kw = dict(loss="log_loss", batch_size="full", alpha=1e-3, tol=1e-9,
               max_iter=2000, random_state=0)
     with warnings.catch_warnings():

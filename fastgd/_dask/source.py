@@ -108,15 +108,16 @@ def chunk_gradient(plan, Xs, targets, dtype, coef, intercept):
     return add_sums(*sums)
 
 
-def chunk_gradient_and_diagonal(plan, Xs, targets, dtype, coef, intercept):
-    """``chunk_gradient``'s sums and the summed diagonal of the loss's Hessian over a
-    group of chunks at the model, from one read of each chunk (runs on the worker
-    that holds them)."""
+def chunk_gradient_and_moments(plan, Xs, targets, dtype, coef, intercept):
+    """``chunk_gradient``'s sums and the weighted second moments of the columns of a
+    group of chunks (``InMemory.loss_gradient_and_moments``), from one read of each
+    chunk (runs on the worker that holds them)."""
     sums = []
     for X, encoded in zip(Xs, targets):
         loss, rows, chunk_y, _ = chunk_problem(plan, X, encoded, dtype)
         sums.append(GradientRunner(loss, rows, chunk_y, plan.n_threads
-                                   ).run_with_diagonal(coef, intercept))
+                                   ).run_with_diagonal(coef, intercept,
+                                                       unit_curvature=True))
     return add_sums(*sums)
 
 
@@ -160,7 +161,7 @@ def reduced(plan, placement, dtype, chunk_sum, task_args, traffic):
 
 def add_sums(*parts):
     """The entrywise sum of several tuples of sums (loss, gradient, intercept
-    gradient, and the diagonal; or one validation loss)."""
+    gradient, and the moments; or one validation loss)."""
     first, *rest = parts
     total = [np.copy(x) if isinstance(x, np.ndarray) else x for x in first]
     for part in rest:
@@ -276,8 +277,8 @@ class ClusterEpochs:
 
 class ChunkSums:
     """Sums over the chunks on the workers, at a model: the loss and its gradient
-    (``loss_and_gradient``), with the diagonal of its Hessian
-    (``loss_gradient_and_diagonal``).  The
+    (``loss_and_gradient``), with the columns' weighted second moments
+    (``loss_gradient_and_moments``).  The
     chunks are placed once (balanced over the workers); each call is one graph of a
     task per group of chunks (``chunk_groups``), the groups' sums added by a tree
     reduction (``reduced``): one round trip.
@@ -291,11 +292,10 @@ class ChunkSums:
         """(loss, gradient, intercept gradient) summed over the chunks."""
         return self._reduced(chunk_gradient, coef, intercept)
 
-    def loss_gradient_and_diagonal(self, coef, intercept):
-        """``loss_and_gradient``'s sums and the diagonal of the loss's Hessian summed
-        over the chunks (one per model row, the intercept last), one read of each
-        chunk."""
-        return self._reduced(chunk_gradient_and_diagonal, coef, intercept)
+    def loss_gradient_and_moments(self, coef, intercept):
+        """``loss_and_gradient``'s sums and the weighted second moments of the
+        columns summed over the chunks, one read of each chunk."""
+        return self._reduced(chunk_gradient_and_moments, coef, intercept)
 
     def _reduced(self, chunk_sum, coef, intercept):
         intercept = np.ascontiguousarray(intercept, np.float64)
@@ -357,10 +357,11 @@ class OnCluster:
         scale = self.total_weight / sample_total if sample_total > 0 else 1.0
         return lambda coef, b: runner.run(coef, b) * scale
 
-    def loss_gradient_and_diagonal(self):
-        """The loss, its gradient and the diagonal of its Hessian summed over the
-        chunks, on the workers (exact: the sample would miss the rare features)."""
-        return self.sums.loss_gradient_and_diagonal
+    def loss_gradient_and_moments(self):
+        """The loss, its gradient and the weighted second moments of the columns
+        summed over the chunks, on the workers (exact: the sample would miss the
+        rare features)."""
+        return self.sums.loss_gradient_and_moments
 
     @functools.cached_property
     def sgd_placement(self):

@@ -205,10 +205,12 @@ cdef double diagonal_rows(ScalarLoss f, const RowsView* X, const TargetsView* T,
                           const int32_t* rows, Py_ssize_t n_rows, const floating* coef,
                           const double* intercept, double[:, ::1] scratch,
                           double[:, ::1] gradient_scratch, bint with_gradient,
-                          Py_ssize_t n_blocks, int n_threads) noexcept nogil:
+                          bint unit_curvature, Py_ssize_t n_blocks,
+                          int n_threads) noexcept nogil:
     """The diagonal of the summed weighted loss's Hessian of every model row, added
     to the block buffers ``scratch`` as ``scalar_rows`` adds the gradient: ``s_i *
-    loss''_i * x_ij^2``, the intercept's ``s_i * loss''_i`` last.  With
+    loss''_i * x_ij^2``, the intercept's ``s_i * loss''_i`` last (``unit_curvature``:
+    with ``loss''`` taken as 1, the weighted second moments of the columns).  With
     ``with_gradient``, the summed loss and its gradient too, into
     ``gradient_scratch`` as ``scalar_rows`` adds them (one read of each row for
     both), and the loss is returned (0 otherwise).  A margin that is not finite
@@ -237,7 +239,8 @@ cdef double diagonal_rows(ScalarLoss f, const RowsView* X, const TargetsView* T,
                     if with_gradient:
                         gradient_scratch[b, loss_slot] += NAN
                     continue
-                c = weight * loss_second_derivative(f, p, target)
+                c = weight if unit_curvature else (
+                    weight * loss_second_derivative(f, p, target))
                 if c != 0.0:
                     row_add_squares(c, X, values, i, local)
                     local[n_features] += c
@@ -532,7 +535,7 @@ def gradient(AnyLoss loss, Rows X, Targets targets, rows, floating[:, ::1] coef,
 
 def hessian_diagonal(ScalarLoss loss, Rows X, Targets targets, rows,
                      floating[:, ::1] coef, const double[::1] intercept, Workspace work,
-                     Workspace gradient_work=None):
+                     Workspace gradient_work=None, bint unit_curvature=False):
     """The diagonal of the summed weighted loss's Hessian over rows of X, for every
     model row, summed as ``gradient`` sums (blocks of rows added in block order: the
     same bits at every thread count); with ``gradient_work``, ``gradient``'s sums
@@ -547,6 +550,10 @@ def hessian_diagonal(ScalarLoss loss, Rows X, Targets targets, rows,
     gradient_work : Workspace or None, default=None
         Made as ``work`` is: where the loss's gradient is left (as ``gradient``
         leaves it in its workspace).
+    unit_curvature : bool, default=False
+        Take every second derivative as 1: the weighted second moments of the
+        columns, ``sum_i s_i * x_ij^2`` (and ``sum_i s_i``), which do not depend on
+        the model.
 
     Returns
     -------
@@ -584,7 +591,8 @@ def hessian_diagonal(ScalarLoss loss, Rows X, Targets targets, rows,
             clear_buffers(gradient_scratch, n_blocks)
         total = diagonal_rows(loss, &X.view, &targets.view, subset_first, n_rows,
                               coef_first, intercept_first, work.scratch_view,
-                              gradient_scratch, with_gradient, n_blocks, n_threads)
+                              gradient_scratch, with_gradient, unit_curvature,
+                              n_blocks, n_threads)
         reduce_buffers(work.scratch_view, n_blocks, work.grad_view,
                        work.grad_intercept_view)
     if with_gradient:

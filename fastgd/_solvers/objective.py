@@ -1,6 +1,6 @@
 """The objective a solver of the whole objective minimises, as it is handed over: the
 smooth part (the weighted mean loss, a callable that returns it with its gradient, and
-one for its Hessian and one for the Hessian's diagonal), the penalty's strengths, and
+one for its Hessian and one for a diagonal of its scale), the penalty's strengths, and
 the curvature bounds for the solvers whose steps start from one."""
 from dataclasses import dataclass
 from typing import Callable
@@ -29,9 +29,10 @@ class Objective:
         the mean loss's Hessian per model row, the intercept last (a pass over X;
         only the solvers that ask for it call it).
     hessian_diagonal : callable or None
-        ``hessian_diagonal(w, b) -> D`` of shape (n_models, n_features + 1): the
-        diagonal of ``hessian`` (a pass over X; the preconditioner of L-BFGS), or
-        None where the loss has none to give (the softmax).
+        ``hessian_diagonal(w, b) -> D`` of shape (n_models, n_features + 1): a
+        diagonal of the scale of ``hessian`` (the fit's: the loss's largest
+        curvature times the columns' weighted second moments), the preconditioner
+        of L-BFGS; None where the fit has none to give (the softmax).
     """
 
     smooth: Callable

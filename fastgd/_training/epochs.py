@@ -110,7 +110,7 @@ def make_epochs(plan, problem, state, source, curvature=None):
         return source.sgd_epochs(plan, state)
     loss_and_gradient = LastEvaluation(
         source.loss_and_gradient(),
-        None if plan.multinomial else source.loss_gradient_and_diagonal())
+        None if plan.multinomial else source.loss_gradient_and_moments())
     if plan.sgd_warm_start:
         sgd_warm_start(plan, problem, state, source, loss_and_gradient)
     X, sample_weight, sample_total = source.curvature_sample
@@ -124,37 +124,38 @@ def make_epochs(plan, problem, state, source, curvature=None):
 class LastEvaluation:
     """``loss_and_gradient`` that keeps its last result: asked again at the same
     model (the warm start's comparison, then the solver's first evaluation at the
-    model it kept), it answers without another pass over X.  ``diagonal`` gives the
-    Hessian's diagonal at a model with the sums from the same pass, and keeps both.
+    model it kept), it answers without another pass over X.  ``moments`` gives the
+    weighted second moments of X's columns, computed once, in the pass of an
+    evaluation.
 
     Parameters
     ----------
     loss_and_gradient : callable
         ``(coef, intercept) -> (loss sum, gradient, intercept gradient)``.
-    with_diagonal : callable or None
-        ``(coef, intercept) -> (loss sum, gradient, intercept gradient, diagonal)``
-        from one pass; None where the loss has no diagonal to give (the softmax).
+    with_moments : callable or None
+        ``(coef, intercept) -> (loss sum, gradient, intercept gradient, moments)``
+        from one pass (``InMemory.loss_gradient_and_moments``); None where the loss
+        has none to give (the softmax).
     """
 
-    def __init__(self, loss_and_gradient, with_diagonal=None):
-        self.loss_and_gradient, self.with_diagonal = loss_and_gradient, with_diagonal
-        self.key = self.value = self.last_diagonal = None
+    def __init__(self, loss_and_gradient, with_moments=None):
+        self.loss_and_gradient, self.with_moments = loss_and_gradient, with_moments
+        self.key = self.value = self.known_moments = None
 
     def __call__(self, coef, intercept):
         key = self._key(coef, intercept)
         if key != self.key:
             self.key, self.value = key, self.loss_and_gradient(coef, intercept)
-            self.last_diagonal = None
         return self.value
 
-    def diagonal(self, coef, intercept):
-        """The summed loss's Hessian diagonal at the model (one per model row, the
-        intercept last); the sums of the same pass are kept."""
-        key = self._key(coef, intercept)
-        if key != self.key or self.last_diagonal is None:
-            *sums, self.last_diagonal = self.with_diagonal(coef, intercept)
-            self.key, self.value = key, tuple(sums)
-        return self.last_diagonal
+    def moments(self, coef, intercept):
+        """The weighted second moments of X's columns (one row per model row, the
+        weights' sum last), from the pass that evaluates ``(coef, intercept)`` when
+        they are not known yet (its sums are kept)."""
+        if self.known_moments is None:
+            *sums, self.known_moments = self.with_moments(coef, intercept)
+            self.key, self.value = self._key(coef, intercept), tuple(sums)
+        return self.known_moments
 
     @staticmethod
     def _key(coef, intercept):
@@ -169,7 +170,7 @@ def sgd_warm_start(plan, problem, state, source, loss_and_gradient):
     then converges in a few iterations.  Costs two passes over X: the epoch, and the
     objective of the start (``loss_and_gradient`` is a ``LastEvaluation``: the
     solver reuses the evaluation of the model kept, when it is the warm one, and the
-    Hessian's diagonal computed in the pass that evaluates it)."""
+    columns' moments computed in the pass that evaluates the start)."""
     warm = dataclasses.replace(
         plan, algorithm=PER_SAMPLE, solver=None, batch_size=1, optimizer="sgd",
         learning_rate="invscaling", requested_learning_rate="invscaling",
@@ -194,11 +195,12 @@ def sgd_warm_start(plan, problem, state, source, loss_and_gradient):
         return (loss_and_gradient(np.ascontiguousarray(w), b)[0]
                 / source.total_weight + regularisation(plan, w, b))
 
-    # the start's first, the warm model's last: the one the solver most likely keeps,
-    # with the Hessian's diagonal that L-BFGS starts from, from the same pass
+    # the start's first (with the columns' moments that L-BFGS's preconditioner is
+    # made of, from the same pass), the warm model's last: the one the solver most
+    # likely keeps
+    if loss_and_gradient.with_moments is not None:
+        loss_and_gradient.moments(np.ascontiguousarray(state.coef), state.intercept)
     start = objective(state.coef, state.intercept)
-    if loss_and_gradient.with_diagonal is not None:
-        loss_and_gradient.diagonal(np.ascontiguousarray(coef), intercept)
     if objective(coef, intercept) < start:
         state.coef[:] = coef
         state.scalars["intercept"] = intercept
@@ -221,13 +223,13 @@ class FullBatchEpochs:
         ``() -> (L_w, L_b)``: curvature bounds, for the solvers that ask.
     source : InMemory or OnCluster
         Where the sums over the training rows come from: ``hessian()`` and
-        ``loss_gradient_and_diagonal()`` (each ``(coef, intercept) -> sums``,
+        ``loss_gradient_and_moments()`` (each ``(coef, intercept) -> sums``,
         ``coef`` in X's dtype) and ``total_weight``, the rows' summed sample weights
         (their number without weights).
     loss_and_gradient : LastEvaluation
         ``(coef, intercept) -> (loss sum, gradient sum of the weights, of the
         intercepts)`` over the training rows (the source's); the pass that gives the
-        Hessian's diagonal leaves its sums there.
+        columns' moments leaves its sums there.
     state : TrainingState
         Its model is replaced by the solver's iterate after every call.
     curvature : CurvatureMemory or None, default=None
@@ -274,14 +276,16 @@ class FullBatchEpochs:
             return summed_hessian[0](coef, b) / self.total_weight
 
         def hessian_diagonal(w, b):
-            # from the pass that also gives the solver's first loss and gradient
+            # the columns' moments at the loss's largest curvature, from a pass
+            # that evaluates the loss and its gradient too
             coef = np.ascontiguousarray(w, dtype=dtype)
-            return loss_and_gradient.diagonal(coef, b) / self.total_weight
+            return (loss_and_gradient.moments(coef, b) * plan.spec.curvature
+                    / self.total_weight)
 
         objective = Objective(
             smooth, plan.lam1, plan.lam2, plan.fit_intercept, plan.spec.smooth,
             lipschitz, hessian,
-            None if loss_and_gradient.with_diagonal is None else hessian_diagonal)
+            None if loss_and_gradient.with_moments is None else hessian_diagonal)
         carried = ({"curvature": curvature}
                    if solver.keeps_curvature and curvature is not None else {})
         self.solver = solver.build(objective, state.coef, state.intercept, **carried)

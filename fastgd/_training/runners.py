@@ -155,23 +155,26 @@ class GradientRunner:
                                 self.work)
         return total, self.work.grad.copy(), self.work.grad_intercept.copy()
 
-    def hessian_diagonal(self, coef, intercept, rows=None):
+    def hessian_diagonal(self, coef, intercept, rows=None, unit_curvature=False):
         """The diagonal of the summed loss's Hessian over ``rows`` (all rows when
-        None), per model row: shape (n_models, n_features + 1), the intercept last.
-        A loss of one prediction only (not the softmax)."""
+        None), per model row: shape (n_models, n_features + 1), the intercept last
+        (``unit_curvature``: every second derivative taken as 1, the weighted second
+        moments of the columns).  A loss of one prediction only (not the
+        softmax)."""
         work = self._diagonal_work
         _batch.hessian_diagonal(self.loss, self.X, self.targets, rows, coef,
                                 np.ascontiguousarray(intercept, dtype=np.float64),
-                                work)
+                                work, None, unit_curvature)
         return np.hstack([work.grad, work.grad_intercept[:, None]])
 
-    def run_with_diagonal(self, coef, intercept, rows=None):
+    def run_with_diagonal(self, coef, intercept, rows=None, unit_curvature=False):
         """``run``'s (loss sum, gradient, intercept gradient) and
         ``hessian_diagonal``'s diagonal, from one pass over the rows."""
         work = self._diagonal_work
         total = _batch.hessian_diagonal(
             self.loss, self.X, self.targets, rows, coef,
-            np.ascontiguousarray(intercept, dtype=np.float64), work, self.work)
+            np.ascontiguousarray(intercept, dtype=np.float64), work, self.work,
+            unit_curvature)
         return (total, self.work.grad.copy(), self.work.grad_intercept.copy(),
                 np.hstack([work.grad, work.grad_intercept[:, None]]))
 

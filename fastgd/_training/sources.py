@@ -128,16 +128,17 @@ class InMemory:
         rows, scale = sampled_rows(self.train_rows, p.sample_weight, self.total_weight)
         return lambda coef, b: runner.run(coef, b, rows) * scale
 
-    def loss_gradient_and_diagonal(self):
+    def loss_gradient_and_moments(self):
         """``(coef, intercept) -> (loss sum, gradient, intercept gradient,
-        diagonal)``: ``loss_and_gradient``'s sums and the diagonal of the summed
-        loss's Hessian (one per model row, the intercept last), from one pass over
-        the training rows (all of them: a sample would miss the rare features, whose
-        curvature the diagonal is there for)."""
+        moments)``: ``loss_and_gradient``'s sums and the weighted second moments of
+        X's columns over the training rows, ``sum_i s_i x_ij^2`` with ``sum_i s_i``
+        last (one per model row: the class weights count), from one pass (over all
+        the training rows: a sample would miss the rare features)."""
         p = self.problem
         runner = GradientRunner(p.loss, p.rows, p.targets, self.n_threads)
         rows = None if self.n_rows == p.rows.n_rows else self.train_rows
-        return lambda coef, b: runner.run_with_diagonal(coef, b, rows)
+        return lambda coef, b: runner.run_with_diagonal(coef, b, rows,
+                                                        unit_curvature=True)
 
     def sgd_epochs(self, plan, state, rule=None):
         """(epochs, visiting order) of per-sample or mini-batch SGD, with the step
