@@ -18,7 +18,10 @@ penalised.
   the unscaled features took 167 and 269.  The exact diagonal at the starting
   model instead (Jacobi's) did worse from a warm start on nycflights13 (one-hot
   categories, 327k rows): a gap of 4.4e-4 after 37 passes, where the moments
-  reached 8.7e-7 in 34.  A pair whose curvature ``s.y`` is not positive is skipped
+  reached 8.7e-7 in 34.  OWL-QN (an L1 part) keeps the identity: preconditioned,
+  its steps were cut back more often and it took 306 iterations to ``tol=1e-4`` on
+  an elastic net (make_classification 100k x 50) where it takes 122 without.  A
+  pair whose curvature ``s.y`` is not positive is skipped
   (it cannot happen on these convex losses, but rounding can get there near the
   optimum).
 * With ``lam1 > 0``, OWL-QN (Andrew & Gao 2007): the direction comes from the
@@ -151,12 +154,13 @@ class QuasiNewton:
     def of(cls, objective, w0, b0, curvature=None):
         """The solver of an ``Objective`` from ``(w0, b0)``, preconditioned by the
         objective's ``hessian_diagonal`` where it gives one (or by the one
-        ``curvature`` kept)."""
+        ``curvature`` kept) and the penalty has no L1 part (``preconditioner``)."""
         curvature = curvature if curvature is not None else CurvatureMemory()
-        if curvature.diagonal is None and objective.hessian_diagonal is not None:
-            curvature.diagonal = objective.hessian_diagonal(w0, b0)
-        scaling = (None if curvature.diagonal is None
-                   else preconditioner(curvature.diagonal, objective.lam2))
+        scaling = None
+        if objective.hessian_diagonal is not None and not objective.lam1:
+            if curvature.diagonal is None:
+                curvature.diagonal = objective.hessian_diagonal(w0, b0)
+            scaling = preconditioner(curvature.diagonal, objective.lam2)
         return cls(objective.smooth, w0, b0, lam1=objective.lam1, lam2=objective.lam2,
                    fit_intercept=objective.fit_intercept, scaling=scaling,
                    curvature=curvature)
