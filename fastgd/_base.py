@@ -208,6 +208,7 @@ class BaseSGD(BaseEstimator):
         self._train_state = state
         self._set_coef(coef, intercept.astype(coef.dtype))
         self.n_iter_ = result.n_iter
+        self.n_passes_ = result.passes
         self.t_ = state.t
         self.loss_curve_ = result.loss_curve
         if plan.early_stopping:

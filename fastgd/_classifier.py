@@ -85,6 +85,7 @@ class SGDClassifier(ScoreOnWorkers, ClassifierMixin, BaseSGD):
     classes_ : ndarray of shape (n_classes,)
         The class labels, sorted.
     {n_iter_}
+    {n_passes_}
     {t_}
     loss_curve_ : list of float
         The training objective of each epoch, summed over the one-vs-rest models:

@@ -300,6 +300,13 @@ ATTRIBUTE_DOCS = {
     "n_iter_": _entry("n_iter_ : int", """
         The epochs the last ``fit`` ran (1 after ``partial_fit``); a classifier's
         one-vs-rest models train together and share it."""),
+    "n_passes_": _entry("n_passes_ : int", """
+        The passes over X the last ``fit`` (or ``partial_fit`` call) made: one per
+        epoch of SGD; for ``batch_size='full'``, one per evaluation of the loss and
+        its gradient (a line search may take several in an iteration), one per
+        Hessian of Newton's method, and one for the epoch of SGD that starts
+        ``optimizer='auto'``'s L-BFGS on sparse X.  A count that no machine's speed
+        changes: the cost of the fit in reads of X."""),
     "t_": _entry("t_ : float", """
         The step counter plus one: the steps taken since the last ``fit`` started
         (one per row for per-sample SGD, one per batch for mini-batches, one per

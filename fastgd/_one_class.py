@@ -69,6 +69,7 @@ class SGDOneClassSVM(OutlierMixin, OneModel, BaseSGD):
         The intercept ``b`` of the model (the average with ``average``):
         ``offset_ = 1 - intercept_``.
     {n_iter_}
+    {n_passes_}
     {t_}
     loss_curve_ : list of float
         The objective of each epoch: the mean of the (weighted) hinge losses met

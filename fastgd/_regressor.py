@@ -61,6 +61,7 @@ class SGDRegressor(ScoreOnWorkers, RegressorMixin, OneModel, BaseSGD):
     intercept_ : ndarray of shape (1,)
         The intercept ``b`` (the average with ``average``).
     {n_iter_}
+    {n_passes_}
     {t_}
     loss_curve_ : list of float
         The training objective of each epoch: the mean of the (weighted) per-sample

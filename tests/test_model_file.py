@@ -458,7 +458,7 @@ def _set_declared_size(blob, name, size):
 
 BOMBS = [
     ("extra", None, "unexpected member 'bomb.npy'"),
-    ("meta", None, "member 'meta' declares 134,218,709 bytes; a model of 6 features "
+    ("meta", None, "member 'meta' declares 134,218,725 bytes; a model of 6 features "
                    "keeps at most 4,195,840"),
     # declared smaller than it inflates: read no further than declared
     ("meta", 4096, "member 'meta' is damaged (Bad CRC-32 for file 'meta.npy')"),

@@ -4,6 +4,7 @@ zeros, on dense and CSR input, for regression, binary and the softmax."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.datasets import make_classification
 from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
 
 from fastgd import SGDClassifier, SGDRegressor
@@ -156,3 +157,33 @@ def test_the_diagonal_preconditioner_undoes_the_scales_of_the_features():
     assert runs["diagonal"].n_evaluations < 50
     assert _relative_gap(runs["diagonal"].F, best) < 1e-10
     assert _relative_gap(runs["identity"].F, best) > 1e-5
+
+
+@pytest.mark.parametrize("settings", [
+    dict(optimizer="lbfgs"), dict(optimizer="newton"), dict(optimizer="auto"),
+    dict(optimizer="lbfgs", penalty="l1")], ids=["lbfgs", "newton", "auto", "owlqn"])
+def test_n_passes_counts_every_read_of_x(settings, monkeypatch):
+    """``n_passes_`` is the number of passes the fit made over X: every call of the
+    gradient kernel (with or without the columns' moments) and every Hessian,
+    counted at the runners; one per epoch for SGD."""
+    from fastgd._training import runners
+
+    calls = []
+    for name in ("run", "run_with_diagonal"):
+        original = getattr(runners.GradientRunner, name)
+        monkeypatch.setattr(runners.GradientRunner, name,
+                            lambda self, *a, _f=original, **k: calls.append(1)
+                            or _f(self, *a, **k))
+    original_hessian = runners.HessianRunner.run
+    monkeypatch.setattr(runners.HessianRunner, "run",
+                        lambda self, *a, **k: calls.append(1)
+                        or original_hessian(self, *a, **k))
+    X, y = make_classification(25_000, 10, random_state=0)
+    X = sp.csr_matrix(X * (np.random.default_rng(0).random(X.shape) < 0.5))
+    est = SGDClassifier(loss="log_loss", batch_size="full", alpha=1e-4,
+                        **settings).fit(X, y)
+    warm_epoch = 1 if settings["optimizer"] == "auto" else 0
+    assert est.n_passes_ == len(calls) + warm_epoch
+    assert est.n_passes_ >= est.n_iter_
+    sgd = SGDClassifier(loss="log_loss", max_iter=7, tol=None).fit(X, y)
+    assert sgd.n_passes_ == sgd.n_iter_ == 7

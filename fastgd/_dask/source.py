@@ -221,6 +221,7 @@ class ClusterEpochs:
         self.plan, self.data, self.state, self.traffic = plan, data, state, traffic
         self.placement, self.holdout, self.n_train = placement, holdout, n_train
         self.seed = 0
+        self.passes = 0  # epochs, each a pass over the training rows
         self.plan_bytes = _nbytes(plan)
 
     def reshuffle(self, seed):
@@ -240,6 +241,7 @@ class ClusterEpochs:
         import dask
 
         data, placement, plan = self.data, self.placement, self.plan
+        self.passes += 1
         order, seeds = self.visiting_order()
         runs = consecutive_runs(order, placement.holders)
         state, losses = self.state.copy(), []
@@ -424,6 +426,10 @@ class _CountEpochs:
     @property
     def own_stopping_rule(self):
         return self.epochs.own_stopping_rule
+
+    @property
+    def passes(self):
+        return self.epochs.passes
 
     def __call__(self, eta):
         self.traffic.new_epoch()

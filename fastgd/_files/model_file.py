@@ -37,7 +37,7 @@ FORMAT = "fastgd-model"
 FORMAT_VERSION = 1
 
 # the fitted scalars and lists kept in the JSON part
-_SCALARS = ("n_iter_", "t_", "loss_curve_", "validation_loss_curve_",
+_SCALARS = ("n_iter_", "n_passes_", "t_", "loss_curve_", "validation_loss_curve_",
             "n_features_in_")
 _STATE_ARRAYS = ("scalars", "avg_sum", "l1_received", "optimizer_state")
 _META_KEYS = {"format", "version", "estimator", "params", "attributes", "coef_sparse",
@@ -296,6 +296,7 @@ _META_TYPES = {
 }
 _ATTRIBUTE_TYPES = {
     "n_iter_": (lambda v: is_int(v) and v >= 0, "a count"),
+    "n_passes_": (lambda v: is_int(v) and v >= 0, "a count"),
     "t_": (lambda v: is_number(v) and 0 <= v < math.inf, "a non-negative number"),
     "loss_curve_": (is_numbers, "a list of numbers"),
     "validation_loss_curve_": (is_numbers, "a list of numbers"),

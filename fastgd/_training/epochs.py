@@ -111,13 +111,16 @@ def make_epochs(plan, problem, state, source, curvature=None):
     loss_and_gradient = LastEvaluation(
         source.loss_and_gradient(),
         None if plan.multinomial else source.loss_gradient_and_moments())
+    warm_start_passes = 0
     if plan.sgd_warm_start:
         sgd_warm_start(plan, problem, state, source, loss_and_gradient)
+        warm_start_passes = 1  # its epoch (its evaluations are counted below)
     X, sample_weight, sample_total = source.curvature_sample
     epochs = FullBatchEpochs(
         SOLVERS[plan.solver], plan,
         lambda: block_lipschitz(X, sample_weight, problem.curvature, sample_total),
         source, loss_and_gradient, state, curvature)
+    epochs.extra_passes = warm_start_passes
     return epochs, NoOrder()
 
 
@@ -141,11 +144,13 @@ class LastEvaluation:
     def __init__(self, loss_and_gradient, with_moments=None):
         self.loss_and_gradient, self.with_moments = loss_and_gradient, with_moments
         self.key = self.value = self.known_moments = None
+        self.passes = 0  # the evaluations made (each a pass over X)
 
     def __call__(self, coef, intercept):
         key = self._key(coef, intercept)
         if key != self.key:
             self.key, self.value = key, self.loss_and_gradient(coef, intercept)
+            self.passes += 1
         return self.value
 
     def moments(self, coef, intercept):
@@ -155,6 +160,7 @@ class LastEvaluation:
         if self.known_moments is None:
             *sums, self.known_moments = self.with_moments(coef, intercept)
             self.key, self.value = self._key(coef, intercept), tuple(sums)
+            self.passes += 1
         return self.known_moments
 
     @staticmethod
@@ -253,6 +259,7 @@ class FullBatchEpochs:
         self.state = state
         self.converged = False
         self.tol = plan.tol
+        self.evaluations, self.hessians, self.extra_passes = loss_and_gradient, 0, 0
         self.total_weight = float(source.total_weight)
         if not self.total_weight > 0:
             raise ValueError(
@@ -273,6 +280,7 @@ class FullBatchEpochs:
             if not summed_hessian:
                 summed_hessian.append(source.hessian())
             coef = np.ascontiguousarray(w, dtype=dtype)
+            self.hessians += 1
             return summed_hessian[0](coef, b) / self.total_weight
 
         def hessian_diagonal(w, b):
@@ -313,6 +321,13 @@ class FullBatchEpochs:
     def _meets_tolerance(self):
         return self.tol is not None and self.solver.optimality() <= self.tol
 
+    @property
+    def passes(self):
+        """Passes over X so far: evaluations of the loss and gradient, Hessians
+        (Newton's, of all the rows or of their sample) and the warm start's SGD
+        epoch."""
+        return self.evaluations.passes + self.hessians + self.extra_passes
+
 
 class SgdEpochs:
     """Epochs of a per-sample or mini-batch runner over a visiting order, one per
@@ -326,8 +341,10 @@ class SgdEpochs:
 
     def __init__(self, plan, runner, state, order):
         self.plan, self.runner, self.state, self.order = plan, runner, state, order
+        self.passes = 0  # epochs, each a pass over the training rows
 
     def __call__(self, eta):
+        self.passes += 1
         total = self.runner.run(self.state, self.order, eta)
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
             return (total / max(len(self.order), 1)

@@ -184,6 +184,7 @@ class EpochLoop:
                           f"learning_rate='auto' at {state.auto_eta:.3g}")
         state.epochs_done = first_epoch + result.n_iter
         result.converged = bool(self.epochs.converged)
+        result.passes = int(self.epochs.passes)
         self.check_against_constant(objective)
         return result
 

@@ -49,10 +49,12 @@ class Problem:
 @dataclass
 class Result:
     """A finished run of epochs (``converged``: a solver of the whole objective met
-    its tolerance or the optimum to rounding)."""
+    its tolerance or the optimum to rounding; ``passes``: the passes over X the run
+    made, its restarts included)."""
 
     state: Any
     n_iter: int
     loss_curve: list
     validation_loss_curve: list = field(default_factory=list)
     converged: bool = False
+    passes: int = 0
