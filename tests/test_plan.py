@@ -102,7 +102,8 @@ def test_a_solver_added_to_the_table_trains_with_nothing_else(monkeypatch):
     (dict(loss="log_loss"), (20_000, 60), 120_000, "lbfgs"),  # sparse: few stored
     (dict(loss="log_loss"), (500_000, 100), 50_000_000, "lbfgs"),  # a sample
     (dict(loss="log_loss"), (400_000, 50_000), 21_000_000, "lbfgs"),
-    (dict(loss="log_loss", penalty="l1"), (1000, 10), 10_000, "lbfgs"),
+    (dict(loss="log_loss", penalty="l1"), (1000, 10), 10_000, "newton"),  # proximal
+    (dict(loss="log_loss", penalty="l1"), (500_000, 100), 50_000_000, "lbfgs"),
     (dict(loss="log_loss", multi_class="multinomial"), (1000, 10), 10_000, "lbfgs"),
     (dict(loss="hinge"), (1000, 10), 10_000, "sgd"),
 ])

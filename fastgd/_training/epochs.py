@@ -23,6 +23,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from fastgd._solvers.newton import Newton
+from fastgd._solvers.proximal_newton import ProximalNewton
 from fastgd._solvers.objective import Objective
 from fastgd._solvers.proximal import ProximalGradient
 from fastgd._solvers.quasi_newton import QuasiNewton
@@ -48,8 +49,6 @@ class Solver:
         ``(Objective, w0, b0) -> solver``.
     smooth_loss_only : bool
         The solver needs a differentiable loss.
-    l2_only : bool
-        The solver takes no L1 penalty (``penalty='l2'`` or None).
     scalar_loss_only : bool
         The solver takes no softmax (its Hessian is per model row).
     keeps_curvature : bool
@@ -59,20 +58,26 @@ class Solver:
 
     build: Callable
     smooth_loss_only: bool = False
-    l2_only: bool = False
     scalar_loss_only: bool = False
     keeps_curvature: bool = False
 
 
+def newton_of(objective, w0, b0):
+    """Newton's method of an ``Objective``: proximal Newton (coordinate descent on
+    the quadratic model) with an L1 part in the penalty, else the Newton system."""
+    if objective.lam1:
+        return ProximalNewton.of(objective, w0, b0)
+    return Newton.of(objective, w0, b0)
+
+
 # the solvers of the whole objective, by the ``optimizer`` that picks them under
 # batch_size='full': proximal gradient (ISTA), its accelerated form (FISTA), L-BFGS /
-# OWL-QN, Newton's method
+# OWL-QN, Newton's method (proximal Newton with an L1 part)
 SOLVERS = {
     "sgd": Solver(partial(ProximalGradient.of, accelerated=False)),
     "nesterov": Solver(partial(ProximalGradient.of, accelerated=True)),
     "lbfgs": Solver(QuasiNewton.of, smooth_loss_only=True, keeps_curvature=True),
-    "newton": Solver(Newton.of, smooth_loss_only=True, l2_only=True,
-                     scalar_loss_only=True),
+    "newton": Solver(newton_of, smooth_loss_only=True, scalar_loss_only=True),
 }
 
 

@@ -1,0 +1,202 @@
+"""Full-batch proximal Newton for smooth losses with an L1 part in the penalty (the
+lasso and the elastic net), as glmnet and glum solve them: exact zeros, and a few
+iterations whatever the scales of the features.
+
+Minimises ``F(w, b) = f(w, b) + lam1 |w|_1 + lam2 / 2 |w|^2`` where ``f`` is the mean
+(weighted) loss, given with its gradient (``smooth``, one pass over X) and its Hessian
+(``hessian``, per model row, the intercept last; of all the rows or of a fixed sample
+of them, as for ``newton.Newton``).  Each model row (one-vs-rest) is its own
+problem.
+
+* Direction: the minimiser ``z`` of the quadratic model of ``f`` at the iterate plus
+  the penalty, ``g.(z - x) + (z - x)' H (z - x) / 2 + lam1 |z_w|_1 + lam2 / 2
+  |z_w|^2``, by cyclic coordinate descent on ``H`` (soft-thresholding each weight;
+  no pass over X): sweeps until no coordinate moves by more than
+  ``INNER_TOLERANCE`` times the iterate's optimality (in units of the gradient),
+  ``MAX_SWEEPS`` at most.  Coordinates at zero whose gradient lies within ``lam1``
+  stay out of the sweeps while they stay there (an active set, checked again at
+  the end).
+* Step: backtracking from the unit step (halving) along ``z - x`` until ``F``
+  decreases by ``ARMIJO`` times the model's first-order prediction (Tseng and Yun's
+  condition: the slope of the smooth part plus the change of the penalty); each
+  trial is one pass over X.  Near the optimum the unit step is taken and the
+  iterates converge as Newton's do.
+* For squared error the quadratic model is the objective itself: with the whole
+  Hessian, one iteration solves the problem to the inner tolerance.
+* No progress left (``step`` returns False): the predicted decrease is below the
+  rounding of ``F``, or no trial decreases ``F``.
+
+Like Newton's method, it suits data with few features (``newton.MAX_FEATURES``):
+a sweep costs ``n_features^2`` per model row.
+"""
+import numpy as np
+
+from fastgd._solvers.newton import MAX_FEATURES
+from fastgd._solvers.penalty import penalty_value
+
+# sufficient decrease of Tseng and Yun's Armijo condition
+ARMIJO = 1e-4
+# halvings of the step before a direction is given up
+MAX_BACKTRACKS = 40
+# the inner coordinate descent stops when no coordinate's change, times its
+# curvature, exceeds this fraction of the iterate's optimality
+INNER_TOLERANCE = 1e-2
+# sweeps of the inner coordinate descent at most per iteration
+MAX_SWEEPS = 200
+# a predicted decrease below this fraction of |F| is the rounding of F
+ROUNDING = 1e-14
+# a weight leaves zero when its gradient exceeds lam1 by more than rounding (at the
+# top of a regularization path the largest gradient is lam1 itself)
+ZERO_MARGIN = 1.0 + 1e-10
+
+
+class ProximalNewton:
+    """Iterations of proximal Newton, one ``step()`` at a time.
+
+    Parameters
+    ----------
+    smooth : callable
+        ``smooth(w, b) -> (f, grad_w, grad_b)``: the mean loss and its gradient.
+    hessian : callable
+        ``hessian(w, b) -> H`` of shape (n_models, n_features + 1, n_features + 1).
+    w0 : ndarray of shape (n_models, n_features)
+    b0 : ndarray of shape (n_models,)
+    lam1, lam2 : float
+    fit_intercept : bool
+
+    Attributes
+    ----------
+    w, b : ndarrays
+        The current iterate.
+    F, f : float
+        The objective and the mean loss at ``(w, b)``; ``F`` never increases.
+    n_evaluations, n_hessians : int
+        Passes over X for the loss and gradient, and for the Hessian.
+    """
+
+    def __init__(self, smooth, hessian, w0, b0, *, lam1, lam2, fit_intercept):
+        if w0.shape[1] > MAX_FEATURES:
+            raise ValueError(
+                f"optimizer='newton' solves a model of n_features + 1 unknowns per "
+                f"iteration: it takes at most {MAX_FEATURES} features, got "
+                f"{w0.shape[1]}; use optimizer='lbfgs' (or 'auto').")
+        self.smooth, self.hessian = smooth, hessian
+        self.lam1, self.lam2 = float(lam1), float(lam2)
+        self.fit_intercept = fit_intercept
+        self.w, self.b = w0.astype(np.float64), b0.astype(np.float64)
+        self.n_evaluations, self.n_hessians = 1, 0
+        self.f, self.gw, self.gb = smooth(self.w, self.b)
+        self.F = self._objective(self.w, self.f)
+
+    @classmethod
+    def of(cls, objective, w0, b0):
+        """The solver of an ``Objective`` (which must have a Hessian) from
+        ``(w0, b0)``."""
+        return cls(objective.smooth, objective.hessian, w0, b0, lam1=objective.lam1,
+                   lam2=objective.lam2, fit_intercept=objective.fit_intercept)
+
+    def _objective(self, w, f):
+        return f + penalty_value(w, self.lam1, self.lam2)
+
+    def _subgradient(self, w, gw):
+        """The minimum-norm subgradient of ``F`` in the weights: 0 at the
+        optimum."""
+        g = gw + self.lam2 * w
+        at_zero = np.sign(g) * np.maximum(np.abs(g) - self.lam1, 0.0)
+        return np.where(w != 0, g + self.lam1 * np.sign(w), at_zero)
+
+    def optimality(self):
+        """The largest entry of the objective's minimum-norm subgradient at the
+        iterate: 0 at the optimum."""
+        largest = float(np.max(np.abs(self._subgradient(self.w, self.gw)),
+                               initial=0.0))
+        if self.fit_intercept:
+            largest = max(largest, float(np.max(np.abs(self.gb), initial=0.0)))
+        return largest
+
+    def direction(self):
+        """The proximal Newton step of every model row, ``(p_w, p_b)``, and the
+        first-order change of ``F`` it predicts (negative)."""
+        H = self.hessian(self.w, self.b)
+        self.n_hessians += 1
+        tolerance = INNER_TOLERANCE * self.optimality()
+        p_w, p_b = np.zeros_like(self.w), np.zeros_like(self.b)
+        for k in range(self.w.shape[0]):
+            p_w[k], p_b[k] = self._model_minimiser(H[k], k, tolerance)
+        predicted = (float(np.vdot(self.gw, p_w))
+                     + penalty_value(self.w + p_w, self.lam1, self.lam2)
+                     - penalty_value(self.w, self.lam1, self.lam2))
+        if self.fit_intercept:
+            predicted += float(np.vdot(self.gb, p_b))
+        return p_w, p_b, predicted
+
+    def _model_minimiser(self, H, k, tolerance):
+        """Coordinate descent on the quadratic model of model row ``k``: the step
+        ``(z_w - w, z_b - b)`` to its minimiser."""
+        d = self.w.shape[1]
+        w = self.w[k]
+        z = np.append(w, self.b[k])
+        # the gradient of the model's smooth part (without lam2) at z
+        r = np.append(self.gw[k], self.gb[k])
+        curvature = np.diag(H).copy()
+        coordinates = np.arange(d + 1 if self.fit_intercept else d)
+        g = self.gw[k] + self.lam2 * w
+        # weights at zero with a gradient within lam1 stay out while they stay zero
+        in_model = np.append(w != 0, True)  # the intercept always
+        could_move = np.append(np.abs(g) > self.lam1, True)
+        active = coordinates[(in_model | could_move)[coordinates]]
+        for _ in range(MAX_SWEEPS):
+            largest = self._sweep(H, z, r, curvature, active, d)
+            if largest <= tolerance:
+                # the coordinates left out: still at their optimum?
+                if len(active) == len(coordinates):
+                    break
+                full = self._sweep(H, z, r, curvature, coordinates, d)
+                if full <= tolerance:
+                    break
+                active = coordinates
+        return z[:d] - w, z[d] - self.b[k]
+
+    def _sweep(self, H, z, r, curvature, coordinates, d):
+        """One cyclic pass of coordinate descent over ``coordinates`` (the
+        intercept is ``d``), updating ``z`` and the model's gradient ``r`` in
+        place; returns the largest change times its curvature."""
+        lam1, lam2 = self.lam1, self.lam2
+        largest = 0.0
+        for j in coordinates:
+            a = curvature[j]
+            old = z[j]
+            if j == d:  # the intercept: not penalised
+                if not a > 0:
+                    continue
+                new = old - r[j] / a
+            else:
+                a_w = a + lam2
+                if not a_w > 0:
+                    continue
+                u = a * old - r[j]
+                new = np.sign(u) * max(abs(u) - lam1 * ZERO_MARGIN, 0.0) / a_w
+            change = new - old
+            if change:
+                z[j] = new
+                r += change * H[:, j]
+                largest = max(largest, abs(change) * (a + (lam2 if j < d else 0.0)))
+        return largest
+
+    def step(self):
+        """One iteration.  Returns False when no progress is left (the optimum to
+        rounding), True otherwise."""
+        p_w, p_b, predicted = self.direction()
+        if not (predicted < 0) or -predicted <= ROUNDING * max(abs(self.F), 1e-300):
+            return False
+        t = 1.0
+        for _ in range(MAX_BACKTRACKS + 1):
+            w, b = self.w + t * p_w, self.b + t * p_b
+            f, gw, gb = self.smooth(w, b)
+            self.n_evaluations += 1
+            F = self._objective(w, f)
+            if F <= self.F + ARMIJO * t * predicted:
+                self.w, self.b, self.f, self.gw, self.gb, self.F = w, b, f, gw, gb, F
+                return True
+            t *= 0.5
+        return False
