@@ -130,15 +130,14 @@ def path_solver(plan, X, stored):
     converges quadratically: one or two iterations per alpha (measured on 100k x 50
     dense log-loss, L2: 15 passes over X for 20 alphas against 113 for L-BFGS,
     whose memory then started empty at every alpha; elastic net, proximal Newton:
-    79 passes against 226 for OWL-QN with its memory carried).  On sparse X of many rows its
+    79 passes against 226 for OWL-QN with its memory carried).  For squared error
+    the Hessian is exact and computed once per fit (``InMemory.hessian``): 5-fold
+    CV of 20 alphas of an elastic net on diamonds (54k x 26) took 1.15 s, against
+    5.1 s for OWL-QN.  On sparse X of many rows its
     Hessian sample misses rare features (see ``auto_solver``): L-BFGS stays.
     """
     n_rows, n_features = X.shape
-    # squared error with an L1 part stays with L-BFGS: the loss is quadratic, so the
-    # pairs L-BFGS carries from one alpha to the next are its exact curvature (20
-    # alphas of an elastic net, 100k x 50: 27 passes over X, proximal Newton 69)
-    quadratic_l1 = plan.lam1 > 0 and plan.loss == "squared_error"
-    newton_allowed = (plan.spec.smooth and not plan.multinomial and not quadratic_l1
+    newton_allowed = (plan.spec.smooth and not plan.multinomial
                       and n_features <= NEWTON_MAX_FEATURES)
     cheap_hessian = (n_rows * (n_features + 1) ** 2
                      <= NEWTON_HESSIAN_PASSES * (stored + n_rows))

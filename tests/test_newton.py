@@ -232,3 +232,19 @@ def test_proximal_newton_reaches_the_l1_optimum_with_its_zeros(penalty, l1_ratio
     assert np.sum(newton.coef_ == 0) > 0
     assert newton.objective(Xc, yc) <= owlqn.objective(Xc, yc) * (1 + 1e-12)
     assert newton.n_passes_ < owlqn.n_passes_
+
+
+def test_squared_error_takes_its_exact_hessian_once_on_many_rows():
+    """Squared error's Hessian does not depend on the model: beyond the 20,000 rows
+    the other losses sample, Newton's method reads it from every row, once, and
+    solves ridge (and, as proximal Newton, the elastic net) in one step."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30_000, 12)) * np.logspace(-1, 1, 12)
+    y = X @ rng.normal(size=12) + rng.normal(size=30_000)
+    alpha = 1e-3
+    ours = SGDRegressor(alpha=alpha, batch_size="full", optimizer="newton",
+                        tol=1e-10).fit(X, y)
+    ridge = Ridge(alpha=alpha * len(y)).fit(X, y)  # sum of squares / 2 + penalty
+    np.testing.assert_allclose(ours.coef_, ridge.coef_, rtol=1e-8)
+    # one Newton step to the optimum (and its gradient), the Hessian read once
+    assert ours.n_iter_ <= 2 and ours.n_passes_ <= ours.n_iter_ + 2

@@ -31,10 +31,13 @@ LossSpec = namedtuple("LossSpec", [
     "bounded_slope",  # a bounded derivative: one row's step is at most a constant
                       # times eta |x|, so a row of large norm cannot make the iterates
                       # blow up (learning_rate='auto' sizes steps for typical rows)
-], defaults=(False,))
+    "quadratic",   # a constant second derivative: the Hessian does not depend on
+                   # the model (Newton's is computed once, from every row)
+], defaults=(False, False))
 
 LOSSES = [
-    LossSpec("squared_error", "SquaredError", "regression", True, 1.0, False, False),
+    LossSpec("squared_error", "SquaredError", "regression", True, 1.0, False, False,
+             quadratic=True),
     LossSpec("huber", "Huber", "regression", True, 1.0, False, False,
              bounded_slope=True),
     LossSpec("epsilon_insensitive", "EpsilonInsensitive", "regression", False, 1.0,

@@ -122,9 +122,19 @@ class InMemory:
         """``(coef, intercept) -> Hessian`` (one per model row, the intercept last) of
         the training rows' summed loss, from a fixed sample of at most
         ``CURVATURE_SAMPLE_ROWS`` of them scaled to their total weight
-        (``curvature.sampled_rows``)."""
+        (``curvature.sampled_rows``); for a quadratic loss (squared error) from
+        every training row, once: it does not depend on the model."""
         p = self.problem
         runner = HessianRunner(p.loss, p.X, p.rows, p.targets, self.n_threads)
+        if p.spec.quadratic:
+            rows = None if self.n_rows == p.rows.n_rows else self.train_rows
+            computed = []
+
+            def constant(coef, b):
+                if not computed:
+                    computed.append(runner.run(coef, b, rows))
+                return computed[0]
+            return constant
         rows, scale = sampled_rows(self.train_rows, p.sample_weight, self.total_weight)
         return lambda coef, b: runner.run(coef, b, rows) * scale
 
