@@ -22,11 +22,11 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-# the extensions, by dotted name: the training and evaluation kernels, and the parser
-# of libsvm files
+# the extensions, by dotted name: the training and evaluation kernels (and proximal
+# Newton's coordinate descent), and the parser of libsvm files
 MODULES = [f"fastgd._kernels.{name}" for name in (
     "_enums", "_losses", "_structs", "_sgd", "_shuffle", "_batch", "_evaluate",
-    "_openmp")] + ["fastgd._files._libsvm"]
+    "_coordinate", "_openmp")] + ["fastgd._files._libsvm"]
 KERNELS = os.path.join("fastgd", "_kernels")
 DEBUG = os.environ.get("FASTGD_DEBUG", "0") == "1"
 DEBUG_C_DIR = os.path.join("build", "debug-c")

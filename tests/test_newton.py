@@ -248,3 +248,34 @@ def test_squared_error_takes_its_exact_hessian_once_on_many_rows():
     np.testing.assert_allclose(ours.coef_, ridge.coef_, rtol=1e-8)
     # one Newton step to the optimum (and its gradient), the Hessian read once
     assert ours.n_iter_ <= 2 and ours.n_passes_ <= ours.n_iter_ + 2
+
+
+def test_coordinate_sweeps_reach_the_quadratic_models_minimiser():
+    """``_coordinate.sweep``: without an L1 part, repeated sweeps reach the solution
+    of the linear system of the model; with one, the soft-thresholded optimum whose
+    zeros satisfy |gradient| <= lam1 (the model's optimality conditions)."""
+    from fastgd._kernels import _coordinate
+
+    rng = np.random.default_rng(0)
+    d = 6
+    A = rng.normal(size=(40, d + 1))
+    H = A.T @ A / 40
+    g = rng.normal(size=d + 1)
+    coordinates = np.arange(d + 1, dtype=np.intp)
+    for lam1, lam2 in ((0.0, 0.1), (0.6, 0.1)):
+        z, r = np.zeros(d + 1), g.copy()  # the model's gradient at z = x = 0
+        for _ in range(2000):
+            if _coordinate.sweep(H, z, r, coordinates, d, lam1, lam2, 1.0) < 1e-13:
+                break
+        np.testing.assert_allclose(r, g + H @ z, atol=1e-12)
+        grad = r[:d] + lam2 * z[:d]
+        if lam1 == 0:
+            ridge = H + np.diag(np.append(np.full(d, lam2), 0.0))
+            np.testing.assert_allclose(z, np.linalg.solve(ridge, -g), atol=1e-10)
+        else:
+            zeros = z[:d] == 0
+            assert zeros.any() and not zeros.all()
+            assert np.all(np.abs(grad[zeros]) <= lam1 + 1e-12)
+            np.testing.assert_allclose(grad[~zeros], -lam1 * np.sign(z[:d][~zeros]),
+                                       atol=1e-10)
+        assert abs(r[d]) < 1e-10  # the intercept's gradient: zero

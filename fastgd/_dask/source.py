@@ -336,6 +336,7 @@ class OnCluster:
         self.total_weight = summary.total_weight
         self.n_threads = plan.n_threads
         self.objective_rows = np.arange(problem.rows.n_rows, dtype=np.int32)
+        self.hessian_evaluations = 0  # Newton's, on the client's sample
         sw = problem.sample_weight
         self.curvature_sample = (problem.X, sw, float(np.sum(sw)) if sw is not None
                                  else float(problem.rows.n_rows))
@@ -357,7 +358,11 @@ class OnCluster:
         runner = HessianRunner(p.loss, p.X, p.rows, p.targets, self.n_threads)
         sample_total = self.curvature_sample[2]
         scale = self.total_weight / sample_total if sample_total > 0 else 1.0
-        return lambda coef, b: runner.run(coef, b) * scale
+
+        def sampled(coef, b):
+            self.hessian_evaluations += 1
+            return runner.run(coef, b) * scale
+        return sampled
 
     def loss_gradient_and_moments(self):
         """The loss, its gradient and the weighted second moments of the columns

@@ -11,7 +11,7 @@ problem.
 * Direction: the minimiser ``z`` of the quadratic model of ``f`` at the iterate plus
   the penalty, ``g.(z - x) + (z - x)' H (z - x) / 2 + lam1 |z_w|_1 + lam2 / 2
   |z_w|^2``, by cyclic coordinate descent on ``H`` (soft-thresholding each weight;
-  no pass over X): sweeps until no coordinate moves by more than
+  no pass over X; the sweeps are ``_kernels._coordinate``'s): sweeps until no coordinate moves by more than
   ``INNER_TOLERANCE`` times the iterate's optimality (in units of the gradient),
   ``MAX_SWEEPS`` at most.  Coordinates at zero whose gradient lies within ``lam1``
   stay out of the sweeps while they stay there (an active set, checked again at
@@ -31,6 +31,7 @@ a sweep costs ``n_features^2`` per model row.
 """
 import numpy as np
 
+from fastgd._kernels import _coordinate
 from fastgd._solvers.newton import MAX_FEATURES
 from fastgd._solvers.penalty import penalty_value
 
@@ -138,50 +139,32 @@ class ProximalNewton:
         z = np.append(w, self.b[k])
         # the gradient of the model's smooth part (without lam2) at z
         r = np.append(self.gw[k], self.gb[k])
-        curvature = np.diag(H).copy()
-        coordinates = np.arange(d + 1 if self.fit_intercept else d)
+        H = np.ascontiguousarray(H, dtype=np.float64)
+        coordinates = np.arange(d + 1 if self.fit_intercept else d, dtype=np.intp)
         g = self.gw[k] + self.lam2 * w
         # weights at zero with a gradient within lam1 stay out while they stay zero
         in_model = np.append(w != 0, True)  # the intercept always
         could_move = np.append(np.abs(g) > self.lam1, True)
         active = coordinates[(in_model | could_move)[coordinates]]
         for _ in range(MAX_SWEEPS):
-            largest = self._sweep(H, z, r, curvature, active, d)
+            largest = self._sweep(H, z, r, active, d)
             if largest <= tolerance:
                 # the coordinates left out: still at their optimum?
                 if len(active) == len(coordinates):
                     break
-                full = self._sweep(H, z, r, curvature, coordinates, d)
+                full = self._sweep(H, z, r, coordinates, d)
                 if full <= tolerance:
                     break
                 active = coordinates
         return z[:d] - w, z[d] - self.b[k]
 
-    def _sweep(self, H, z, r, curvature, coordinates, d):
+    def _sweep(self, H, z, r, coordinates, d):
         """One cyclic pass of coordinate descent over ``coordinates`` (the
         intercept is ``d``), updating ``z`` and the model's gradient ``r`` in
-        place; returns the largest change times its curvature."""
-        lam1, lam2 = self.lam1, self.lam2
-        largest = 0.0
-        for j in coordinates:
-            a = curvature[j]
-            old = z[j]
-            if j == d:  # the intercept: not penalised
-                if not a > 0:
-                    continue
-                new = old - r[j] / a
-            else:
-                a_w = a + lam2
-                if not a_w > 0:
-                    continue
-                u = a * old - r[j]
-                new = np.sign(u) * max(abs(u) - lam1 * ZERO_MARGIN, 0.0) / a_w
-            change = new - old
-            if change:
-                z[j] = new
-                r += change * H[:, j]
-                largest = max(largest, abs(change) * (a + (lam2 if j < d else 0.0)))
-        return largest
+        place (``_coordinate.sweep``); returns the largest change times its
+        curvature."""
+        return _coordinate.sweep(H, z, r, coordinates, d, self.lam1, self.lam2,
+                                 ZERO_MARGIN)
 
     def step(self):
         """One iteration.  Returns False when no progress is left (the optimum to

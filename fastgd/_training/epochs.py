@@ -264,7 +264,8 @@ class FullBatchEpochs:
         self.state = state
         self.converged = False
         self.tol = plan.tol
-        self.evaluations, self.hessians, self.extra_passes = loss_and_gradient, 0, 0
+        self.evaluations, self.source, self.extra_passes = loss_and_gradient, source, 0
+        self.hessians_before = source.hessian_evaluations
         self.total_weight = float(source.total_weight)
         if not self.total_weight > 0:
             raise ValueError(
@@ -285,7 +286,6 @@ class FullBatchEpochs:
             if not summed_hessian:
                 summed_hessian.append(source.hessian())
             coef = np.ascontiguousarray(w, dtype=dtype)
-            self.hessians += 1
             return summed_hessian[0](coef, b) / self.total_weight
 
         def hessian_diagonal(w, b):
@@ -329,9 +329,10 @@ class FullBatchEpochs:
     @property
     def passes(self):
         """Passes over X so far: evaluations of the loss and gradient, Hessians
-        (Newton's, of all the rows or of their sample) and the warm start's SGD
-        epoch."""
-        return self.evaluations.passes + self.hessians + self.extra_passes
+        computed (Newton's, of all the rows or of their sample; squared error's
+        once) and the warm start's SGD epoch."""
+        return (self.evaluations.passes + self.extra_passes
+                + self.source.hessian_evaluations - self.hessians_before)
 
 
 class SgdEpochs:

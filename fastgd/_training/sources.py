@@ -81,6 +81,9 @@ class InMemory:
         self.n_threads = n_threads
         self.train_rows, self.validation_rows = split_rows(
             plan, problem.rows.n_rows, problem.stratify, problem.sample_weight)
+        # the Hessians computed (Newton's): squared error's once, kept
+        self.hessian_evaluations = 0
+        self._constant_hessian = None
 
     @property
     def n_rows(self):
@@ -123,20 +126,26 @@ class InMemory:
         the training rows' summed loss, from a fixed sample of at most
         ``CURVATURE_SAMPLE_ROWS`` of them scaled to their total weight
         (``curvature.sampled_rows``); for a quadratic loss (squared error) from
-        every training row, once: it does not depend on the model."""
+        every training row, once per source: it does not depend on the model.
+        ``hessian_evaluations`` counts the Hessians computed."""
         p = self.problem
         runner = HessianRunner(p.loss, p.X, p.rows, p.targets, self.n_threads)
         if p.spec.quadratic:
             rows = None if self.n_rows == p.rows.n_rows else self.train_rows
-            computed = []
 
             def constant(coef, b):
-                if not computed:
-                    computed.append(runner.run(coef, b, rows))
-                return computed[0]
+                # kept by the source: the fits of a path share it
+                if self._constant_hessian is None:
+                    self.hessian_evaluations += 1
+                    self._constant_hessian = runner.run(coef, b, rows)
+                return self._constant_hessian
             return constant
         rows, scale = sampled_rows(self.train_rows, p.sample_weight, self.total_weight)
-        return lambda coef, b: runner.run(coef, b, rows) * scale
+
+        def sampled(coef, b):
+            self.hessian_evaluations += 1
+            return runner.run(coef, b, rows) * scale
+        return sampled
 
     def loss_gradient_and_moments(self):
         """``(coef, intercept) -> (loss sum, gradient, intercept gradient,
