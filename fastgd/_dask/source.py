@@ -134,10 +134,11 @@ def chunk_validation_loss(plan, Xs, targets, dtype, coef, intercept, indices,
     return (total,)
 
 
-def reduced(plan, placement, dtype, chunk_sum, task_args, traffic):
+def reduced(plan, placement, dtype, chunk_sum, task_args, traffic, plan_bytes):
     """``chunk_sum(plan, Xs, targets, dtype, *task_args(group))`` of each group of
     chunks of ``placement`` (a task on the worker that holds them), the groups' tuples
-    of sums added by a tree reduction: one round trip."""
+    of sums added by a tree reduction: one round trip (counted in ``traffic``, the
+    plan's pickled size ``plan_bytes`` per task)."""
     import dask
 
     # the plan and the model go into each group's task (one per worker): as tasks of
@@ -154,7 +155,7 @@ def reduced(plan, placement, dtype, chunk_sum, task_args, traffic):
     # what each task is sent besides its chunks: the plan and the arrays (the model)
     arrays = sum(arg.nbytes for arg in task_args(groups[0])
                  if isinstance(arg, np.ndarray)) if groups else 0
-    traffic.add(round_trips=1, sent=(_nbytes(plan) + arrays) * len(groups),
+    traffic.add(round_trips=1, sent=(plan_bytes + arrays) * len(groups),
                 received=_nbytes(result) * len(groups))
     return result
 
@@ -289,6 +290,7 @@ class ChunkSums:
     def __init__(self, plan, encoding, data, traffic):
         self.plan, self.data, self.traffic = plan, data, traffic
         self.placement = ChunkPlacement(encoding, data, balance=True)
+        self.plan_bytes = _nbytes(plan)
 
     def loss_and_gradient(self, coef, intercept):
         """(loss, gradient, intercept gradient) summed over the chunks."""
@@ -302,7 +304,7 @@ class ChunkSums:
     def _reduced(self, chunk_sum, coef, intercept):
         intercept = np.ascontiguousarray(intercept, np.float64)
         return reduced(self.plan, self.placement, self.data.dtype, chunk_sum,
-                       lambda group: (coef, intercept), self.traffic)
+                       lambda group: (coef, intercept), self.traffic, self.plan_bytes)
 
 
 class OnCluster:
@@ -390,7 +392,7 @@ class OnCluster:
         total, = reduced(self.plan, self.sgd_placement, self.data.dtype,
                          chunk_validation_loss,
                          lambda group: (coef, intercept, group, self.holdout),
-                         self.traffic)
+                         self.traffic, _nbytes(self.plan))
         return total / self.n_validation
 
     def check_finite(self):

@@ -75,11 +75,7 @@ class Newton:
     """
 
     def __init__(self, smooth, hessian, w0, b0, *, lam2, fit_intercept):
-        if w0.shape[1] > MAX_FEATURES:
-            raise ValueError(
-                f"optimizer='newton' solves a system of n_features + 1 unknowns per "
-                f"iteration: it takes at most {MAX_FEATURES} features, got "
-                f"{w0.shape[1]}; use optimizer='lbfgs' (or 'auto').")
+        check_features(w0)
         self.smooth, self.hessian = smooth, hessian
         self.lam2, self.fit_intercept = float(lam2), fit_intercept
         self.w, self.b = w0.astype(np.float64), b0.astype(np.float64)
@@ -135,22 +131,46 @@ class Newton:
         """One iteration.  Returns False when no progress is left (the optimum to
         rounding), True otherwise."""
         p_w, p_b, slope = self.direction()
-        if not (slope < 0) or -slope <= ROUNDING * max(abs(self.F), 1e-300):
+        t = backtracking_step(self, p_w, p_b, slope)
+        if t is None:
             return False
-        t = 1.0
-        for _ in range(MAX_BACKTRACKS + 1):
-            w, b = self.w + t * p_w, self.b + t * p_b
-            f, gw, gb = self.smooth(w, b)
-            self.n_evaluations += 1
-            F = self._objective(w, f)
-            if F <= self.F + ARMIJO * t * slope:
-                self.w, self.b, self.f, self.gw, self.gb, self.F = w, b, f, gw, gb, F
-                self.damping = (max(4.0 * self.damping, DAMPING_START) if t < 1.0
-                                else (self.damping / 4.0
-                                      if self.damping > DAMPING_START else 0.0))
-                return True
-            t *= 0.5
-        return False
+        self.damping = (max(4.0 * self.damping, DAMPING_START) if t < 1.0
+                        else (self.damping / 4.0
+                              if self.damping > DAMPING_START else 0.0))
+        return True
+
+
+def check_features(w0):
+    """Raise for more features than a Newton method takes (``MAX_FEATURES``)."""
+    if w0.shape[1] > MAX_FEATURES:
+        raise ValueError(
+            f"optimizer='newton' solves a model of n_features + 1 unknowns per "
+            f"iteration: it takes at most {MAX_FEATURES} features, got "
+            f"{w0.shape[1]}; use optimizer='lbfgs' (or 'auto').")
+
+
+def backtracking_step(solver, p_w, p_b, predicted):
+    """Move a Newton-type ``solver`` (its ``w``, ``b``, ``f``, ``gw``, ``gb``, ``F``,
+    ``smooth``, ``_objective`` and ``n_evaluations``) along ``(p_w, p_b)``: halving
+    from the unit step until ``F`` decreases by ``ARMIJO`` times the step times
+    ``predicted``, the first-order change the direction predicts (negative), each
+    trial one pass over X.  Returns the step taken, or None when none was (the
+    predicted change is not a decrease beyond the rounding of ``F``, or no trial
+    decreases ``F``)."""
+    if not (predicted < 0) or -predicted <= ROUNDING * max(abs(solver.F), 1e-300):
+        return None
+    t = 1.0
+    for _ in range(MAX_BACKTRACKS + 1):
+        w, b = solver.w + t * p_w, solver.b + t * p_b
+        f, gw, gb = solver.smooth(w, b)
+        solver.n_evaluations += 1
+        F = solver._objective(w, f)
+        if F <= solver.F + ARMIJO * t * predicted:
+            solver.w, solver.b, solver.f, solver.gw, solver.gb, solver.F = (
+                w, b, f, gw, gb, F)
+            return t
+        t *= 0.5
+    return None
 
 
 def _positive_definite_solve(A, g):

@@ -16,10 +16,10 @@ problem.
   ``MAX_SWEEPS`` at most.  Coordinates at zero whose gradient lies within ``lam1``
   stay out of the sweeps while they stay there (an active set, checked again at
   the end).
-* Step: backtracking from the unit step (halving) along ``z - x`` until ``F``
-  decreases by ``ARMIJO`` times the model's first-order prediction (Tseng and Yun's
-  condition: the slope of the smooth part plus the change of the penalty); each
-  trial is one pass over X.  Near the optimum the unit step is taken and the
+* Step: Newton's backtracking (``newton.backtracking_step``, halving from the unit
+  step) along ``z - x``, with the model's first-order prediction as the predicted
+  decrease (Tseng and Yun's condition: the slope of the smooth part plus the
+  change of the penalty); each trial is one pass over X.  Near the optimum the unit step is taken and the
   iterates converge as Newton's do.
 * For squared error the quadratic model is the objective itself: with the whole
   Hessian, one iteration solves the problem to the inner tolerance.
@@ -32,20 +32,14 @@ a sweep costs ``n_features^2`` per model row.
 import numpy as np
 
 from fastgd._kernels import _coordinate
-from fastgd._solvers.newton import MAX_FEATURES
+from fastgd._solvers.newton import backtracking_step, check_features
 from fastgd._solvers.penalty import penalty_value
 
-# sufficient decrease of Tseng and Yun's Armijo condition
-ARMIJO = 1e-4
-# halvings of the step before a direction is given up
-MAX_BACKTRACKS = 40
 # the inner coordinate descent stops when no coordinate's change, times its
 # curvature, exceeds this fraction of the iterate's optimality
 INNER_TOLERANCE = 1e-2
 # sweeps of the inner coordinate descent at most per iteration
 MAX_SWEEPS = 200
-# a predicted decrease below this fraction of |F| is the rounding of F
-ROUNDING = 1e-14
 # a weight leaves zero when its gradient exceeds lam1 by more than rounding (at the
 # top of a regularization path the largest gradient is lam1 itself)
 ZERO_MARGIN = 1.0 + 1e-10
@@ -76,11 +70,7 @@ class ProximalNewton:
     """
 
     def __init__(self, smooth, hessian, w0, b0, *, lam1, lam2, fit_intercept):
-        if w0.shape[1] > MAX_FEATURES:
-            raise ValueError(
-                f"optimizer='newton' solves a model of n_features + 1 unknowns per "
-                f"iteration: it takes at most {MAX_FEATURES} features, got "
-                f"{w0.shape[1]}; use optimizer='lbfgs' (or 'auto').")
+        check_features(w0)
         self.smooth, self.hessian = smooth, hessian
         self.lam1, self.lam2 = float(lam1), float(lam2)
         self.fit_intercept = fit_intercept
@@ -170,16 +160,4 @@ class ProximalNewton:
         """One iteration.  Returns False when no progress is left (the optimum to
         rounding), True otherwise."""
         p_w, p_b, predicted = self.direction()
-        if not (predicted < 0) or -predicted <= ROUNDING * max(abs(self.F), 1e-300):
-            return False
-        t = 1.0
-        for _ in range(MAX_BACKTRACKS + 1):
-            w, b = self.w + t * p_w, self.b + t * p_b
-            f, gw, gb = self.smooth(w, b)
-            self.n_evaluations += 1
-            F = self._objective(w, f)
-            if F <= self.F + ARMIJO * t * predicted:
-                self.w, self.b, self.f, self.gw, self.gb, self.F = w, b, f, gw, gb, F
-                return True
-            t *= 0.5
-        return False
+        return backtracking_step(self, p_w, p_b, predicted) is not None
