@@ -154,6 +154,12 @@ def auto_solver(estimator, shape, stored):
       Newton with an L1 part: exact zeros; L1-logistic, make_classification 8000 x
       40: 26 iterations and 0.40 s to a subgradient of 1e-10, where OWL-QN took
       1795 and 2.2 s);
+    * under the same bound on the features, on more rows: Newton's method for a
+      quadratic loss (squared error: its Hessian is exact, read once, and the
+      solver then needs no other pass over X, ``sources.QuadraticSums``), and
+      proximal Newton with an L1 part on dense X (its Hessian from a sample of the
+      rows; elastic-net log loss, make_classification 100k x 50: 0.11 s where
+      OWL-QN took 1.8 s and 122 iterations);
     * otherwise L-BFGS (OWL-QN with an L1 part: exact zeros), preconditioned by
       the columns' moments without one (started from one
       epoch of averaged SGD on more than ``CURVATURE_SAMPLE_ROWS`` rows of sparse
@@ -169,9 +175,11 @@ def auto_solver(estimator, shape, stored):
     if getattr(estimator, "multi_class", "ovr") == "multinomial":
         return "lbfgs"
     n_rows, n_features = shape
-    hessian_work = n_rows * (n_features + 1) ** 2
-    if (n_rows <= CURVATURE_SAMPLE_ROWS
-            and hessian_work <= NEWTON_HESSIAN_PASSES * (stored + n_rows)):
+    if (n_rows * (n_features + 1) ** 2 > NEWTON_HESSIAN_PASSES * (stored + n_rows)):
+        return "lbfgs"
+    dense = stored >= n_rows * n_features
+    if (n_rows <= CURVATURE_SAMPLE_ROWS or loss_spec(estimator).quadratic
+            or (penalty_strengths(estimator)[0] > 0 and dense)):
         return "newton"
     return "lbfgs"
 

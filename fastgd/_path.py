@@ -16,6 +16,7 @@ is used only for what the estimators already define (validation, classes, class
 weights, the plan).
 """
 import dataclasses
+import functools
 import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -161,10 +162,11 @@ class PathSource(InMemory):
         self.passes = 0
         self._last_key = self._last_value = self._evaluate = None
 
-    @property
+    @functools.cached_property
     def curvature_sample(self):
         """(X, weights that are zero outside the training rows, their total): the
-        curvature bounds of the training rows without a copy of them."""
+        curvature bounds of the training rows without a copy of them (made once
+        for the whole path)."""
         p = self.problem
         if self.n_rows == p.rows.n_rows:
             return p.X, p.sample_weight, self.total_weight
@@ -185,12 +187,16 @@ class PathSource(InMemory):
         def kept(coef, intercept):
             key = (coef.tobytes(),
                    np.ascontiguousarray(intercept, np.float64).tobytes())
-            if key != self._last_key:
-                self.passes += 1
+            kept.last_read_x = key != self._last_key
+            if kept.last_read_x:
                 self._last_value = evaluate(coef, intercept)
+                # a quadratic loss's sums may come without a pass (QuadraticSums)
+                kept.last_read_x = getattr(evaluate, "last_read_x", True)
+                self.passes += kept.last_read_x
                 self._last_key = key
             total, grad, grad_b = self._last_value
             return total, grad.copy(), grad_b.copy()
+        kept.last_read_x = False
         return kept
 
     def loss_gradient_and_moments(self):

@@ -104,6 +104,12 @@ def test_a_solver_added_to_the_table_trains_with_nothing_else(monkeypatch):
     (dict(loss="log_loss"), (400_000, 50_000), 21_000_000, "lbfgs"),
     (dict(loss="log_loss", penalty="l1"), (1000, 10), 10_000, "newton"),  # proximal
     (dict(loss="log_loss", penalty="l1"), (500_000, 100), 50_000_000, "lbfgs"),
+    # an L1 part on dense X of many rows: proximal Newton, its Hessian sampled
+    (dict(loss="log_loss", penalty="elasticnet"), (100_000, 50), 5_000_000, "newton"),
+    (dict(loss="log_loss", penalty="elasticnet"), (100_000, 50), 500_000, "lbfgs"),
+    # squared error's Hessian is exact and read once, on any number of rows
+    (dict(loss="squared_error"), (1_000_000, 40), 40_000_000, "newton"),
+    (dict(loss="squared_error"), (1_000_000, 400), 400_000_000, "lbfgs"),
     (dict(loss="log_loss", multi_class="multinomial"), (1000, 10), 10_000, "lbfgs"),
     (dict(loss="hinge"), (1000, 10), 10_000, "sgd"),
 ])

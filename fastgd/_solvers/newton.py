@@ -119,7 +119,7 @@ class Newton:
             A[np.arange(d), np.arange(d)] += self.lam2
             g = np.concatenate([self.gw[k] + self.lam2 * self.w[k],
                                 self.gb[k:k + 1]])[:size]
-            p = -_positive_definite_solve(A, g)
+            p = -positive_definite_solve(A, g)
             p_w[k] = p[:d]
             if self.fit_intercept:
                 p_b[k] = p[d]
@@ -173,7 +173,7 @@ def backtracking_step(solver, p_w, p_b, predicted):
     return None
 
 
-def _positive_definite_solve(A, g):
+def positive_definite_solve(A, g):
     """``A^-1 g`` for a symmetric ``A`` that should be positive definite: Cholesky,
     with a ridge of growing size added to the diagonal when it is not (a loss flat
     along a direction, without a penalty)."""

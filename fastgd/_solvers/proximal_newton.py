@@ -16,6 +16,16 @@ problem.
   ``MAX_SWEEPS`` at most.  Coordinates at zero whose gradient lies within ``lam1``
   stay out of the sweeps while they stay there (an active set, checked again at
   the end).
+* Exact on the support: coordinate descent crawls where columns are nearly
+  collinear (make_classification's redundant features, one-hot categories beside
+  the intercept), and a model minimiser it left short stalls the outer iterations
+  (elastic-net log loss, 100k x 50: a gap of 4e-6 for 130 iterations).  So after
+  the sweeps, the model is minimised exactly on their support with their signs
+  (the Newton system of the nonzero weights and the intercept, the L1 part then a
+  linear term): where it keeps the signs and leaves every zero weight's gradient
+  within ``lam1``, it is the model's minimiser; else the iterate moves towards it
+  as far as the signs allow (the first weight to reach zero stays there) and the
+  sweeps go on from there (``SUPPORT_ROUNDS`` rounds at most).
 * Step: Newton's backtracking (``newton.backtracking_step``, halving from the unit
   step) along ``z - x``, with the model's first-order prediction as the predicted
   decrease (Tseng and Yun's condition: the slope of the smooth part plus the
@@ -32,14 +42,18 @@ a sweep costs ``n_features^2`` per model row.
 import numpy as np
 
 from fastgd._kernels import _coordinate
-from fastgd._solvers.newton import backtracking_step, check_features
+from fastgd._solvers.newton import (
+    backtracking_step, check_features, positive_definite_solve,
+)
 from fastgd._solvers.penalty import penalty_value
 
 # the inner coordinate descent stops when no coordinate's change, times its
 # curvature, exceeds this fraction of the iterate's optimality
 INNER_TOLERANCE = 1e-2
-# sweeps of the inner coordinate descent at most per iteration
+# sweeps of the inner coordinate descent at most per round
 MAX_SWEEPS = 200
+# rounds of sweeps and of the Newton system on their support, at most per iteration
+SUPPORT_ROUNDS = 20
 # a weight leaves zero when its gradient exceeds lam1 by more than rounding (at the
 # top of a regularization path the largest gradient is lam1 itself)
 ZERO_MARGIN = 1.0 + 1e-10
@@ -122,8 +136,10 @@ class ProximalNewton:
         return p_w, p_b, predicted
 
     def _model_minimiser(self, H, k, tolerance):
-        """Coordinate descent on the quadratic model of model row ``k``: the step
-        ``(z_w - w, z_b - b)`` to its minimiser."""
+        """The step ``(z_w - w, z_b - b)`` to the minimiser of the quadratic model of
+        model row ``k``: rounds of coordinate descent, each followed by the
+        model's minimiser on the sweeps' support (``_on_support``), until that is
+        the model's minimiser, ``SUPPORT_ROUNDS`` at most."""
         d = self.w.shape[1]
         w = self.w[k]
         z = np.append(w, self.b[k])
@@ -136,17 +152,61 @@ class ProximalNewton:
         in_model = np.append(w != 0, True)  # the intercept always
         could_move = np.append(np.abs(g) > self.lam1, True)
         active = coordinates[(in_model | could_move)[coordinates]]
+        for _ in range(SUPPORT_ROUNDS):
+            self._sweeps(H, z, r, active, coordinates, d, tolerance)
+            if self._on_support(H, z, r, d):
+                break
+            active = coordinates
+        return z[:d] - w, z[d] - self.b[k]
+
+    def _sweeps(self, H, z, r, active, coordinates, d, tolerance):
+        """Sweeps of coordinate descent over ``active`` until no coordinate moves
+        by more than ``tolerance``, then over all ``coordinates`` once more (the
+        ones left out: still at their optimum?), ``MAX_SWEEPS`` at most."""
         for _ in range(MAX_SWEEPS):
             largest = self._sweep(H, z, r, active, d)
             if largest <= tolerance:
-                # the coordinates left out: still at their optimum?
                 if len(active) == len(coordinates):
-                    break
-                full = self._sweep(H, z, r, coordinates, d)
-                if full <= tolerance:
-                    break
+                    return
+                if self._sweep(H, z, r, coordinates, d) <= tolerance:
+                    return
                 active = coordinates
-        return z[:d] - w, z[d] - self.b[k]
+
+    def _on_support(self, H, z, r, d):
+        """Move ``z`` (and the model's smooth gradient ``r`` at it, without
+        ``lam2``), in place, towards the model's minimiser on the support and
+        signs of ``z`` (the nonzero weights, and the intercept): a Newton system
+        of those coordinates, the L1 part a linear term there.  Returns True when
+        that minimiser is the model's (the signs kept, every zero weight's gradient
+        within ``lam1``: ``z`` is then it); otherwise ``z`` moves as far as the
+        signs allow (the first weight to reach zero stops there, at zero), and the
+        sweeps go on from it."""
+        support = np.flatnonzero(z[:d])
+        free = np.append(support, d) if self.fit_intercept else support
+        if len(free) == 0:
+            return True
+        n_weights = len(support)
+        A = H[np.ix_(free, free)].copy()
+        A[np.arange(n_weights), np.arange(n_weights)] += self.lam2
+        signs = np.sign(z[support])
+        g = r[free].copy()
+        g[:n_weights] += self.lam2 * z[support] + self.lam1 * signs
+        step = -positive_definite_solve(A, g)
+        moved = z[support] + step[:n_weights]
+        crossing = np.flatnonzero(np.sign(moved) != signs)
+        t, first = 1.0, None
+        if len(crossing):
+            fractions = z[support[crossing]] / (z[support[crossing]] - moved[crossing])
+            first = support[crossing[np.argmin(fractions)]]
+            t = float(np.min(fractions))
+        z[free] += t * step
+        r += H[:, free] @ (t * step)
+        if first is not None:
+            r -= H[:, first] * z[first]
+            z[first] = 0.0
+            return False
+        zeros = np.setdiff1d(np.arange(d), support)
+        return not np.any(np.abs(r[zeros]) > self.lam1 * ZERO_MARGIN)
 
     def _sweep(self, H, z, r, coordinates, d):
         """One cyclic pass of coordinate descent over ``coordinates`` (the

@@ -149,13 +149,14 @@ class LastEvaluation:
     def __init__(self, loss_and_gradient, with_moments=None):
         self.loss_and_gradient, self.with_moments = loss_and_gradient, with_moments
         self.key = self.value = self.known_moments = None
-        self.passes = 0  # the evaluations made (each a pass over X)
+        self.passes = 0  # the evaluations that read X
 
     def __call__(self, coef, intercept):
         key = self._key(coef, intercept)
         if key != self.key:
             self.key, self.value = key, self.loss_and_gradient(coef, intercept)
-            self.passes += 1
+            # a quadratic loss's sums may come without a pass (QuadraticSums)
+            self.passes += getattr(self.loss_and_gradient, "last_read_x", True)
         return self.value
 
     def moments(self, coef, intercept):

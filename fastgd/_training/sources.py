@@ -54,6 +54,54 @@ def split_rows(plan, n_rows, stratify, sample_weight):
     return train, val
 
 
+class QuadraticSums:
+    """The sums of a quadratic loss (squared error) at any model, from the sums at
+    one model and the Hessian, which does not depend on the model: ``f(x) = f(a) +
+    g(a).d + d' H d / 2`` and ``g(x) = g(a) + H d`` with ``d = x - a`` per model row
+    (the intercept last), exactly.  Until the Hessian is known (a Newton-type solver
+    asks the source for it, once per source), each call is a pass over X, whose
+    model becomes the anchor ``a``; after, no call reads X: a fit or a whole path
+    then costs the passes of its first evaluation and of the Hessian (what
+    scikit-learn's coordinate descent does with its precomputed Gram matrix).
+
+    Parameters
+    ----------
+    evaluate : callable
+        ``(coef, intercept) -> (loss sum, gradient, intercept gradient)`` from a
+        pass over X.
+    known_hessian : callable
+        ``() -> H or None``: the summed Hessian, of shape (n_models, n_features + 1,
+        n_features + 1), once the source has it.
+
+    Attributes
+    ----------
+    last_read_x : bool
+        Whether the last call read X (the callers count the passes over X).
+    """
+
+    def __init__(self, evaluate, known_hessian):
+        self.evaluate, self.known_hessian = evaluate, known_hessian
+        self.anchor = None
+        self.last_read_x = False
+
+    def __call__(self, coef, intercept):
+        H = self.known_hessian()
+        w = np.asarray(coef, dtype=np.float64)
+        b = np.asarray(intercept, dtype=np.float64).reshape(-1)
+        self.last_read_x = H is None or self.anchor is None
+        if self.last_read_x:
+            value = self.evaluate(coef, intercept)
+            self.anchor = (w.copy(), b.copy(), value)
+            return value
+        a_w, a_b, (total, grad, grad_b) = self.anchor
+        d = np.hstack([w - a_w, (b - a_b)[:, None]])
+        Hd = np.einsum("kij,kj->ki", H, d)
+        g = np.hstack([grad, grad_b[:, None]])
+        total = total + float(np.vdot(g, d)) + 0.5 * float(np.vdot(d, Hd))
+        g = g + Hd
+        return total, g[:, :-1].copy(), g[:, -1].copy()
+
+
 class InMemory:
     """The rows of a fit in memory.
 
@@ -115,11 +163,17 @@ class InMemory:
 
     def loss_and_gradient(self):
         """``(coef, intercept) -> (loss sum, gradient, intercept gradient)`` over the
-        training rows."""
+        training rows: a pass over them, or for a quadratic loss (squared error) once
+        its Hessian is known, none (``QuadraticSums``)."""
         p = self.problem
         runner = GradientRunner(p.loss, p.rows, p.targets, self.n_threads)
         rows = None if self.n_rows == p.rows.n_rows else self.train_rows
-        return lambda coef, b: runner.run(coef, b, rows)
+
+        def evaluate(coef, b):
+            return runner.run(coef, b, rows)
+        if p.spec.quadratic:
+            return QuadraticSums(evaluate, lambda: self._constant_hessian)
+        return evaluate
 
     def hessian(self):
         """``(coef, intercept) -> Hessian`` (one per model row, the intercept last) of
