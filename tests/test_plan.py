@@ -136,8 +136,11 @@ def test_auto_warm_starts_lbfgs_on_many_rows_from_zero_only():
     assert resolve_plan(est, shape=big, stored=5_000_000,
                         fresh_start=True).sgd_warm_start
     assert not resolve_plan(est, shape=big, stored=5_000_000).sgd_warm_start
-    # dense X: L-BFGS from zero (the warm start slowed it to 1e-4 and 1e-6)
-    assert not resolve_plan(est, shape=big, stored=50_000_000,
+    assert resolve_plan(est, shape=big, stored=50_000_000,  # dense X too
+                        fresh_start=True).sgd_warm_start
+    softmax = fastgd.SGDClassifier(loss="log_loss", batch_size="full",
+                                   optimizer="auto", multi_class="multinomial")
+    assert not resolve_plan(softmax, shape=big, stored=50_000_000,
                             fresh_start=True).sgd_warm_start
     assert not resolve_plan(est, shape=small, stored=1_000_000,
                             fresh_start=True).sgd_warm_start  # Newton there

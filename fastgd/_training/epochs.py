@@ -179,10 +179,11 @@ def sgd_warm_start(plan, problem, state, source, loss_and_gradient):
     """Move ``state``'s model to that of one epoch of averaged per-sample SGD from
     it, when that model's objective is lower (else leave it): a pass of SGD takes a
     solver of the whole objective most of the way to the optimum, where the solver
-    then converges in a few iterations.  Costs two passes over X: the epoch, and the
-    objective of the start (``loss_and_gradient`` is a ``LastEvaluation``: the
-    solver reuses the evaluation of the model kept, when it is the warm one, and the
-    columns' moments computed in the pass that evaluates the start)."""
+    then converges in a few iterations.  Costs one pass over X, the epoch, from a
+    zero start (whose loss reads only the targets: ``source.zero_model_loss``; the
+    solver reuses the evaluation of the warm model, ``loss_and_gradient`` being a
+    ``LastEvaluation``, with the columns' moments from the same pass), and one more
+    from any other start (its objective) or when the warm model is not kept."""
     warm = dataclasses.replace(
         plan, algorithm=PER_SAMPLE, solver=None, batch_size=1, optimizer="sgd",
         learning_rate="invscaling", requested_learning_rate="invscaling",
@@ -207,12 +208,22 @@ def sgd_warm_start(plan, problem, state, source, loss_and_gradient):
         return (loss_and_gradient(np.ascontiguousarray(w), b)[0]
                 / source.total_weight + regularisation(plan, w, b))
 
-    # the start's first (with the columns' moments that L-BFGS's preconditioner is
-    # made of, from the same pass), the warm model's last: the one the solver most
-    # likely keeps
-    if loss_and_gradient.with_moments is not None:
-        loss_and_gradient.moments(np.ascontiguousarray(state.coef), state.intercept)
-    start = objective(state.coef, state.intercept)
+    zero_start = not (np.any(state.coef) or np.any(state.intercept))
+    if zero_start and hasattr(source, "zero_model_loss"):
+        # the start is zero (a fit from scratch): its loss reads no column of X,
+        # and the pass that evaluates the warm model gives the columns' moments
+        # (L-BFGS's preconditioner) and is the solver's first evaluation
+        start = (source.zero_model_loss() / source.total_weight
+                 + regularisation(plan, state.coef, state.intercept))
+        if loss_and_gradient.with_moments is not None:
+            loss_and_gradient.moments(np.ascontiguousarray(coef), intercept)
+    else:
+        # the start's first (with the columns' moments, from the same pass), the
+        # warm model's last: the one the solver most likely keeps
+        if loss_and_gradient.with_moments is not None:
+            loss_and_gradient.moments(np.ascontiguousarray(state.coef),
+                                      state.intercept)
+        start = objective(state.coef, state.intercept)
     if objective(coef, intercept) < start:
         state.coef[:] = coef
         state.scalars["intercept"] = intercept

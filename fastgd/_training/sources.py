@@ -14,6 +14,7 @@ from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils.validation import assert_all_finite
 
 from fastgd._kernels import _evaluate
+from fastgd._kernels._structs import Rows
 from fastgd._training.curvature import sampled_rows
 from fastgd._training.epochs import SgdEpochs
 from fastgd._training.runners import (
@@ -148,6 +149,16 @@ class InMemory:
         p, rows = self.problem, self.validation_rows
         return _evaluate.loss_sum(p.loss, p.rows, p.targets, rows, coef, intercept,
                                   self.n_threads) / len(rows)
+
+    def zero_model_loss(self):
+        """The summed loss over the training rows of the model of zero weights and
+        intercepts: it reads the targets, not X (a view of no columns)."""
+        p = self.problem
+        n_models = p.targets.n_models
+        no_columns = Rows(np.empty((p.rows.n_rows, 0), dtype=p.rows.dtype))
+        return _evaluate.loss_sum(p.loss, no_columns, p.targets, self.train_rows,
+                                  np.zeros((n_models, 0), dtype=p.rows.dtype),
+                                  np.zeros(n_models), self.n_threads)
 
     @functools.cached_property
     def total_weight(self):
