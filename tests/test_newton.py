@@ -366,3 +366,29 @@ def test_proximal_newton_converges_fast_on_nearly_collinear_columns():
     sub = np.where(w != 0, g + lam1 * np.sign(w),
                    np.sign(g) * np.maximum(np.abs(g) - lam1, 0))
     assert np.max(np.abs(sub)) < 1e-9 and abs(dz.mean()) < 1e-9
+
+
+def test_a_newton_path_carries_its_last_hessian_to_the_next_alpha(monkeypatch):
+    """Along a path, each alpha's first Newton direction uses the Hessian the alpha
+    before computed last (the loss's, next to the new start): fewer Hessians than
+    iterations, the same optimum as scikit-learn's."""
+    from fastgd._path import fit_path, path_estimator, prepare_path
+
+    computed = []
+    run = HessianRunner.run
+
+    def counted(self, *args, **kwargs):
+        computed.append(1)
+        return run(self, *args, **kwargs)
+    monkeypatch.setattr(HessianRunner, "run", counted)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 10)) * np.logspace(-1, 1, 10)
+    y = (X @ rng.normal(size=10) + rng.normal(size=3000) > 0).astype(int)
+    alphas = np.geomspace(1e-1, 1e-5, 10)
+    template = path_estimator("log_loss", penalty="l2", l1_ratio=0.0, tol=1e-10,
+                              max_iter=100, optimizer="newton", n_jobs=1)
+    result = fit_path(prepare_path(template, X, y, None), "l2", 0.0, alphas, 1)
+    assert len(computed) <= result.n_iter.sum() - (len(alphas) - 1)
+    lr = LogisticRegression(C=1 / (len(y) * alphas[-1]), solver="newton-cholesky",
+                            tol=1e-14, max_iter=100).fit(X, y)
+    np.testing.assert_allclose(result.coefs[-1, 0], lr.coef_[0], rtol=1e-8)

@@ -74,9 +74,12 @@ class Newton:
         Passes over X for the loss and gradient, and for the Hessian.
     """
 
-    def __init__(self, smooth, hessian, w0, b0, *, lam2, fit_intercept):
+    def __init__(self, smooth, hessian, w0, b0, *, lam2, fit_intercept,
+                 curvature=None):
         check_features(w0)
         self.smooth, self.hessian = smooth, hessian
+        self.curvature = curvature
+        self.kept_hessian = None if curvature is None else curvature.hessian
         self.lam2, self.fit_intercept = float(lam2), fit_intercept
         self.w, self.b = w0.astype(np.float64), b0.astype(np.float64)
         self.n_evaluations, self.n_hessians = 1, 0
@@ -85,11 +88,13 @@ class Newton:
         self.F = self._objective(self.w, self.f)
 
     @classmethod
-    def of(cls, objective, w0, b0):
+    def of(cls, objective, w0, b0, curvature=None):
         """The solver of an ``Objective`` (which must have a Hessian) from
-        ``(w0, b0)``."""
+        ``(w0, b0)``; its first direction uses the Hessian ``curvature`` (a
+        ``CurvatureMemory``) kept from an earlier solve, and it keeps its last
+        there."""
         return cls(objective.smooth, objective.hessian, w0, b0, lam2=objective.lam2,
-                   fit_intercept=objective.fit_intercept)
+                   fit_intercept=objective.fit_intercept, curvature=curvature)
 
     def _objective(self, w, f):
         return f + 0.5 * self.lam2 * float(np.vdot(w, w))
@@ -105,8 +110,7 @@ class Newton:
     def direction(self):
         """The Newton direction of every model row: (p_w, p_b) and the slope of F
         along it (negative)."""
-        H = self.hessian(self.w, self.b)
-        self.n_hessians += 1
+        H = next_hessian(self)
         n_models, d = self.w.shape
         p_w, p_b = np.zeros_like(self.w), np.zeros_like(self.b)
         size = d + 1 if self.fit_intercept else d
@@ -138,6 +142,23 @@ class Newton:
                         else (self.damping / 4.0
                               if self.damping > DAMPING_START else 0.0))
         return True
+
+
+def next_hessian(solver):
+    """The mean loss's Hessian for a Newton-type ``solver``'s next direction (its
+    ``hessian``, ``w``, ``b``, ``n_hessians``, ``kept_hessian`` and
+    ``curvature``): for the first direction, the one the ``curvature`` memory
+    kept from the solve before (which ended next to this one's start: a
+    regularization path), else computed at the iterate and kept there for the
+    next solve."""
+    if solver.kept_hessian is not None:
+        H, solver.kept_hessian = solver.kept_hessian, None
+        return H
+    H = solver.hessian(solver.w, solver.b)
+    solver.n_hessians += 1
+    if solver.curvature is not None:
+        solver.curvature.hessian = H
+    return H
 
 
 def check_features(w0):

@@ -43,7 +43,7 @@ import numpy as np
 
 from fastgd._kernels import _coordinate
 from fastgd._solvers.newton import (
-    backtracking_step, check_features, positive_definite_solve,
+    backtracking_step, check_features, next_hessian, positive_definite_solve,
 )
 from fastgd._solvers.penalty import penalty_value
 
@@ -83,9 +83,12 @@ class ProximalNewton:
         Passes over X for the loss and gradient, and for the Hessian.
     """
 
-    def __init__(self, smooth, hessian, w0, b0, *, lam1, lam2, fit_intercept):
+    def __init__(self, smooth, hessian, w0, b0, *, lam1, lam2, fit_intercept,
+                 curvature=None):
         check_features(w0)
         self.smooth, self.hessian = smooth, hessian
+        self.curvature = curvature
+        self.kept_hessian = None if curvature is None else curvature.hessian
         self.lam1, self.lam2 = float(lam1), float(lam2)
         self.fit_intercept = fit_intercept
         self.w, self.b = w0.astype(np.float64), b0.astype(np.float64)
@@ -94,11 +97,13 @@ class ProximalNewton:
         self.F = self._objective(self.w, self.f)
 
     @classmethod
-    def of(cls, objective, w0, b0):
+    def of(cls, objective, w0, b0, curvature=None):
         """The solver of an ``Objective`` (which must have a Hessian) from
-        ``(w0, b0)``."""
+        ``(w0, b0)``, with Newton's use of a ``curvature`` memory
+        (``newton.next_hessian``)."""
         return cls(objective.smooth, objective.hessian, w0, b0, lam1=objective.lam1,
-                   lam2=objective.lam2, fit_intercept=objective.fit_intercept)
+                   lam2=objective.lam2, fit_intercept=objective.fit_intercept,
+                   curvature=curvature)
 
     def _objective(self, w, f):
         return f + penalty_value(w, self.lam1, self.lam2)
@@ -122,8 +127,7 @@ class ProximalNewton:
     def direction(self):
         """The proximal Newton step of every model row, ``(p_w, p_b)``, and the
         first-order change of ``F`` it predicts (negative)."""
-        H = self.hessian(self.w, self.b)
-        self.n_hessians += 1
+        H = next_hessian(self)
         tolerance = INNER_TOLERANCE * self.optimality()
         p_w, p_b = np.zeros_like(self.w), np.zeros_like(self.b)
         for k in range(self.w.shape[0]):

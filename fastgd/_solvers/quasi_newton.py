@@ -74,11 +74,12 @@ ROUNDING = 1e-14
 
 @dataclass
 class CurvatureMemory:
-    """What L-BFGS learned of the mean loss's curvature, carried from one solve to
+    """What a solver learned of the mean loss's curvature, carried from one solve to
     the next on the same data with another penalty (a regularization path): the loss
-    does not change, so its pairs of steps and gradient changes, and its Hessian's
-    diagonal at the first start, still hold; each solve adds its own ``lam2`` to
-    them.
+    does not change, so L-BFGS's pairs of steps and gradient changes, its Hessian's
+    diagonal at the first start, and the last Hessian of Newton's methods (at a
+    point next to the next solve's start) still hold; each solve adds its own
+    ``lam2`` to them.
 
     Attributes
     ----------
@@ -88,10 +89,14 @@ class CurvatureMemory:
     diagonal : ndarray of shape (n_models, n_features + 1) or None
         The diagonal the preconditioner was made of (the objective's
         ``hessian_diagonal``).
+    hessian : ndarray of shape (n_models, n_features + 1, n_features + 1) or None
+        The mean loss's Hessian Newton's method (or proximal Newton) computed
+        last: the next solve's first direction uses it.
     """
 
     pairs: list = field(default_factory=list)
     diagonal: Optional[np.ndarray] = None
+    hessian: Optional[np.ndarray] = None
 
 
 class QuasiNewton:

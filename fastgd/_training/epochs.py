@@ -62,12 +62,13 @@ class Solver:
     keeps_curvature: bool = False
 
 
-def newton_of(objective, w0, b0):
+def newton_of(objective, w0, b0, curvature=None):
     """Newton's method of an ``Objective``: proximal Newton (coordinate descent on
-    the quadratic model) with an L1 part in the penalty, else the Newton system."""
+    the quadratic model) with an L1 part in the penalty, else the Newton system;
+    the last Hessian carried in ``curvature`` from one solve to the next."""
     if objective.lam1:
-        return ProximalNewton.of(objective, w0, b0)
-    return Newton.of(objective, w0, b0)
+        return ProximalNewton.of(objective, w0, b0, curvature)
+    return Newton.of(objective, w0, b0, curvature)
 
 
 # the solvers of the whole objective, by the ``optimizer`` that picks them under
@@ -77,7 +78,8 @@ SOLVERS = {
     "sgd": Solver(partial(ProximalGradient.of, accelerated=False)),
     "nesterov": Solver(partial(ProximalGradient.of, accelerated=True)),
     "lbfgs": Solver(QuasiNewton.of, smooth_loss_only=True, keeps_curvature=True),
-    "newton": Solver(newton_of, smooth_loss_only=True, scalar_loss_only=True),
+    "newton": Solver(newton_of, smooth_loss_only=True, scalar_loss_only=True,
+                     keeps_curvature=True),
 }
 
 
