@@ -204,7 +204,8 @@ class PathSource(InMemory):
 
     def _counted(self, evaluate):
         def counted(coef, intercept):
-            self.passes += 1
+            # the softmax's moments take a pass of their own, once
+            self.passes += 1 + getattr(evaluate, "extra_passes", 0)
             return evaluate(coef, intercept)
         return counted
 

@@ -21,7 +21,9 @@ issue 20 by L-BFGS's preconditioner (the columns' moments) and its line search's
 first trial (the unit step): the 12 ``lbfgs`` cases without an L1 part (96 fits)
 changed and every other fit kept its bits; the SkylakeX table was recorded with ``--forget-others``,
 and the Haswell table, which no machine of that session could record, was dropped
-(record it again on OpenBLAS's Haswell kernel).
+(record it again on OpenBLAS's Haswell kernel).  Changed once more for issue 20 by
+the softmax's L-BFGS preconditioner (the columns' moments, as the other losses'):
+the 2 ``lbfgs/multinomial`` cases (16 fits) changed, every other fit kept its bits.
 
 The recorded tables.  The bits also depend on the floating-point path of the machine:
 the vector instructions the kernels dispatch to and the BLAS kernel behind NumPy's

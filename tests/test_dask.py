@@ -109,8 +109,10 @@ def test_full_batch_equals_the_numpy_fit(client, params, case):
     local = pickle.loads(pickle.dumps(est)).fit(X, y)
     on_cluster = est.fit(Xd, yd)
     assert isinstance(on_cluster.coef_, np.ndarray)
-    assert _rel(on_cluster.coef_, local.coef_) < 1e-10
-    assert _rel(on_cluster.intercept_, local.intercept_) < 1e-10
+    # the sums' order differs (chunks, then a tree): 20 L-BFGS iterations carry
+    # their rounding into the weights at about 1e-10
+    assert _rel(on_cluster.coef_, local.coef_) < 1e-9
+    assert _rel(on_cluster.intercept_, local.intercept_) < 1e-9
     assert on_cluster.n_iter_ == local.n_iter_
     np.testing.assert_allclose(on_cluster.loss_curve_, local.loss_curve_, rtol=1e-10)
     traffic = on_cluster.cluster_traffic_

@@ -44,7 +44,7 @@ from fastgd._kernels._structs import Rows, Targets
 from fastgd._training.loop import train
 from fastgd._training.objective import regularisation
 from fastgd._training.runners import (
-    GradientRunner, HessianRunner, sgd_runner, visiting_order,
+    GradientRunner, HessianRunner, sgd_runner, softmax_moments, visiting_order,
 )
 from fastgd._training.step_rule import make_step_rule
 
@@ -115,9 +115,14 @@ def chunk_gradient_and_moments(plan, Xs, targets, dtype, coef, intercept):
     sums = []
     for X, encoded in zip(Xs, targets):
         loss, rows, chunk_y, _ = chunk_problem(plan, X, encoded, dtype)
-        sums.append(GradientRunner(loss, rows, chunk_y, plan.n_threads
-                                   ).run_with_diagonal(coef, intercept,
-                                                       unit_curvature=True))
+        runner = GradientRunner(loss, rows, chunk_y, plan.n_threads)
+        if plan.multinomial:  # the softmax's moments: a read of their own
+            moments = softmax_moments(rows, chunk_y, plan.n_threads)
+            sums.append((*runner.run(coef, intercept),
+                         np.tile(moments, (coef.shape[0], 1))))
+        else:
+            sums.append(runner.run_with_diagonal(coef, intercept,
+                                                 unit_curvature=True))
     return add_sums(*sums)
 
 
@@ -369,8 +374,13 @@ class OnCluster:
     def loss_gradient_and_moments(self):
         """The loss, its gradient and the weighted second moments of the columns
         summed over the chunks, on the workers (exact: the sample would miss the
-        rare features)."""
-        return self.sums.loss_gradient_and_moments
+        rare features); the softmax's moments take a read of their own."""
+        sums = self.sums
+
+        def with_moments(coef, intercept):
+            return sums.loss_gradient_and_moments(coef, intercept)
+        with_moments.extra_passes = int(self.plan.multinomial)  # callers count
+        return with_moments
 
     @functools.cached_property
     def sgd_placement(self):

@@ -115,9 +115,8 @@ def make_epochs(plan, problem, state, source, curvature=None):
     """
     if not plan.whole_objective:
         return source.sgd_epochs(plan, state)
-    loss_and_gradient = LastEvaluation(
-        source.loss_and_gradient(),
-        None if plan.multinomial else source.loss_gradient_and_moments())
+    loss_and_gradient = LastEvaluation(source.loss_and_gradient(),
+                                       source.loss_gradient_and_moments())
     warm_start_passes = 0
     if plan.sgd_warm_start:
         sgd_warm_start(plan, problem, state, source, loss_and_gradient)
@@ -144,8 +143,8 @@ class LastEvaluation:
         ``(coef, intercept) -> (loss sum, gradient, intercept gradient)``.
     with_moments : callable or None
         ``(coef, intercept) -> (loss sum, gradient, intercept gradient, moments)``
-        from one pass (``InMemory.loss_gradient_and_moments``); None where the loss
-        has none to give (the softmax).
+        from one pass (``InMemory.loss_gradient_and_moments``); None where the
+        source has none to give (the softmax on a Dask cluster).
     """
 
     def __init__(self, loss_and_gradient, with_moments=None):
@@ -168,7 +167,8 @@ class LastEvaluation:
         if self.known_moments is None:
             *sums, self.known_moments = self.with_moments(coef, intercept)
             self.key, self.value = self._key(coef, intercept), tuple(sums)
-            self.passes += 1
+            # the softmax's moments take a pass of their own
+            self.passes += 1 + getattr(self.with_moments, "extra_passes", 0)
         return self.known_moments
 
     @staticmethod

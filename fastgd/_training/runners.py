@@ -26,7 +26,9 @@ import scipy.sparse as sp
 
 from fastgd._config import MIN_ROWS_PER_PARALLEL_BATCH
 from fastgd._kernels import _batch, _evaluate, _sgd
+from fastgd._kernels._losses import SquaredError
 from fastgd._kernels._shuffle import VisitingOrder
+from fastgd._kernels._structs import Targets
 from fastgd._training.plan import PER_SAMPLE
 
 # the Hessian is summed over slices of this many rows, in groups of at most
@@ -184,6 +186,26 @@ class GradientRunner:
         return _batch.Workspace(self.loss, self.X, self.targets.n_models,
                                 self.work.n_threads,
                                 min_parallel_rows=self.work.min_parallel_rows)
+
+
+def softmax_moments(rows, targets, n_threads, train_rows=None):
+    """The softmax's weighted second moments of X's columns, ``sum_i r_i x_ij^2``
+    with ``sum_i r_i`` last (shape (n_features + 1,)), ``r_i`` the row's sample
+    weight times its label's class weight (soft labels: the sample weight), over
+    ``train_rows`` (all rows when None): the moments of a one-model problem with
+    those row weights (they do not depend on the loss), by the kernels' parallel
+    pass (``GradientRunner.hessian_diagonal``)."""
+    n, arrays = rows.n_rows, targets.arrays
+    weights = (np.ones(n) if arrays["sample_weight"] is None
+               else np.asarray(arrays["sample_weight"], dtype=np.float64))
+    if arrays["soft"] is None:
+        weights = weights * np.asarray(arrays["w_pos"])[arrays["y_class"]]
+    dtype = rows.dtype
+    one_model = Targets(dtype, n, [-1], [1.0], 1.0, y=np.zeros(n, dtype=dtype),
+                        sample_weight=weights.astype(dtype))
+    runner = GradientRunner(SquaredError(), rows, one_model, n_threads)
+    return runner.hessian_diagonal(np.zeros((1, rows.n_features), dtype=dtype),
+                                   np.zeros(1), train_rows, unit_curvature=True)[0]
 
 
 class HessianRunner:

@@ -18,7 +18,7 @@ from fastgd._kernels._structs import Rows
 from fastgd._training.curvature import sampled_rows
 from fastgd._training.epochs import SgdEpochs
 from fastgd._training.runners import (
-    GradientRunner, HessianRunner, sgd_runner, visiting_order,
+    GradientRunner, HessianRunner, sgd_runner, softmax_moments, visiting_order,
 )
 
 
@@ -217,12 +217,29 @@ class InMemory:
         moments)``: ``loss_and_gradient``'s sums and the weighted second moments of
         X's columns over the training rows, ``sum_i s_i x_ij^2`` with ``sum_i s_i``
         last (one per model row: the class weights count), from one pass (over all
-        the training rows: a sample would miss the rare features)."""
+        the training rows: a sample would miss the rare features).  The softmax's
+        (one row weight per row, that of its label's class, the same for every
+        model row) come from a pass of their own, once (``softmax_moments``)."""
         p = self.problem
         runner = GradientRunner(p.loss, p.rows, p.targets, self.n_threads)
         rows = None if self.n_rows == p.rows.n_rows else self.train_rows
+        if self.plan.multinomial:
+            def with_moments(coef, b):
+                total, grad, grad_b = runner.run(coef, b, rows)
+                return (total, grad, grad_b,
+                        np.tile(self.softmax_moments, (coef.shape[0], 1)))
+            with_moments.extra_passes = 1  # the moments' own pass (callers count)
+            return with_moments
         return lambda coef, b: runner.run_with_diagonal(coef, b, rows,
                                                         unit_curvature=True)
+
+    @functools.cached_property
+    def softmax_moments(self):
+        """The softmax's weighted second moments of X's columns over the training
+        rows (``runners.softmax_moments``), computed once."""
+        p = self.problem
+        rows = None if self.n_rows == p.rows.n_rows else self.train_rows
+        return softmax_moments(p.rows, p.targets, self.n_threads, rows)
 
     def sgd_epochs(self, plan, state, rule=None):
         """(epochs, visiting order) of per-sample or mini-batch SGD, with the step
