@@ -1,5 +1,6 @@
 """The data of a fit in memory, as the epoch factory and the loop read it
-(``InMemory``), and the split of its rows for early stopping (``split_rows``).
+(``InMemory``), the split of its rows for early stopping (``split_rows``), and a
+quadratic loss's sums from its Hessian without a pass over X (``QuadraticSums``).
 
 A source answers what the factory and the loop ask of the data: the training rows and
 their total weight, the sums of loss and gradient at a model (a ``GradientRunner``),
