@@ -18,6 +18,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
+from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.metrics import check_scoring, log_loss, make_scorer
 from sklearn.model_selection import check_cv
@@ -235,10 +236,14 @@ def _fold_path(data, template, scorer, penalty, l1_ratio, alphas, fold, n_thread
     if data.classes is not None:
         model.classes_ = data.classes
     scores = np.empty(len(alphas))
-    for k in range(len(alphas)):
-        coef, intercept = _model_rows(data.plan, result.coefs[k], result.intercepts[k])
-        model._set_coef(coef, intercept)
-        scores[k] = scorer(model, X_test, y_test, **score_params)
+    # X was checked for NaN and infinity once (prepare_path): each alpha's
+    # predictions need not check its held-out rows again
+    with config_context(assume_finite=True):
+        for k in range(len(alphas)):
+            coef, intercept = _model_rows(data.plan, result.coefs[k],
+                                          result.intercepts[k])
+            model._set_coef(coef, intercept)
+            scores[k] = scorer(model, X_test, y_test, **score_params)
     return scores, result.coefs, result.intercepts, result.n_iter
 
 
