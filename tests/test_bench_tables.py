@@ -75,24 +75,41 @@ def test_time_to_gap_ratios_are_the_fastest_cpu_peer_over_fastgd():
 
 
 def test_cluster_table_rows():
-    g1, g2 = tta.GAPS
+    g1, g2, g3 = cluster.GAPS
     traffic = dict(round_trips_per_epoch=1.5, bytes_sent_per_epoch=2048,
                    bytes_received_per_epoch=4096)
-    rows = [("p", "fastgd lbfgs, Dask", "it", {g1: (0.5, 10)}, (1e-3, 0.91, traffic)),
+    rows = [("p", "fastgd lbfgs, in memory, 2 threads", "it", {g1: (0.25, 10)},
+             (1e-3, 0.91, None, 0.25, 10)),
+            ("p", "fastgd lbfgs, Dask", "it", {g1: (0.5, 10)},
+             (1e-3, 0.91, traffic, 0.5, 10)),
             ("p", "peak worker memory after fastgd's Dask fits: 100 MiB", "", None,
              None),
             ("p", "dask-ml lbfgs", "it", {g1: (1.0, 5), g2: (2.0, 40)},
-             (1e-5, 0.9, None)),
+             (1e-5, 0.9, None, 2.0, 40)),
             ("p", "dask-ml admm", "it", {}, "ValueError: bad")]
     lines = cluster.table(rows)
-    assert lines[0].count("|") == 10 and lines[1] == "|" + "---|" * 9
+    assert lines[0].count("|") == 15 and lines[1] == "|" + "---|" * 14
     assert lines[2] == (
-        "| p | fastgd lbfgs, Dask | 0.50s (10it) | not reached | 2.0x |  | 1.00e-03 "
-        "| 0.9100 | 1.50 round trips, 2.0 KiB sent, 4.0 KiB back |")
-    assert lines[3] == ("| p | peak worker memory after fastgd's Dask fits: 100 MiB |"
-                        + "  |" * 7)
-    assert lines[4] == ("| p | dask-ml lbfgs | 1.00s (5it) | 2.00s (40it) |  |  "
-                        "| 1.00e-05 | 0.9000 |  |")
-    assert lines[5] == ("| p | dask-ml admm | not reached | not reached |  |  | "
-                        "ValueError: bad |  |  |")
-    assert cluster.line(rows[0], rows) == lines[2]
+        "| p | fastgd lbfgs, in memory, 2 threads | 0.25s (10it) | not reached "
+        "| not reached | 4.0x |  |  |  |  |  | 1.00e-03 (10it, 0.25s) | 0.9100 "
+        "|  |")
+    assert lines[3] == (
+        "| p | fastgd lbfgs, Dask | 0.50s (10it) | not reached | not reached | 2.0x "
+        "|  |  | 2.00x |  |  | 1.00e-03 (10it, 0.50s) | 0.9100 "
+        "| 1.50 round trips, 2.0 KiB sent, 4.0 KiB back |")
+    assert lines[4] == ("| p | peak worker memory after fastgd's Dask fits: 100 MiB |"
+                        + "  |" * 12)
+    assert lines[5] == ("| p | dask-ml lbfgs | 1.00s (5it) | 2.00s (40it) "
+                        "| not reached |  |  |  |  |  |  | 1.00e-05 (40it, 2.00s) "
+                        "| 0.9000 |  |")
+    assert lines[6] == ("| p | dask-ml admm | not reached | not reached "
+                        "| not reached |  |  |  |  |  |  | ValueError: bad |  |  |")
+    assert lines[-3] == (
+        "p, to 0.01: best dask-ml dask-ml lbfgs 1.00s; best fastgd on Dask fastgd "
+        "lbfgs, Dask 0.50s; best fastgd in memory fastgd lbfgs, in memory, 2 threads "
+        "0.25s; dask-ml / fastgd on Dask 2.0x; fastgd on Dask / in memory 2.00x")
+    assert lines[-2].startswith("p, to 0.0001: best dask-ml dask-ml lbfgs 2.00s; "
+                                "best fastgd on Dask not reached")
+    assert lines[-2].endswith("dask-ml / fastgd on Dask -; fastgd on Dask / in "
+                              "memory -")
+    assert cluster.line(rows[1], rows) == lines[3]
