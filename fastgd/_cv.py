@@ -32,7 +32,9 @@ from fastgd._params import (
     CLASSIFICATION_LOSSES, CLASSIFIER_CONSTRAINTS, REGRESSION_LOSSES,
     REGRESSOR_CONSTRAINTS,
 )
-from fastgd._path import alpha_grid, check_alphas, fit_path, prepare_path
+from fastgd._path import (
+    alpha_grid, check_alphas, fit_path, prepare_path, quadratic_parts,
+)
 from fastgd._regressor import SGDRegressor
 from fastgd._training.loop import _blas_controller
 
@@ -155,9 +157,13 @@ class BaseSGDCV(BaseEstimator):
             n_parallel = max(1, min(n_threads, len(tasks)))
             inner = max(1, n_threads // n_parallel)
             scorer = self._scorer(template)
+            # squared error on Newton's method: every fold's Hessian and sums
+            # from two passes over X, for every l1_ratio
+            parts = quadratic_parts(data, folds, n_threads)
             paths = Parallel(n_jobs=n_parallel, backend="threading")(
                 delayed(_fold_path)(data, template, scorer, self.penalty,
-                                    l1_ratios[i], grids[i], folds[j], inner)
+                                    l1_ratios[i], grids[i], folds[j], inner,
+                                    None if parts is None else parts[0][j])
                 for i, j in tasks)
             n_folds = len(folds)
             shape = (len(l1_ratios), n_folds)
@@ -185,7 +191,8 @@ class BaseSGDCV(BaseEstimator):
             intercept = self.intercepts_paths_[:, best_ratio, best_alpha].mean(axis=0)
             if self.refit:
                 final = fit_path(data, self.penalty, self.l1_ratio_, [self.alpha_],
-                                 n_threads, start=(coef, intercept))
+                                 n_threads, start=(coef, intercept),
+                                 quadratic=None if parts is None else parts[1])
                 coef, intercept = final.coefs[0], final.intercepts[0]
         self._set_final(data, template, coef.astype(data.X.dtype), intercept)
         return self
@@ -214,8 +221,10 @@ def _model_rows(plan, coef, intercept):
     return coef, intercept
 
 
-def _fold_path(data, template, scorer, penalty, l1_ratio, alphas, fold, n_threads):
-    """The path of one fold on its training rows, scored on its held-out rows.
+def _fold_path(data, template, scorer, penalty, l1_ratio, alphas, fold, n_threads,
+               quadratic=None):
+    """The path of one fold on its training rows (with their ``QuadraticPart``
+    where one was made), scored on its held-out rows.
 
     Returns
     -------
@@ -225,7 +234,7 @@ def _fold_path(data, template, scorer, penalty, l1_ratio, alphas, fold, n_thread
     """
     train_rows, test_rows = fold
     result = fit_path(data, penalty, l1_ratio, alphas, n_threads,
-                      train_rows=train_rows)
+                      train_rows=train_rows, quadratic=quadratic)
     X_test = _safe_indexing(data.X, test_rows)
     y_test = data.y[test_rows]
     sample_weight = data.problem.sample_weight

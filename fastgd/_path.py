@@ -38,7 +38,7 @@ from fastgd._solvers.newton import MAX_FEATURES as NEWTON_MAX_FEATURES
 from fastgd._training.curvature import lipschitz_estimate, sample_rows
 from fastgd._training.loop import _blas_controller, train
 from fastgd._training.problem import Problem
-from fastgd._training.runners import GradientRunner
+from fastgd._training.runners import GradientRunner, HessianRunner
 from fastgd._training.sources import InMemory
 from fastgd._training.state import TrainingState
 from fastgd._training.step_rule import make_step_rule
@@ -154,13 +154,17 @@ class PathSource(InMemory):
     validated (``prepare_path``), so no fit checks them again; every pass over X is
     counted (``passes``)."""
 
-    def __init__(self, plan, problem, n_threads, train_rows=None):
+    def __init__(self, plan, problem, n_threads, train_rows=None, quadratic=None):
         rule = make_step_rule(plan, problem.rows.sparse)
         super().__init__(plan, problem, rule, n_threads)
         if train_rows is not None:
             self.train_rows = np.ascontiguousarray(np.sort(train_rows), dtype=np.int32)
         self.passes = 0
         self._last_key = self._last_value = self._evaluate = None
+        # a quadratic loss's sums over these rows, made elsewhere: no pass here
+        self._quadratic = quadratic
+        if quadratic is not None:
+            self._constant_hessian = quadratic.hessian
 
     @functools.cached_property
     def curvature_sample(self):
@@ -182,6 +186,9 @@ class PathSource(InMemory):
         pass over X."""
         if self._evaluate is None:  # one runner (and its buffers) per path
             self._evaluate = super().loss_and_gradient()
+            if self._quadratic is not None:  # QuadraticSums, anchored at zero
+                self._evaluate.anchor = self._quadratic.anchor(
+                    self.problem.targets.n_models, self.problem.rows.n_features)
         evaluate = self._evaluate
 
         def kept(coef, intercept):
@@ -214,6 +221,78 @@ class PathSource(InMemory):
 
 
 @dataclass
+class QuadraticPart:
+    """A quadratic loss's (squared error's) sums over a set of rows: its Hessian
+    and its loss and gradient at the zero model, from which ``QuadraticSums`` gives
+    the sums at any model.  The parts of disjoint rows add, and subtract: a fold's
+    training rows' part is all the rows' minus its held-out rows'.
+
+    Attributes
+    ----------
+    hessian : ndarray of shape (n_models, n_features + 1, n_features + 1)
+    loss : float
+    grad : ndarray of shape (n_models, n_features)
+    grad_intercept : ndarray of shape (n_models,)
+    """
+
+    hessian: np.ndarray
+    loss: float
+    grad: np.ndarray
+    grad_intercept: np.ndarray
+
+    def __sub__(self, other):
+        return QuadraticPart(self.hessian - other.hessian, self.loss - other.loss,
+                             self.grad - other.grad,
+                             self.grad_intercept - other.grad_intercept)
+
+    def anchor(self, n_models, n_features):
+        """``QuadraticSums``' anchor: the zero model and its sums."""
+        return (np.zeros((n_models, n_features)), np.zeros(n_models),
+                (self.loss, self.grad.copy(), self.grad_intercept.copy()))
+
+
+def quadratic_parts(data, folds, n_threads):
+    """The ``QuadraticPart`` of every fold's training rows, for the K-fold paths of
+    a quadratic loss on Newton's method (``data.plan.solver``), and of all the rows
+    (the refit): where a fold's training and held-out rows split the rows, its part
+    is all the rows' minus its held-out rows', so two passes over X serve every
+    fold (each fold's own would read its training rows: K passes less).  None for
+    another loss or solver.
+
+    Parameters
+    ----------
+    data : PathData
+    folds : list of (ndarray of int, ndarray of int)
+        Each fold's training and held-out rows.
+    n_threads : int
+
+    Returns
+    -------
+    (list of QuadraticPart, QuadraticPart) or None
+    """
+    plan, p = data.plan, data.problem
+    if not (plan.spec.quadratic and plan.solver == "newton"):
+        return None
+    coef = np.zeros((data.n_models, data.n_features), dtype=p.rows.dtype)
+    intercept = np.zeros(data.n_models)
+    gradients = GradientRunner(p.loss, p.rows, p.targets, n_threads)
+    hessians = HessianRunner(p.loss, p.X, p.rows, p.targets, n_threads)
+
+    def part(rows):
+        rows = None if rows is None else np.ascontiguousarray(np.sort(rows),
+                                                              dtype=np.int32)
+        return QuadraticPart(hessians.run(coef, intercept, rows),
+                             *gradients.run(coef, intercept, rows))
+
+    def splits_the_rows(train, test):
+        return (len(train) + len(test) == p.rows.n_rows
+                and len(np.union1d(train, test)) == p.rows.n_rows)
+    whole = part(None)
+    return ([whole - part(test) if splits_the_rows(train, test) else part(train)
+             for train, test in folds], whole)
+
+
+@dataclass
 class PathResult:
     """The fits of one path.
 
@@ -241,7 +320,7 @@ def strengths(penalty, alpha, l1_ratio):
 
 
 def fit_path(data, penalty, l1_ratio, alphas, n_threads, train_rows=None,
-             warn=True, start=None):
+             warn=True, start=None, quadratic=None):
     """Fit ``alphas`` (decreasing) one after the other, each from the model of the
     one before (the first from zeros).
 
@@ -260,6 +339,9 @@ def fit_path(data, penalty, l1_ratio, alphas, n_threads, train_rows=None,
     warn : bool, default=True
         Warn (``ConvergenceWarning``) when an alpha stops at ``max_iter`` before
         its tolerance.
+    quadratic : QuadraticPart or None
+        A quadratic loss's Hessian and sums at zero over the training rows, made
+        elsewhere (``quadratic_parts``): the path then reads no row of X.
 
     Returns
     -------
@@ -267,7 +349,7 @@ def fit_path(data, penalty, l1_ratio, alphas, n_threads, train_rows=None,
     """
     base, problem = data.plan, data.problem
     plan = dataclasses.replace(base, n_jobs=n_threads)
-    source = PathSource(plan, problem, n_threads, train_rows)
+    source = PathSource(plan, problem, n_threads, train_rows, quadratic)
     rule = make_step_rule(plan, problem.rows.sparse)
     state = TrainingState.start(data.n_models, data.n_features, problem.rows.dtype,
                                 rule)

@@ -10,7 +10,7 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import (
     ElasticNetCV, LogisticRegression, LogisticRegressionCV, enet_path,
 )
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold
 from sklearn.utils.estimator_checks import check_estimator
 
 import fastgd
@@ -161,6 +161,42 @@ def test_regressor_cv_picks_elastic_net_cv_alpha_on_real_data():
     np.testing.assert_allclose(ours.mse_path_, theirs.mse_path_, rtol=1e-4)
     assert ours.l1_ratio_ == theirs.l1_ratio_ and ours.alpha_ == theirs.alpha_
     np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-4)
+
+
+@pytest.mark.parametrize("cv", [KFold(4, shuffle=True, random_state=0),
+                                ShuffleSplit(3, train_size=0.5, test_size=0.3,
+                                             random_state=0)],
+                         ids=["kfold", "shuffle-split"])
+def test_squared_error_cv_reads_every_folds_sums_from_two_passes(cv, monkeypatch):
+    """Squared error's folds take their Hessian and sums at zero from all the rows'
+    minus their held-out rows' (two passes over X for every fold; a fold whose rows
+    do not split X reads its own): the same scores and models as each fold's path
+    reading its own rows."""
+    import fastgd._cv as cv_module
+    from fastgd._training import runners
+
+    X, y = _regression(3000, 10)
+    w = np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
+    params = dict(alphas=8, l1_ratio=0.5, cv=cv, tol=1e-10)
+    rows_read = []
+    run = runners.HessianRunner.run
+
+    def counted(self, coef, intercept, rows=None):
+        rows_read.append(self.rows.n_rows if rows is None else len(rows))
+        return run(self, coef, intercept, rows)
+    monkeypatch.setattr(runners.HessianRunner, "run", counted)
+    shared = SGDRegressorCV(**params).fit(X, y, sample_weight=w)
+    shared_rows = sum(rows_read)
+    monkeypatch.setattr(cv_module, "quadratic_parts", lambda *args: None)
+    rows_read.clear()
+    own = SGDRegressorCV(**params).fit(X, y, sample_weight=w)
+    if isinstance(cv, KFold):  # 3000 + 4 x 750 rows, against 4 x 2250 + 3000
+        assert shared_rows == 2 * len(y) and sum(rows_read) == 4 * len(y)
+    else:  # each fold's training rows read, as its own path would
+        assert shared_rows == sum(rows_read)
+    np.testing.assert_allclose(shared.mse_path_, own.mse_path_, rtol=1e-9)
+    np.testing.assert_allclose(shared.coef_, own.coef_, rtol=1e-8, atol=1e-10)
+    assert shared.alpha_ == own.alpha_
 
 
 def test_cv_is_the_same_at_every_n_jobs():
