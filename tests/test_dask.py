@@ -662,10 +662,13 @@ def test_a_solver_added_to_the_table_trains_on_the_cluster_too(client, monkeypat
     assert _rel(on_cluster.coef_, local.coef_) < 1e-6
 
 
-def test_newton_on_the_cluster_equals_the_local_fit(client):
-    """Over 20,000 rows the Hessian comes from the sample of rows the client keeps,
-    the rows the fit in memory samples for it: the same steps, to rounding."""
-    X, y = _binary(n=24_000)
+@pytest.mark.parametrize("n_features", [12, 70], ids=["summed", "sampled"])
+def test_newton_on_the_cluster_equals_the_local_fit(client, n_features):
+    """Over 20,000 rows the Hessian is summed over the chunks where it is cheap (as
+    the fit in memory reads it from every row), else it comes from the sample of
+    rows the client keeps, the rows the fit in memory samples for it: the same
+    steps, to rounding."""
+    X, y = _binary(n=24_000, d=n_features)
     kw = dict(loss="log_loss", batch_size="full", optimizer="newton", alpha=1e-4,
               tol=None, max_iter=30)
     local = fastgd.SGDClassifier(**kw).fit(X, y)

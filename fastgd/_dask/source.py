@@ -41,6 +41,7 @@ from fastgd._dask.placement import ChunkPlacement, consecutive_runs
 from fastgd._dask.holdout import HoldOut
 from fastgd._kernels import _evaluate
 from fastgd._kernels._structs import Rows, Targets
+from fastgd._solvers.newton import cheap_hessian
 from fastgd._training.loop import train
 from fastgd._training.objective import regularisation
 from fastgd._training.runners import (
@@ -106,6 +107,18 @@ def chunk_gradient(plan, Xs, targets, dtype, coef, intercept):
         loss, rows, chunk_y, _ = chunk_problem(plan, X, encoded, dtype)
         sums.append(GradientRunner(loss, rows, chunk_y, n_threads).run(coef, intercept))
     return add_sums(*sums)
+
+
+def chunk_hessian(plan, Xs, targets, dtype, coef, intercept):
+    """The summed Hessian of a group of chunks at the model, in a one-tuple as
+    ``add_sums`` adds them (runs on the worker that holds them)."""
+    total = None
+    for X, encoded in zip(Xs, targets):
+        loss, rows, chunk_y, X = chunk_problem(plan, X, encoded, dtype)
+        part = HessianRunner(loss, X, rows, chunk_y, plan.n_threads).run(coef,
+                                                                         intercept)
+        total = part if total is None else total + part
+    return (total,)
 
 
 def chunk_gradient_and_moments(plan, Xs, targets, dtype, coef, intercept):
@@ -286,7 +299,7 @@ class ClusterEpochs:
 class ChunkSums:
     """Sums over the chunks on the workers, at a model: the loss and its gradient
     (``loss_and_gradient``), with the columns' weighted second moments
-    (``loss_gradient_and_moments``).  The
+    (``loss_gradient_and_moments``), the Hessian (``hessian``).  The
     chunks are placed once (balanced over the workers); each call is one graph of a
     task per group of chunks (``chunk_groups``), the groups' sums added by a tree
     reduction (``reduced``): one round trip.
@@ -305,6 +318,10 @@ class ChunkSums:
         """``loss_and_gradient``'s sums and the weighted second moments of the
         columns summed over the chunks, one read of each chunk."""
         return self._reduced(chunk_gradient_and_moments, coef, intercept)
+
+    def hessian(self, coef, intercept):
+        """The Hessian summed over the chunks, one read of each chunk."""
+        return self._reduced(chunk_hessian, coef, intercept)[0]
 
     def _reduced(self, chunk_sum, coef, intercept):
         intercept = np.ascontiguousarray(intercept, np.float64)
@@ -358,10 +375,19 @@ class OnCluster:
         return self.sums.loss_and_gradient
 
     def hessian(self):
-        """The Hessian from the sample of rows the client keeps, scaled to the
-        chunks' total weight: the rows a fit in memory samples for its Hessian
-        (``curvature.sampled_rows``), so the same Newton steps, with no round trip."""
+        """The Hessian summed over the chunks on the workers where it is cheap
+        (``newton.cheap_hessian``: a fit in memory reads it from every row too),
+        one round trip; else from the sample of rows the client keeps, scaled to
+        the chunks' total weight: the rows a fit in memory samples for its Hessian
+        (``curvature.sampled_rows``), so the same Newton steps, with no round
+        trip."""
         p = self.problem
+        if cheap_hessian(self.n_rows, p.rows.n_features,
+                         self.n_rows * p.rows.n_features):
+            def summed(coef, b):
+                self.hessian_evaluations += 1
+                return self.sums.hessian(coef, b)
+            return summed
         runner = HessianRunner(p.loss, p.X, p.rows, p.targets, self.n_threads)
         sample_total = self.curvature_sample[2]
         scale = self.total_weight / sample_total if sample_total > 0 else 1.0

@@ -47,6 +47,18 @@ ROUNDING = 1e-14
 # the largest number of features Newton's method takes (a Hessian of 8 * 4097^2
 # bytes, 134 MB, per model row and group of the sum)
 MAX_FEATURES = 4096
+# a Hessian is cheap when its products cost at most this many passes' worth of a
+# gradient's (BLAS's products run several times a pass's speed): about 63 features
+# of dense X
+CHEAP_HESSIAN_PASSES = 64.0
+
+
+def cheap_hessian(n_rows, n_features, stored):
+    """Whether the Hessian of ``n_rows`` rows of X (``stored`` values) costs at most
+    ``CHEAP_HESSIAN_PASSES`` passes over them: read from every row then, not from a
+    sample (which misses the curvature of rare features: one-hot categories)."""
+    return (n_rows * (n_features + 1) ** 2
+            <= CHEAP_HESSIAN_PASSES * (stored + n_rows))
 
 
 class Newton:

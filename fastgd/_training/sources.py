@@ -16,6 +16,7 @@ from sklearn.utils.validation import assert_all_finite
 
 from fastgd._kernels import _evaluate
 from fastgd._kernels._structs import Rows
+from fastgd._solvers.newton import cheap_hessian
 from fastgd._training.curvature import sampled_rows
 from fastgd._training.epochs import SgdEpochs
 from fastgd._training.runners import (
@@ -189,7 +190,8 @@ class InMemory:
 
     def hessian(self):
         """``(coef, intercept) -> Hessian`` (one per model row, the intercept last) of
-        the training rows' summed loss, from a fixed sample of at most
+        the training rows' summed loss: from every training row where that is
+        cheap (``newton.cheap_hessian``), else from a fixed sample of at most
         ``CURVATURE_SAMPLE_ROWS`` of them scaled to their total weight
         (``curvature.sampled_rows``); for a quadratic loss (squared error) from
         every training row, once per source: it does not depend on the model.
@@ -206,7 +208,14 @@ class InMemory:
                     self._constant_hessian = runner.run(coef, b, rows)
                 return self._constant_hessian
             return constant
-        rows, scale = sampled_rows(self.train_rows, p.sample_weight, self.total_weight)
+        stored = (p.X.nnz * self.n_rows // p.rows.n_rows if p.rows.sparse
+                  else self.n_rows * p.rows.n_features)
+        if cheap_hessian(self.n_rows, p.rows.n_features, stored):
+            rows, scale = (None if self.n_rows == p.rows.n_rows
+                           else self.train_rows), 1.0
+        else:
+            rows, scale = sampled_rows(self.train_rows, p.sample_weight,
+                                       self.total_weight)
 
         def sampled(coef, b):
             self.hessian_evaluations += 1
