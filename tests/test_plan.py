@@ -142,6 +142,10 @@ def test_auto_warm_starts_lbfgs_on_many_rows_from_zero_only():
                                    optimizer="auto", multi_class="multinomial")
     assert not resolve_plan(softmax, shape=big, stored=50_000_000,
                             fresh_start=True).sgd_warm_start
+    l1 = fastgd.SGDClassifier(loss="log_loss", batch_size="full", optimizer="auto",
+                              penalty="l1")  # OWL-QN: from zero
+    assert not resolve_plan(l1, shape=big, stored=50_000_000,
+                            fresh_start=True).sgd_warm_start
     assert not resolve_plan(est, shape=small, stored=1_000_000,
                             fresh_start=True).sgd_warm_start  # Newton there
     lbfgs = fastgd.SGDClassifier(loss="log_loss", batch_size="full",
