@@ -392,3 +392,28 @@ def test_a_newton_path_carries_its_last_hessian_to_the_next_alpha(monkeypatch):
     lr = LogisticRegression(C=1 / (len(y) * alphas[-1]), solver="newton-cholesky",
                             tol=1e-14, max_iter=100).fit(X, y)
     np.testing.assert_allclose(result.coefs[-1, 0], lr.coef_[0], rtol=1e-8)
+
+
+@pytest.mark.parametrize("seed, n_features, penalty, alpha, fit_intercept", [
+    (1, 15, None, 1e-3, True), (6, 15, None, 1e-3, True),  # Newton's system
+    (3, 6, "l1", 4e-3, False),  # proximal Newton
+])
+def test_newton_damps_a_flat_model_of_huber(seed, n_features, penalty, alpha,
+                                            fit_intercept):
+    """Huber's curvature vanishes beyond epsilon: with targets far from the start
+    nearly every row is there, the Hessian is flat along some weights and the
+    undamped direction made no progress (these fits stopped after one iteration at
+    10 to 30 times the optimal objective, without a warning).  Damped by the
+    curvature bound, Newton's method and proximal Newton reach L-BFGS's
+    optimum."""
+    rng = np.random.default_rng(seed)
+    n = 300 if n_features == 15 else 400
+    X = rng.normal(size=(n, n_features)) * rng.uniform(0.01, 10, size=n_features)
+    y = X @ rng.normal(size=n_features) + rng.normal(size=n)
+    kw = dict(loss="huber", penalty=penalty, alpha=alpha, fit_intercept=fit_intercept,
+              batch_size="full", max_iter=3000, tol=1e-10)
+    newton = SGDRegressor(optimizer="newton", **kw).fit(X, y)
+    lbfgs = SGDRegressor(optimizer="lbfgs", **kw).fit(X, y)
+    assert newton.n_iter_ > 1
+    np.testing.assert_allclose(newton.objective(X, y), lbfgs.objective(X, y),
+                               rtol=1e-7)

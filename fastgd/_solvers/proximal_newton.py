@@ -33,8 +33,10 @@ problem.
   iterates converge as Newton's do.
 * For squared error the quadratic model is the objective itself: with the whole
   Hessian, one iteration solves the problem to the inner tolerance.
+* A flat model (huber's rows beyond ``epsilon``: the sweeps leave a weight of
+  no curvature where it is) is damped as Newton's is (``newton.damped_step``).
 * No progress left (``step`` returns False): the predicted decrease is below the
-  rounding of ``F``, or no trial decreases ``F``.
+  rounding of ``F``, or no trial decreases ``F``, damped or not.
 
 Like Newton's method, it suits data with few features (``newton.MAX_FEATURES``):
 a sweep costs ``n_features^2`` per model row.
@@ -43,7 +45,8 @@ import numpy as np
 
 from fastgd._kernels import _coordinate
 from fastgd._solvers.newton import (
-    backtracking_step, check_features, next_hessian, positive_definite_solve,
+    backtracking_step, check_features, damped_step, next_hessian,
+    positive_definite_solve,
 )
 from fastgd._solvers.penalty import penalty_value
 
@@ -72,6 +75,12 @@ class ProximalNewton:
     b0 : ndarray of shape (n_models,)
     lam1, lam2 : float
     fit_intercept : bool
+    curvature : CurvatureMemory or None
+        The last Hessian carried from one solve to the next (a path).
+    bound : callable or None
+        ``bound(w, b) -> D`` of shape (n_models, n_features + 1): the diagonal of a
+        bound on the mean loss's Hessian (the objective's ``hessian_diagonal``),
+        for the damping of a flat model (``newton.damped_step``).
 
     Attributes
     ----------
@@ -84,9 +93,10 @@ class ProximalNewton:
     """
 
     def __init__(self, smooth, hessian, w0, b0, *, lam1, lam2, fit_intercept,
-                 curvature=None):
+                 curvature=None, bound=None):
         check_features(w0)
-        self.smooth, self.hessian = smooth, hessian
+        self.smooth, self.hessian, self.bound = smooth, hessian, bound
+        self.last_hessian = None
         self.curvature = curvature
         self.kept_hessian = None if curvature is None else curvature.hessian
         self.lam1, self.lam2 = float(lam1), float(lam2)
@@ -103,7 +113,7 @@ class ProximalNewton:
         (``newton.next_hessian``)."""
         return cls(objective.smooth, objective.hessian, w0, b0, lam1=objective.lam1,
                    lam2=objective.lam2, fit_intercept=objective.fit_intercept,
-                   curvature=curvature)
+                   curvature=curvature, bound=objective.hessian_diagonal)
 
     def _objective(self, w, f):
         return f + penalty_value(w, self.lam1, self.lam2)
@@ -124,10 +134,12 @@ class ProximalNewton:
             largest = max(largest, float(np.max(np.abs(self.gb), initial=0.0)))
         return largest
 
-    def direction(self):
+    def direction(self, H=None):
         """The proximal Newton step of every model row, ``(p_w, p_b)``, and the
-        first-order change of ``F`` it predicts (negative)."""
-        H = next_hessian(self)
+        first-order change of ``F`` it predicts (negative), on the Hessian ``H``
+        (default: the next one, ``newton.next_hessian``)."""
+        H = next_hessian(self) if H is None else H
+        self.last_hessian = H
         tolerance = INNER_TOLERANCE * self.optimality()
         p_w, p_b = np.zeros_like(self.w), np.zeros_like(self.b)
         for k in range(self.w.shape[0]):
@@ -222,6 +234,9 @@ class ProximalNewton:
 
     def step(self):
         """One iteration.  Returns False when no progress is left (the optimum to
-        rounding), True otherwise."""
+        rounding), True otherwise; a flat model's direction is damped
+        (``newton.damped_step``)."""
         p_w, p_b, predicted = self.direction()
-        return backtracking_step(self, p_w, p_b, predicted) is not None
+        if backtracking_step(self, p_w, p_b, predicted) is not None:
+            return True
+        return damped_step(self) is not None
