@@ -154,7 +154,9 @@ class PathSource(InMemory):
     """The rows of one path in memory: all of them, or a fold's training rows, read
     through their indices (no copy of X).  X's values were checked when it was
     validated (``prepare_path``), so no fit checks them again; every pass over X is
-    counted (``passes``)."""
+    counted (``passes``).  ``quadratic``, a ``QuadraticPart`` of these rows made
+    elsewhere (a fold of squared-error CV), gives the Hessian and the sums at
+    zero: the path then reads no row."""
 
     def __init__(self, plan, problem, n_threads, train_rows=None, quadratic=None):
         rule = make_step_rule(plan, problem.rows.sparse)
