@@ -11,6 +11,7 @@ cluster has a source of the same shape (``fastgd._dask.source.OnCluster``).
 import functools
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils.validation import assert_all_finite
 
@@ -154,12 +155,15 @@ class InMemory:
 
     def zero_model_loss(self):
         """The summed loss over the training rows of the model of zero weights and
-        intercepts: it reads the targets, not X (a view of no columns)."""
+        intercepts: it reads the targets, not X (the kernels read a CSR matrix of
+        X's rows, one column and no stored value)."""
         p = self.problem
-        n_models = p.targets.n_models
-        no_columns = Rows(np.empty((p.rows.n_rows, 0), dtype=p.rows.dtype))
-        return _evaluate.loss_sum(p.loss, no_columns, p.targets, self.train_rows,
-                                  np.zeros((n_models, 0), dtype=p.rows.dtype),
+        n_models, n = p.targets.n_models, p.rows.n_rows
+        empty = sp.csr_matrix((np.empty(0, dtype=p.rows.dtype),
+                               np.empty(0, dtype=np.int32),
+                               np.zeros(n + 1, dtype=np.int32)), shape=(n, 1))
+        return _evaluate.loss_sum(p.loss, Rows(empty), p.targets, self.train_rows,
+                                  np.zeros((n_models, 1), dtype=p.rows.dtype),
                                   np.zeros(n_models), self.n_threads)
 
     @functools.cached_property
