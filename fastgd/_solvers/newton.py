@@ -28,9 +28,10 @@ solved alone.
 * A flat model: where the loss's curvature vanishes (huber's rows beyond
   ``epsilon``) the Hessian misses directions the loss still slopes along, and a
   direction that makes no progress short of the optimum is tried again with the
-  curvature bound's diagonal added (``damped_step``; on make_regression-like
-  data with huber, the undamped fit stopped after one iteration at 16-40 times
-  the optimal objective).
+  curvature bound's diagonal added (``NewtonType.damped_step``, which proximal
+  Newton shares with its iterate, Hessian and step; on make_regression-like data
+  with huber, the undamped fit stopped after one iteration at 16-40 times the
+  optimal objective).
 * No progress left (``step`` returns False): the predicted decrease is below the
   rounding of ``F``, or no trial decreases ``F``, damped or not.
 
@@ -51,7 +52,7 @@ DAMPING_START = 1e-3
 # a predicted decrease below this fraction of |F| is the rounding of F
 ROUNDING = 1e-14
 # the multiples of the curvature bound added, in turn, to a Hessian whose direction
-# made no progress (``damped_step``)
+# made no progress (``NewtonType.damped_step``)
 DAMPING_STEPS = (1e-2, 1.0)
 # the largest number of features Newton's method takes (a Hessian of 8 * 4097^2
 # bytes, 134 MB, per model row and group of the sum)
@@ -70,8 +71,13 @@ def cheap_hessian(n_rows, n_features, stored):
             <= CHEAP_HESSIAN_PASSES * (stored + n_rows))
 
 
-class Newton:
-    """Iterations of Newton's method, one ``step()`` at a time.
+class NewtonType:
+    """What Newton's method and proximal Newton share: the iterate and its sums, the
+    Hessian of each direction (``next_hessian``), the step along it
+    (``backtracking_step``) and the damping of a flat model (``damped_step``).
+    A subclass sets its penalty's strengths before this ``__init__`` (which
+    evaluates ``F``) and gives ``_objective``, ``optimality``, ``direction`` and
+    ``step``.
 
     Parameters
     ----------
@@ -82,8 +88,13 @@ class Newton:
         the mean loss's Hessian per model row, the intercept last.
     w0 : ndarray of shape (n_models, n_features)
     b0 : ndarray of shape (n_models,)
-    lam2 : float
     fit_intercept : bool
+    curvature : CurvatureMemory or None
+        The last Hessian carried from one solve to the next (a path).
+    bound : callable or None
+        ``bound(w, b) -> D`` of shape (n_models, n_features + 1): the diagonal of a
+        bound on the mean loss's Hessian (the objective's ``hessian_diagonal``),
+        for the damping of a flat model.
 
     Attributes
     ----------
@@ -95,19 +106,97 @@ class Newton:
         Passes over X for the loss and gradient, and for the Hessian.
     """
 
-    def __init__(self, smooth, hessian, w0, b0, *, lam2, fit_intercept,
-                 curvature=None, bound=None):
+    def __init__(self, smooth, hessian, w0, b0, *, fit_intercept, curvature=None,
+                 bound=None):
         check_features(w0)
         self.smooth, self.hessian, self.bound = smooth, hessian, bound
         self.last_hessian = None
         self.curvature = curvature
         self.kept_hessian = None if curvature is None else curvature.hessian
-        self.lam2, self.fit_intercept = float(lam2), fit_intercept
+        self.fit_intercept = fit_intercept
         self.w, self.b = w0.astype(np.float64), b0.astype(np.float64)
         self.n_evaluations, self.n_hessians = 1, 0
-        self.damping = 0.0
         self.f, self.gw, self.gb = smooth(self.w, self.b)
         self.F = self._objective(self.w, self.f)
+
+    def next_hessian(self):
+        """The mean loss's Hessian for the next direction: for the first, the one
+        the ``curvature`` memory kept from the solve before (which ended next to
+        this one's start: a regularization path), else computed at the iterate and
+        kept there for the next solve."""
+        if self.kept_hessian is not None:
+            H, self.kept_hessian = self.kept_hessian, None
+            return H
+        H = self.hessian(self.w, self.b)
+        self.n_hessians += 1
+        if self.curvature is not None:
+            self.curvature.hessian = H
+        return H
+
+    def backtracking_step(self, p_w, p_b, predicted):
+        """Move along ``(p_w, p_b)``: halving from the unit step until ``F``
+        decreases by ``ARMIJO`` times the step times ``predicted``, the
+        first-order change the direction predicts (negative), each trial one pass
+        over X.  Returns the step taken, or None when none was (the predicted
+        change is not a decrease beyond the rounding of ``F``, or no trial
+        decreases ``F``)."""
+        if not (predicted < 0) or -predicted <= ROUNDING * max(abs(self.F), 1e-300):
+            return None
+        t = 1.0
+        for _ in range(MAX_BACKTRACKS + 1):
+            w, b = self.w + t * p_w, self.b + t * p_b
+            f, gw, gb = self.smooth(w, b)
+            self.n_evaluations += 1
+            F = self._objective(w, f)
+            if F <= self.F + ARMIJO * t * predicted:
+                self.w, self.b, self.f, self.gw, self.gb, self.F = (
+                    w, b, f, gw, gb, F)
+                return t
+            t *= 0.5
+        return None
+
+    def damped_step(self):
+        """Where the direction made no progress short of the optimum, the direction
+        again on the last Hessian plus ``DAMPING_STEPS`` times the diagonal of the
+        loss's curvature bound (``bound``: the loss's largest curvature times the
+        columns' moments), in turn, until one decreases ``F``: a loss whose
+        curvature vanishes (huber's rows beyond ``epsilon``) gives a model flat
+        along some weights, whose Newton step is not to be trusted.  Returns the
+        step taken, or None."""
+        if self.bound is None or not self.optimality() > 0:
+            return None
+        bound = self.bound(self.w, self.b)
+        for scale in DAMPING_STEPS:
+            H = self.last_hessian.copy()
+            for k in range(H.shape[0]):
+                H[k][np.diag_indices(H.shape[1])] += scale * bound[k]
+            t = self.backtracking_step(*self.direction(H))
+            if t is not None:
+                return t
+        return None
+
+
+class Newton(NewtonType):
+    """Iterations of Newton's method, one ``step()`` at a time.
+
+    Parameters
+    ----------
+    smooth, hessian, w0, b0, fit_intercept, curvature, bound
+        As ``NewtonType`` takes them.
+    lam2 : float
+
+    Attributes
+    ----------
+    w, b, F, f, n_evaluations, n_hessians
+        As ``NewtonType``'s.
+    """
+
+    def __init__(self, smooth, hessian, w0, b0, *, lam2, fit_intercept,
+                 curvature=None, bound=None):
+        self.lam2 = float(lam2)
+        self.damping = 0.0
+        super().__init__(smooth, hessian, w0, b0, fit_intercept=fit_intercept,
+                         curvature=curvature, bound=bound)
 
     @classmethod
     def of(cls, objective, w0, b0, curvature=None):
@@ -134,7 +223,7 @@ class Newton:
         """The Newton direction of every model row: (p_w, p_b) and the slope of F
         along it (negative), on the Hessian ``H`` (default: the next one,
         ``next_hessian``)."""
-        H = next_hessian(self) if H is None else H
+        H = self.next_hessian() if H is None else H
         self.last_hessian = H
         n_models, d = self.w.shape
         p_w, p_b = np.zeros_like(self.w), np.zeros_like(self.b)
@@ -160,54 +249,15 @@ class Newton:
         """One iteration.  Returns False when no progress is left (the optimum to
         rounding), True otherwise."""
         p_w, p_b, slope = self.direction()
-        t = backtracking_step(self, p_w, p_b, slope)
+        t = self.backtracking_step(p_w, p_b, slope)
         if t is None:
-            t = damped_step(self)
+            t = self.damped_step()
         if t is None:
             return False
         self.damping = (max(4.0 * self.damping, DAMPING_START) if t < 1.0
                         else (self.damping / 4.0
                               if self.damping > DAMPING_START else 0.0))
         return True
-
-
-def next_hessian(solver):
-    """The mean loss's Hessian for a Newton-type ``solver``'s next direction (its
-    ``hessian``, ``w``, ``b``, ``n_hessians``, ``kept_hessian`` and
-    ``curvature``): for the first direction, the one the ``curvature`` memory
-    kept from the solve before (which ended next to this one's start: a
-    regularization path), else computed at the iterate and kept there for the
-    next solve."""
-    if solver.kept_hessian is not None:
-        H, solver.kept_hessian = solver.kept_hessian, None
-        return H
-    H = solver.hessian(solver.w, solver.b)
-    solver.n_hessians += 1
-    if solver.curvature is not None:
-        solver.curvature.hessian = H
-    return H
-
-
-def damped_step(solver):
-    """Where a Newton-type ``solver``'s direction made no progress short of the
-    optimum, its direction again on its last Hessian plus ``DAMPING_STEPS`` times
-    the diagonal of the loss's curvature bound (its ``bound``: the loss's largest
-    curvature times the columns' moments), in turn, until one decreases ``F``: a
-    loss whose curvature vanishes (huber's rows beyond ``epsilon``) gives a model
-    flat along some weights, whose Newton step is not to be trusted.  Returns the
-    step taken, or None."""
-    if solver.bound is None or not solver.optimality() > 0:
-        return None
-    bound = solver.bound(solver.w, solver.b)
-    for scale in DAMPING_STEPS:
-        H = solver.last_hessian.copy()
-        for k in range(H.shape[0]):
-            H[k][np.diag_indices(H.shape[1])] += scale * bound[k]
-        direction = solver.direction(H)
-        t = backtracking_step(solver, *direction)
-        if t is not None:
-            return t
-    return None
 
 
 def check_features(w0):
@@ -217,30 +267,6 @@ def check_features(w0):
             f"optimizer='newton' solves a model of n_features + 1 unknowns per "
             f"iteration: it takes at most {MAX_FEATURES} features, got "
             f"{w0.shape[1]}; use optimizer='lbfgs' (or 'auto').")
-
-
-def backtracking_step(solver, p_w, p_b, predicted):
-    """Move a Newton-type ``solver`` (its ``w``, ``b``, ``f``, ``gw``, ``gb``, ``F``,
-    ``smooth``, ``_objective`` and ``n_evaluations``) along ``(p_w, p_b)``: halving
-    from the unit step until ``F`` decreases by ``ARMIJO`` times the step times
-    ``predicted``, the first-order change the direction predicts (negative), each
-    trial one pass over X.  Returns the step taken, or None when none was (the
-    predicted change is not a decrease beyond the rounding of ``F``, or no trial
-    decreases ``F``)."""
-    if not (predicted < 0) or -predicted <= ROUNDING * max(abs(solver.F), 1e-300):
-        return None
-    t = 1.0
-    for _ in range(MAX_BACKTRACKS + 1):
-        w, b = solver.w + t * p_w, solver.b + t * p_b
-        f, gw, gb = solver.smooth(w, b)
-        solver.n_evaluations += 1
-        F = solver._objective(w, f)
-        if F <= solver.F + ARMIJO * t * predicted:
-            solver.w, solver.b, solver.f, solver.gw, solver.gb, solver.F = (
-                w, b, f, gw, gb, F)
-            return t
-        t *= 0.5
-    return None
 
 
 def positive_definite_solve(A, g):

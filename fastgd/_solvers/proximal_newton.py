@@ -11,9 +11,9 @@ problem.
 * Direction: the minimiser ``z`` of the quadratic model of ``f`` at the iterate plus
   the penalty, ``g.(z - x) + (z - x)' H (z - x) / 2 + lam1 |z_w|_1 + lam2 / 2
   |z_w|^2``, by cyclic coordinate descent on ``H`` (soft-thresholding each weight;
-  no pass over X; the sweeps are ``_kernels._coordinate``'s): sweeps until no coordinate moves by more than
-  ``INNER_TOLERANCE`` times the iterate's optimality (in units of the gradient),
-  ``MAX_SWEEPS`` at most.  Coordinates at zero whose gradient lies within ``lam1``
+  no pass over X; the sweeps are ``_kernels._coordinate``'s): sweeps until no
+  coordinate moves by more than ``INNER_TOLERANCE`` times the iterate's
+  optimality (in units of the gradient), ``MAX_SWEEPS`` at most.  Coordinates at zero whose gradient lies within ``lam1``
   stay out of the sweeps while they stay there (an active set, checked again at
   the end).
 * Exact on the support: coordinate descent crawls where columns are nearly
@@ -26,15 +26,15 @@ problem.
   within ``lam1``, it is the model's minimiser; else the iterate moves towards it
   as far as the signs allow (the first weight to reach zero stays there) and the
   sweeps go on from there (``SUPPORT_ROUNDS`` rounds at most).
-* Step: Newton's backtracking (``newton.backtracking_step``, halving from the unit
-  step) along ``z - x``, with the model's first-order prediction as the predicted
-  decrease (Tseng and Yun's condition: the slope of the smooth part plus the
-  change of the penalty); each trial is one pass over X.  Near the optimum the unit step is taken and the
-  iterates converge as Newton's do.
+* Step: Newton's backtracking (``NewtonType.backtracking_step``, halving from the
+  unit step) along ``z - x``, with the model's first-order prediction as the
+  predicted decrease (Tseng and Yun's condition: the slope of the smooth part
+  plus the change of the penalty); each trial is one pass over X.  Near the
+  optimum the unit step is taken and the iterates converge as Newton's do.
 * For squared error the quadratic model is the objective itself: with the whole
   Hessian, one iteration solves the problem to the inner tolerance.
 * A flat model (huber's rows beyond ``epsilon``: the sweeps leave a weight of
-  no curvature where it is) is damped as Newton's is (``newton.damped_step``).
+  no curvature where it is) is damped as Newton's is (``NewtonType.damped_step``).
 * No progress left (``step`` returns False): the predicted decrease is below the
   rounding of ``F``, or no trial decreases ``F``, damped or not.
 
@@ -44,10 +44,7 @@ a sweep costs ``n_features^2`` per model row.
 import numpy as np
 
 from fastgd._kernels import _coordinate
-from fastgd._solvers.newton import (
-    backtracking_step, check_features, damped_step, next_hessian,
-    positive_definite_solve,
-)
+from fastgd._solvers.newton import NewtonType, positive_definite_solve
 from fastgd._solvers.penalty import penalty_value
 
 # the inner coordinate descent stops when no coordinate's change, times its
@@ -62,55 +59,32 @@ SUPPORT_ROUNDS = 20
 ZERO_MARGIN = 1.0 + 1e-10
 
 
-class ProximalNewton:
+class ProximalNewton(NewtonType):
     """Iterations of proximal Newton, one ``step()`` at a time.
 
     Parameters
     ----------
-    smooth : callable
-        ``smooth(w, b) -> (f, grad_w, grad_b)``: the mean loss and its gradient.
-    hessian : callable
-        ``hessian(w, b) -> H`` of shape (n_models, n_features + 1, n_features + 1).
-    w0 : ndarray of shape (n_models, n_features)
-    b0 : ndarray of shape (n_models,)
+    smooth, hessian, w0, b0, fit_intercept, curvature, bound
+        As ``newton.NewtonType`` takes them.
     lam1, lam2 : float
-    fit_intercept : bool
-    curvature : CurvatureMemory or None
-        The last Hessian carried from one solve to the next (a path).
-    bound : callable or None
-        ``bound(w, b) -> D`` of shape (n_models, n_features + 1): the diagonal of a
-        bound on the mean loss's Hessian (the objective's ``hessian_diagonal``),
-        for the damping of a flat model (``newton.damped_step``).
 
     Attributes
     ----------
-    w, b : ndarrays
-        The current iterate.
-    F, f : float
-        The objective and the mean loss at ``(w, b)``; ``F`` never increases.
-    n_evaluations, n_hessians : int
-        Passes over X for the loss and gradient, and for the Hessian.
+    w, b, F, f, n_evaluations, n_hessians
+        As ``newton.NewtonType``'s.
     """
 
     def __init__(self, smooth, hessian, w0, b0, *, lam1, lam2, fit_intercept,
                  curvature=None, bound=None):
-        check_features(w0)
-        self.smooth, self.hessian, self.bound = smooth, hessian, bound
-        self.last_hessian = None
-        self.curvature = curvature
-        self.kept_hessian = None if curvature is None else curvature.hessian
         self.lam1, self.lam2 = float(lam1), float(lam2)
-        self.fit_intercept = fit_intercept
-        self.w, self.b = w0.astype(np.float64), b0.astype(np.float64)
-        self.n_evaluations, self.n_hessians = 1, 0
-        self.f, self.gw, self.gb = smooth(self.w, self.b)
-        self.F = self._objective(self.w, self.f)
+        super().__init__(smooth, hessian, w0, b0, fit_intercept=fit_intercept,
+                         curvature=curvature, bound=bound)
 
     @classmethod
     def of(cls, objective, w0, b0, curvature=None):
         """The solver of an ``Objective`` (which must have a Hessian) from
         ``(w0, b0)``, with Newton's use of a ``curvature`` memory
-        (``newton.next_hessian``)."""
+        (``NewtonType.next_hessian``)."""
         return cls(objective.smooth, objective.hessian, w0, b0, lam1=objective.lam1,
                    lam2=objective.lam2, fit_intercept=objective.fit_intercept,
                    curvature=curvature, bound=objective.hessian_diagonal)
@@ -137,8 +111,8 @@ class ProximalNewton:
     def direction(self, H=None):
         """The proximal Newton step of every model row, ``(p_w, p_b)``, and the
         first-order change of ``F`` it predicts (negative), on the Hessian ``H``
-        (default: the next one, ``newton.next_hessian``)."""
-        H = next_hessian(self) if H is None else H
+        (default: the next one, ``NewtonType.next_hessian``)."""
+        H = self.next_hessian() if H is None else H
         self.last_hessian = H
         tolerance = INNER_TOLERANCE * self.optimality()
         p_w, p_b = np.zeros_like(self.w), np.zeros_like(self.b)
@@ -235,8 +209,8 @@ class ProximalNewton:
     def step(self):
         """One iteration.  Returns False when no progress is left (the optimum to
         rounding), True otherwise; a flat model's direction is damped
-        (``newton.damped_step``)."""
+        (``NewtonType.damped_step``)."""
         p_w, p_b, predicted = self.direction()
-        if backtracking_step(self, p_w, p_b, predicted) is not None:
+        if self.backtracking_step(p_w, p_b, predicted) is not None:
             return True
-        return damped_step(self) is not None
+        return self.damped_step() is not None
