@@ -146,13 +146,13 @@ class LastEvaluation:
     ----------
     loss_and_gradient : callable
         ``(coef, intercept) -> (loss sum, gradient, intercept gradient)``.
-    with_moments : callable or None
+    with_moments : callable
         ``(coef, intercept) -> (loss sum, gradient, intercept gradient, moments)``
-        from one pass (``InMemory.loss_gradient_and_moments``); None where the
-        source has none to give (the softmax on a Dask cluster).
+        from one pass (``InMemory.loss_gradient_and_moments``; the softmax's
+        moments take a pass of their own, its ``extra_passes``).
     """
 
-    def __init__(self, loss_and_gradient, with_moments=None):
+    def __init__(self, loss_and_gradient, with_moments):
         self.loss_and_gradient, self.with_moments = loss_and_gradient, with_moments
         self.key = self.value = self.known_moments = None
         self.passes = 0  # the evaluations that read X
@@ -223,14 +223,11 @@ def sgd_warm_start(plan, problem, state, source, loss_and_gradient):
         # (L-BFGS's preconditioner) and is the solver's first evaluation
         start = (source.zero_model_loss() / source.total_weight
                  + regularisation(plan, state.coef, state.intercept))
-        if loss_and_gradient.with_moments is not None:
-            loss_and_gradient.moments(np.ascontiguousarray(coef), intercept)
+        loss_and_gradient.moments(np.ascontiguousarray(coef), intercept)
     else:
         # the start's first (with the columns' moments, from the same pass), the
         # warm model's last: the one the solver most likely keeps
-        if loss_and_gradient.with_moments is not None:
-            loss_and_gradient.moments(np.ascontiguousarray(state.coef),
-                                      state.intercept)
+        loss_and_gradient.moments(np.ascontiguousarray(state.coef), state.intercept)
         start = objective(state.coef, state.intercept)
     if objective(coef, intercept) < start:
         state.coef[:] = coef
@@ -317,8 +314,7 @@ class FullBatchEpochs:
 
         objective = Objective(
             smooth, plan.lam1, plan.lam2, plan.fit_intercept, plan.spec.smooth,
-            lipschitz, hessian,
-            None if loss_and_gradient.with_moments is None else hessian_diagonal)
+            lipschitz, hessian, hessian_diagonal)
         carried = ({"curvature": curvature}
                    if solver.keeps_curvature and curvature is not None else {})
         self.solver = solver.build(objective, state.coef, state.intercept, **carried)

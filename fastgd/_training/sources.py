@@ -143,6 +143,12 @@ class InMemory:
         return len(self.train_rows)
 
     @property
+    def runner_rows(self):
+        """The training rows as the runners take them: None when they are all of
+        X's rows (read in order, without an index)."""
+        return None if self.n_rows == self.problem.rows.n_rows else self.train_rows
+
+    @property
     def objective_rows(self):
         """The rows the constant model's objective and the final check read."""
         return self.train_rows
@@ -184,7 +190,7 @@ class InMemory:
         its Hessian is known, none (``QuadraticSums``)."""
         p = self.problem
         runner = GradientRunner(p.loss, p.rows, p.targets, self.n_threads)
-        rows = None if self.n_rows == p.rows.n_rows else self.train_rows
+        rows = self.runner_rows
 
         def evaluate(coef, b):
             return runner.run(coef, b, rows)
@@ -203,7 +209,7 @@ class InMemory:
         p = self.problem
         runner = HessianRunner(p.loss, p.X, p.rows, p.targets, self.n_threads)
         if p.spec.quadratic:
-            rows = None if self.n_rows == p.rows.n_rows else self.train_rows
+            rows = self.runner_rows
 
             def constant(coef, b):
                 # kept by the source: the fits of a path share it
@@ -215,8 +221,7 @@ class InMemory:
         stored = (p.X.nnz * self.n_rows // p.rows.n_rows if p.rows.sparse
                   else self.n_rows * p.rows.n_features)
         if cheap_hessian(self.n_rows, p.rows.n_features, stored):
-            rows, scale = (None if self.n_rows == p.rows.n_rows
-                           else self.train_rows), 1.0
+            rows, scale = self.runner_rows, 1.0
         else:
             rows, scale = sampled_rows(self.train_rows, p.sample_weight,
                                        self.total_weight)
@@ -236,7 +241,7 @@ class InMemory:
         model row) come from a pass of their own, once (``softmax_moments``)."""
         p = self.problem
         runner = GradientRunner(p.loss, p.rows, p.targets, self.n_threads)
-        rows = None if self.n_rows == p.rows.n_rows else self.train_rows
+        rows = self.runner_rows
         if self.plan.multinomial:
             def with_moments(coef, b):
                 total, grad, grad_b = runner.run(coef, b, rows)
@@ -252,7 +257,7 @@ class InMemory:
         """The softmax's weighted second moments of X's columns over the training
         rows (``runners.softmax_moments``), computed once."""
         p = self.problem
-        rows = None if self.n_rows == p.rows.n_rows else self.train_rows
+        rows = self.runner_rows
         return softmax_moments(p.rows, p.targets, self.n_threads, rows)
 
     def sgd_epochs(self, plan, state, rule=None):
